@@ -585,8 +585,9 @@ export const DatasetService: GenService<{
    *
    * A retried CreateDataset with identical content returns the version created
    * first; the same name and version with other content is ALREADY_EXISTS.
-   * Naming an upload twice, one still in progress or already committed is
-   * FAILED_PRECONDITION; an unknown upload or parent version is NOT_FOUND.
+   * Naming an upload still in progress, discarded or already committed is
+   * FAILED_PRECONDITION (naming an upload or a path twice is INVALID_ARGUMENT);
+   * an unknown upload or parent version is NOT_FOUND.
    *
    * @generated from rpc traintrack.v1.DatasetService.CreateDataset
    */

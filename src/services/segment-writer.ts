@@ -1,0 +1,125 @@
+/**
+ * Cuts an upload's byte stream into segments and streams each into object
+ * storage as it arrives. A segment is durable once its put has succeeded and
+ * `onDurable` has recorded it, in order. One segment may be storing while the
+ * next one fills, so receiving and storing overlap without unbounded memory.
+ */
+import { PassThrough } from "node:stream";
+import type { ObjectStore } from "../storage/object-store.js";
+
+export interface DurableSegment {
+  seq: number;
+  size: number;
+}
+
+export interface SegmentWriterOptions {
+  store: ObjectStore;
+  segmentBytes: number;
+  /** Sequence number and byte offset of the first segment this writer creates. */
+  firstSeq: number;
+  offset: number;
+  /** When known, every segment's size is known before its first byte, so stores need not buffer. */
+  declaredSize: number | undefined;
+  keyOf: (seq: number) => string;
+  onDurable: (segment: DurableSegment) => Promise<void>;
+}
+
+interface OpenSegment {
+  seq: number;
+  body: PassThrough;
+  stored: Promise<void>;
+  size: number;
+  capacity: number;
+}
+
+const ignore = () => undefined;
+
+export class SegmentWriter {
+  readonly #opts: SegmentWriterOptions;
+  #open: OpenSegment | undefined;
+  #nextSeq: number;
+  /** Bytes handed to segments so far, durable or not. */
+  #assigned: number;
+  #durable: number;
+  /** The previous segment's store-and-record; awaited before another segment closes. */
+  #flushing: Promise<void> = Promise.resolve();
+
+  constructor(opts: SegmentWriterOptions) {
+    this.#opts = opts;
+    this.#nextSeq = opts.firstSeq;
+    this.#assigned = opts.offset;
+    this.#durable = opts.offset;
+  }
+
+  /** Bytes durably stored and recorded: where a resume would start. */
+  get durableOffset(): number {
+    return this.#durable;
+  }
+
+  /** Writes a chunk, waiting while storage applies backpressure. */
+  async write(chunk: Uint8Array): Promise<void> {
+    let data = chunk;
+    while (data.length > 0) {
+      const segment = this.#open ?? this.#openSegment();
+      const part = data.subarray(0, segment.capacity - segment.size);
+      data = data.subarray(part.length);
+      segment.size += part.length;
+      if (!segment.body.write(part)) await drained(segment.body, segment.stored);
+      if (segment.size === segment.capacity) await this.#close(segment);
+    }
+  }
+
+  /** Stores the last, partial segment and waits until every segment is durable. */
+  async finish(): Promise<void> {
+    if (this.#open && this.#open.size > 0) await this.#close(this.#open);
+    await this.#flushing;
+  }
+
+  /** Drops the unfinished segment and waits for any in-flight one to settle. Idempotent. */
+  async abandon(): Promise<void> {
+    this.#open?.body.destroy(new Error("upload stream abandoned"));
+    this.#open = undefined;
+    await this.#flushing.catch(ignore);
+  }
+
+  #openSegment(): OpenSegment {
+    const { declaredSize, segmentBytes } = this.#opts;
+    const capacity = declaredSize === undefined ? segmentBytes : Math.min(segmentBytes, declaredSize - this.#assigned);
+    const body = new PassThrough();
+    body.on("error", ignore); // surfaced through `stored`
+    const seq = this.#nextSeq++;
+    const stored = this.#opts.store.put(this.#opts.keyOf(seq), body, declaredSize === undefined ? undefined : capacity);
+    stored.catch(ignore); // observed when the segment closes or the writer is abandoned
+    this.#open = { seq, body, stored, size: 0, capacity };
+    return this.#open;
+  }
+
+  async #close(segment: OpenSegment): Promise<void> {
+    this.#open = undefined;
+    this.#assigned += segment.size;
+    segment.body.end();
+    await this.#flushing;
+    const { seq, size } = segment;
+    this.#flushing = segment.stored
+      .then(() => this.#opts.onDurable({ seq, size }))
+      .then(() => {
+        this.#durable += size;
+      });
+    this.#flushing.catch(ignore);
+  }
+}
+
+/** Resolves when `body` drains, or settles with `stored` if the store finishes or fails first. */
+function drained(body: PassThrough, stored: Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      body.off("drain", done);
+      resolve();
+    };
+    body.on("drain", done);
+    stored.then(done, (error: unknown) => {
+      body.off("drain", done);
+      reject(error);
+    });
+  });
+}

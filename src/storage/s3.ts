@@ -1,0 +1,259 @@
+import { Readable } from "node:stream";
+import { Client, CopyDestinationOptions, CopySourceOptions } from "minio";
+import type { BucketItem } from "minio";
+import { ObjectNotFoundError } from "./object-store.js";
+import type { ObjectInfo, ObjectStore } from "./object-store.js";
+
+const MiB = 1024 * 1024;
+// S3's multipart limits: every part but the last ≥ 5 MiB, any part (and a
+// single PUT or CopyObject) ≤ 5 GiB, at most 10,000 parts per object.
+const MIN_PART = 5 * MiB;
+const MAX_PART = 5 * 1024 * MiB;
+const MAX_PARTS = 10_000;
+const DEFAULT_PART = 16 * MiB;
+
+export interface S3StoreOptions {
+  /** e.g. "http://127.0.0.1:9000"; https selects TLS. */
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  region?: string;
+  /** Prepended to every key, with a "/" appended when missing. */
+  prefix?: string;
+  /** Bytes buffered per upload part (5 MiB to 5 GiB, default 16 MiB): the memory one put holds. */
+  partSize?: number;
+}
+
+/**
+ * An ObjectStore on an S3-compatible service, creating the bucket if missing.
+ * Uploads are cut into `partSize` parts here rather than by minio's putObject,
+ * which ignores a wrong declared size, never aborts a failed multipart upload,
+ * and hangs (or crashes the process on an unhandled 'error') when the body fails.
+ * @throws RangeError on a bad partSize; the client's errors when the bucket cannot be created.
+ */
+export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> {
+  const url = new URL(opts.endpoint);
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new Error(`S3 endpoint ${opts.endpoint} must start with http:// or https://`);
+  }
+  const useSSL = url.protocol === "https:";
+  const partSize = opts.partSize ?? DEFAULT_PART;
+  if (!Number.isSafeInteger(partSize) || partSize < MIN_PART || partSize > MAX_PART) {
+    throw new RangeError(`S3 partSize must be between 5 MiB and 5 GiB, got ${opts.partSize}`);
+  }
+  const { bucket, prefix } = opts;
+  const base = prefix ? prefix.replace(/\/*$/, "/") : "";
+  const client = new Client({
+    endPoint: url.hostname,
+    port: url.port ? Number(url.port) : useSSL ? 443 : 80,
+    useSSL,
+    accessKey: opts.accessKey,
+    secretKey: opts.secretKey,
+    region: opts.region,
+    partSize,
+  });
+  if (!(await client.bucketExists(bucket))) {
+    await client.makeBucket(bucket, opts.region).catch((e: unknown) => {
+      if (codeOf(e) !== "BucketAlreadyOwnedByYou") throw e; // another process won the race
+    });
+  }
+
+  const objectName = (key: string) => base + checkKey(key);
+
+  // Best effort: the caller needs the original error, and a bucket lifecycle
+  // rule (AbortIncompleteMultipartUpload) reclaims what an abort leaves.
+  const abort = (name: string, uploadId: string) =>
+    client.abortMultipartUpload(bucket, name, encodeURIComponent(uploadId)).catch(() => undefined);
+
+  async function put(key: string, body: Readable, size?: number): Promise<void> {
+    const name = objectName(key);
+    if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) throw new RangeError(`invalid size ${size}`);
+    // A declared size may need larger parts to fit in MAX_PARTS.
+    const part = size === undefined ? partSize : Math.max(partSize, Math.ceil(size / MAX_PARTS));
+    let uploadId: string | undefined;
+    const done: { part: number; etag: string }[] = [];
+    let total = 0;
+    try {
+      for await (const { data, last } of cutParts(body, part)) {
+        total += data.length;
+        if (size !== undefined && (total > size || (last && total !== size))) {
+          throw new Error(`object ${key}: ${size} bytes were declared but the body carried ${last ? total : `more than ${size}`}`);
+        }
+        if (last && uploadId === undefined) {
+          await client.putObject(bucket, name, data); // fits one part: one atomic PUT
+          return;
+        }
+        if (data.length === 0) break;
+        if (done.length === MAX_PARTS) throw new Error(`object ${key} needs more than ${MAX_PARTS} parts`);
+        uploadId ??= await client.initiateNewMultipartUpload(bucket, name, {});
+        const partNumber = done.length + 1;
+        const { etag } = await client.uploadPart(
+          { bucketName: bucket, objectName: name, uploadID: encodeURIComponent(uploadId), partNumber, headers: {} },
+          data,
+        );
+        done.push({ part: partNumber, etag });
+      }
+      if (uploadId !== undefined) await client.completeMultipartUpload(bucket, name, uploadId, done);
+    } catch (e) {
+      if (uploadId !== undefined) await abort(name, uploadId);
+      throw e;
+    }
+  }
+
+  async function get(key: string, offset = 0): Promise<Readable> {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`invalid offset ${offset}`);
+    const name = objectName(key);
+    try {
+      return offset === 0 ? await client.getObject(bucket, name) : await client.getPartialObject(bucket, name, offset);
+    } catch (e) {
+      if (isNotFound(e)) throw new ObjectNotFoundError(key);
+      // S3 refuses a range starting at or past the end; like a file, answer with no bytes.
+      if (codeOf(e) === "InvalidRange") {
+        const info = await stat(key);
+        if (!info) throw new ObjectNotFoundError(key);
+        if (offset >= info.size) return Readable.from([]);
+      }
+      throw e;
+    }
+  }
+
+  async function stat(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const s = await client.statObject(bucket, objectName(key));
+      return { key, size: s.size, lastModified: s.lastModified };
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async function compose(sources: readonly string[], dest: string): Promise<void> {
+    const destName = objectName(dest);
+    const infos = await Promise.all(
+      sources.map(async (key) => {
+        const name = objectName(key);
+        const s = await client.statObject(bucket, name).catch(notFoundAs(key));
+        return { key, name, size: s.size, etag: s.etag };
+      }),
+    );
+    const small = infos.slice(0, -1).find((s) => s.size < MIN_PART);
+    if (small) throw new Error(`compose ${dest}: source ${small.key} has ${small.size} bytes; S3 needs 5 MiB in all but the last`);
+    // It exists (stat above), and S3 refuses to copy an object onto itself.
+    if (sources.length === 1 && sources[0] === dest) return;
+    const parts = infos.filter((s) => s.size > 0);
+    const [first] = parts;
+    if (first === undefined) {
+      await client.putObject(bucket, destName, Buffer.alloc(0));
+    } else if (parts.length === 1 && first.size <= MAX_PART) {
+      await client
+        .copyObject(
+          new CopySourceOptions({ Bucket: bucket, Object: first.name }),
+          new CopyDestinationOptions({ Bucket: bucket, Object: destName }),
+        )
+        .catch(notFoundAs(first.key));
+    } else {
+      await copyParts(destName, parts);
+    }
+  }
+
+  // Not minio's composeObject: it gives every split of one source the same
+  // part number and the same (last) range, and it resolves instead of
+  // throwing when a part copy fails.
+  async function copyParts(destName: string, sources: { key: string; name: string; size: number; etag: string }[]) {
+    const uploadId = await client.initiateNewMultipartUpload(bucket, destName, {});
+    const uploadID = encodeURIComponent(uploadId);
+    try {
+      const done: { part: number; etag: string }[] = [];
+      for (const s of sources) {
+        const step = Math.ceil(s.size / Math.ceil(s.size / MAX_PART));
+        for (let start = 0; start < s.size; start += step) {
+          const partNumber = done.length + 1;
+          if (partNumber > MAX_PARTS) throw new Error(`compose needs more than ${MAX_PARTS} parts`);
+          const headers = {
+            "x-amz-copy-source": `${bucket}/${s.name.split("/").map(encodeURIComponent).join("/")}`,
+            "x-amz-copy-source-range": `bytes=${start}-${Math.min(start + step, s.size) - 1}`,
+            // The sizes above came from these versions; a replaced source must not be mixed in.
+            "x-amz-copy-source-if-match": s.etag,
+          };
+          const { etag } = await client
+            .uploadPart({ bucketName: bucket, objectName: destName, uploadID, partNumber, headers })
+            .catch(notFoundAs(s.key));
+          done.push({ part: partNumber, etag });
+        }
+      }
+      await client.completeMultipartUpload(bucket, destName, uploadId, done);
+    } catch (e) {
+      await abort(destName, uploadId);
+      throw e;
+    }
+  }
+
+  async function deleteKeys(keys: readonly string[]): Promise<void> {
+    const names = keys.map(objectName);
+    for (let i = 0; i < names.length; i += 1000) {
+      const results = await client.removeObjects(bucket, names.slice(i, i + 1000));
+      // minio's type says { Error: {...} }, but its parser returns the Error elements themselves.
+      const failed = results
+        .map((r) => (r && "Error" in r ? r.Error : r) as { Code?: string; Key?: string } | null | undefined)
+        .filter((r) => r && r.Code !== "NoSuchKey");
+      if (failed.length > 0) {
+        throw new Error(`deleting ${failed.length} objects failed, e.g. ${failed[0]?.Key}: ${failed[0]?.Code}`);
+      }
+    }
+  }
+
+  async function* list(prefix: string): AsyncIterable<ObjectInfo> {
+    const cut = prefix.lastIndexOf("/");
+    if (cut >= 0) checkKey(prefix.slice(0, cut));
+    // BucketStream is typed as a byte stream but yields BucketItem objects.
+    const items = client.listObjectsV2(bucket, base + prefix, true) as unknown as AsyncIterable<BucketItem>;
+    for await (const item of items) {
+      if (item.name === undefined) continue; // a common prefix; none come back from a recursive listing
+      yield { key: item.name.slice(base.length), size: item.size, lastModified: item.lastModified };
+    }
+  }
+
+  return { put, get, stat, compose, delete: deleteKeys, list };
+}
+
+/** Cuts a byte stream into `partSize` buffers; the final one (flagged `last`) may be short or empty. */
+async function* cutParts(body: Readable, partSize: number): AsyncGenerator<{ data: Buffer; last: boolean }> {
+  let chunks: Buffer[] = [];
+  let held = 0;
+  for await (const c of body as AsyncIterable<Buffer | string>) {
+    let chunk = typeof c === "string" ? Buffer.from(c) : c;
+    while (held + chunk.length >= partSize) {
+      const take = partSize - held;
+      chunks.push(chunk.subarray(0, take));
+      yield { data: Buffer.concat(chunks, partSize), last: false };
+      chunks = [];
+      held = 0;
+      chunk = chunk.subarray(take);
+    }
+    if (chunk.length > 0) {
+      chunks.push(chunk);
+      held += chunk.length;
+    }
+  }
+  yield { data: Buffer.concat(chunks, held), last: true };
+}
+
+// Same rules as the local store, so a key valid on one provider is valid on both.
+function checkKey(key: string): string {
+  if (key.split("/").some((p) => p === "" || p === "." || p === "..")) {
+    throw new Error(`invalid object key ${JSON.stringify(key)}`);
+  }
+  return key;
+}
+
+function codeOf(e: unknown): string | undefined {
+  return typeof e === "object" && e !== null && "code" in e ? String(e.code) : undefined;
+}
+
+// GET answers NoSuchKey; HEAD has no body, so minio derives NotFound from the 404.
+const isNotFound = (e: unknown) => codeOf(e) === "NoSuchKey" || codeOf(e) === "NotFound";
+
+const notFoundAs = (key: string) => (e: unknown) => {
+  throw isNotFound(e) ? new ObjectNotFoundError(key) : e;
+};

@@ -1,0 +1,103 @@
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  type Artefact,
+  ArtefactSchema,
+  type DatasetService,
+  type DatasetVersion,
+  DatasetVersionSchema,
+  DatasetSummarySchema,
+  DownloadArtefactResponseSchema,
+} from "../../gen/traintrack/v1/dataset_pb.js";
+import type { ArtefactView, DatasetService as Datasets, DatasetVersionView } from "../services/datasets.js";
+import { principalOf } from "./interceptors/auth.js";
+import * as f from "./validate/fields.js";
+import * as v from "./validate/datasets.js";
+
+/** Download messages carry at most this much, whatever chunk size the store yields. */
+const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
+
+function toArtefact(a: ArtefactView): Artefact {
+  return create(ArtefactSchema, { path: a.path, size: BigInt(a.size), sha256: a.sha256, mediaType: a.mediaType });
+}
+
+function toVersion(d: DatasetVersionView): DatasetVersion {
+  return create(DatasetVersionSchema, {
+    name: d.name,
+    version: d.version,
+    description: d.description,
+    metadata: d.metadata,
+    artefacts: d.artefacts.map(toArtefact),
+    derivedFrom: d.derivedFrom,
+    createdAt: timestampFromDate(d.createdAt),
+    totalSize: BigInt(d.totalSize),
+    artefactCount: d.artefactCount,
+  });
+}
+
+export function datasetHandlers(datasets: Datasets): ServiceImpl<typeof DatasetService> {
+  return {
+    async createDataset(req, ctx) {
+      return { dataset: toVersion(await datasets.create(principalOf(ctx).orgId, v.createDataset(req))) };
+    },
+    async getDataset(req, ctx) {
+      return { dataset: toVersion(await datasets.get(principalOf(ctx).orgId, v.datasetOrLatest(req.name, req.version))) };
+    },
+    async listDatasets(req, ctx) {
+      const page = await datasets.list(principalOf(ctx).orgId, {
+        prefix: f.text("name_prefix", req.namePrefix, 128),
+        pageSize: f.pageSize("page_size", req.pageSize),
+        pageToken: f.pageToken("page_token", req.pageToken),
+      });
+      return {
+        datasets: page.items.map((d) =>
+          create(DatasetSummarySchema, {
+            name: d.name,
+            description: d.description,
+            latestVersion: d.latestVersion,
+            versionCount: d.versionCount,
+            createdAt: timestampFromDate(d.createdAt),
+            updatedAt: timestampFromDate(d.updatedAt),
+          }),
+        ),
+        nextPageToken: page.nextPageToken,
+      };
+    },
+    async listDatasetVersions(req, ctx) {
+      const page = await datasets.listVersions(principalOf(ctx).orgId, {
+        name: f.datasetName("name", req.name),
+        pageSize: f.pageSize("page_size", req.pageSize),
+        pageToken: f.pageToken("page_token", req.pageToken),
+      });
+      return { versions: page.items.map(toVersion), nextPageToken: page.nextPageToken };
+    },
+    async getLineage(req, ctx) {
+      const depth = f.pageSize("depth", req.depth, 0, 100);
+      const graph = await datasets.lineage(principalOf(ctx).orgId, v.versionRef("dataset", req.dataset), depth);
+      return {
+        nodes: graph.nodes.map((n) => ({ dataset: n.ref, createdAt: timestampFromDate(n.createdAt) })),
+        edges: graph.edges,
+      };
+    },
+    async *downloadArtefact(req, ctx): AsyncGenerator<MessageInitShape<typeof DownloadArtefactResponseSchema>> {
+      const { artefact, body } = await datasets.openArtefact(
+        principalOf(ctx).orgId,
+        v.versionRef("dataset", req.dataset),
+        f.artefactPath("path", req.path) || f.fileName("path", req.path),
+        f.count("offset", req.offset),
+      );
+      yield { payload: { case: "artefact", value: toArtefact(artefact) } };
+      if (!body) return;
+      try {
+        for await (const data of body as AsyncIterable<Buffer>) {
+          for (let at = 0; at < data.length; at += DOWNLOAD_CHUNK_BYTES) {
+            yield { payload: { case: "chunk", value: data.subarray(at, at + DOWNLOAD_CHUNK_BYTES) } };
+          }
+        }
+      } finally {
+        body.destroy(); // the client may leave mid-download
+      }
+    },
+  };
+}

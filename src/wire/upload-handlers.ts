@@ -1,0 +1,56 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { type Upload, UploadSchema, type UploadService, UploadState } from "../../gen/traintrack/v1/upload_pb.js";
+import type { UploadRow } from "../db/schema.js";
+import type { UploadService as Uploads } from "../services/uploads.js";
+import { principalOf } from "./interceptors/auth.js";
+import * as f from "./validate/fields.js";
+import * as v from "./validate/uploads.js";
+
+const STATES: Record<UploadRow["state"], UploadState> = {
+  in_progress: UploadState.IN_PROGRESS,
+  complete: UploadState.COMPLETE,
+  committed: UploadState.COMMITTED,
+  discarded: UploadState.DISCARDED,
+};
+
+function toUpload(row: UploadRow): Upload {
+  return create(UploadSchema, {
+    uploadId: row.id,
+    fileName: row.fileName,
+    mediaType: row.mediaType,
+    state: STATES[row.state],
+    bytesReceived: BigInt(row.bytesReceived),
+    size: row.declaredSize === null ? undefined : BigInt(row.declaredSize),
+    sha256: row.sha256 ?? "",
+    createdAt: timestampFromDate(row.createdAt),
+    expiresAt: timestampFromDate(row.expiresAt),
+    discardReason: row.discardReason ?? "",
+  });
+}
+
+export function uploadHandlers(uploads: Uploads, limits: { maxChunkBytes: number }): ServiceImpl<typeof UploadService> {
+  return {
+    async upload(requests, ctx) {
+      const { orgId } = principalOf(ctx);
+      const messages = requests[Symbol.asyncIterator]();
+      const first = await messages.next();
+      const start = v.uploadStart(first.done ? undefined : first.value);
+      // Validates each message as it arrives: nothing is buffered, and a bad
+      // chunk fails the upload from inside the service's read loop.
+      async function* chunks() {
+        for (let next = await messages.next(); !next.done; next = await messages.next()) {
+          yield v.uploadChunk(next.value, limits.maxChunkBytes);
+        }
+      }
+      return { upload: toUpload(await uploads.receive(orgId, start, chunks())) };
+    },
+    async getUpload(req, ctx) {
+      return { upload: toUpload(await uploads.get(principalOf(ctx).orgId, f.id("upload_id", req.uploadId))) };
+    },
+    async abortUpload(req, ctx) {
+      return { upload: toUpload(await uploads.abort(principalOf(ctx).orgId, f.id("upload_id", req.uploadId))) };
+    },
+  };
+}

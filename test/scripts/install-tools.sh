@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Installs what the test command needs and is missing: a PostgreSQL server,
+# MinIO and grpcurl. Idempotent; a no-op (well under a second) when all of them
+# are present. Prints one line per tool and exits non-zero if an install fails.
+#
+#   TRAINTRACK_TOOLS_DIR  where MinIO and grpcurl are built and cached
+#                         (default: ~/.cache/traintrack/bin)
+set -euo pipefail
+
+TOOLS="${TRAINTRACK_TOOLS_DIR:-$HOME/.cache/traintrack/bin}"
+
+die() {
+  echo "install-tools: $*" >&2
+  exit 1
+}
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root (or sudo) to run: $*"
+  fi
+}
+
+# The directory holding initdb and pg_ctl: the newest /usr/lib/postgresql/<v>/bin,
+# else wherever initdb on PATH really lives. Prints nothing if there is none.
+pg_bin_dir() {
+  local dir
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+  if [ -n "$dir" ] && [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then
+    echo "$dir"
+    return
+  fi
+  if command -v initdb >/dev/null 2>&1; then
+    dir="$(dirname "$(readlink -f "$(command -v initdb)")")"
+    if [ -x "$dir/pg_ctl" ]; then
+      echo "$dir"
+    fi
+  fi
+}
+
+go_bin() {
+  if command -v go >/dev/null 2>&1; then
+    command -v go
+  elif [ -x /usr/local/go/bin/go ]; then
+    echo /usr/local/go/bin/go
+  else
+    die "the Go toolchain is needed to build $1 and was not found (PATH or /usr/local/go/bin)"
+  fi
+}
+
+# go_tool NAME MODULE: builds MODULE into $TOOLS unless $TOOLS/NAME exists.
+go_tool() {
+  local name="$1" module="$2" go start
+  if [ -x "$TOOLS/$name" ]; then
+    echo "$name: found $TOOLS/$name"
+    return
+  fi
+  go="$(go_bin "$name")"
+  mkdir -p "$TOOLS"
+  echo "$name: building $module with $("$go" version | cut -d' ' -f3) (this takes a few minutes)..."
+  start=$SECONDS
+  if ! GOBIN="$TOOLS" "$go" install "$module"; then
+    die "$name: 'go install $module' failed"
+  fi
+  [ -x "$TOOLS/$name" ] || die "$name: 'go install $module' did not produce $TOOLS/$name"
+  echo "$name: installed $TOOLS/$name ($((SECONDS - start)) s)"
+}
+
+# PostgreSQL server
+bindir="$(pg_bin_dir)"
+if [ -n "$bindir" ]; then
+  echo "postgresql: found $bindir ($("$bindir/postgres" --version 2>/dev/null || echo unknown version))"
+else
+  echo "postgresql: initdb not found, installing with apt-get..."
+  as_root apt-get update || die "postgresql: apt-get update failed"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql ||
+    die "postgresql: apt-get install -y postgresql failed"
+  bindir="$(pg_bin_dir)"
+  [ -n "$bindir" ] || die "postgresql: installed, but no initdb/pg_ctl found in /usr/lib/postgresql/*/bin or PATH"
+  echo "postgresql: installed $bindir ($("$bindir/postgres" --version 2>/dev/null || echo unknown version))"
+fi
+
+# MinIO and grpcurl: no Debian or npm package; built with Go and cached.
+go_tool minio github.com/minio/minio@latest
+go_tool grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl@latest
