@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.js";
+
+describe("configuration", () => {
+  it("defaults to the embedded database and local files, so a fresh machine needs nothing else", () => {
+    const config = loadConfig({ TRAINTRACK_DATA_DIR: "/data" });
+    expect(config.database).toEqual({ kind: "pglite", dataDir: "/data/db" });
+    expect(config.storage).toEqual({ kind: "local", root: "/data/objects" });
+    expect(config.port).toBe(8080);
+  });
+
+  it("uses PostgreSQL and S3 when configured", () => {
+    const config = loadConfig({
+      TRAINTRACK_DB_URL: "postgres://u@h/db",
+      TRAINTRACK_S3_ENDPOINT: "http://127.0.0.1:9000",
+      TRAINTRACK_S3_ACCESS_KEY: "a",
+      TRAINTRACK_S3_SECRET_KEY: "s",
+    });
+    expect(config.database).toEqual({ kind: "postgres", url: "postgres://u@h/db" });
+    expect(config.storage).toMatchObject({ kind: "s3", bucket: "traintrack", endpoint: "http://127.0.0.1:9000" });
+  });
+
+  it.each([
+    [{ TRAINTRACK_PORT: "http" }, /TRAINTRACK_PORT must be an integer/],
+    [{ TRAINTRACK_SEGMENT_BYTES: "1024" }, /TRAINTRACK_SEGMENT_BYTES/],
+    [{ TRAINTRACK_STORAGE: "gcs" }, /"local" or "s3"/],
+    [{ TRAINTRACK_STORAGE: "s3" }, /TRAINTRACK_S3_ENDPOINT is required/],
+  ])("names the variable to fix: %j", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
