@@ -38,8 +38,10 @@ export function createJanitor(deps: JanitorDeps) {
       .set({ state: "discarded", discardReason: "expired", writerToken: null, writerLeaseUntil: null, updatedAt: now })
       .where("state", "in", ["in_progress", "complete"])
       .where("expiresAt", "<", now)
-      .returning("id")
+      .returningAll()
       .execute();
+    // No stream writes an expired upload (each durable segment extends the expiry), so purge now.
+    await mapConcurrent(expired, 8, (row) => deps.uploads.purgeStaging(row));
     return expired.length;
   }
 

@@ -96,9 +96,14 @@ export interface StartOptions {
 
 export async function startTestServer(backend: BackendName, opts: StartOptions = {}): Promise<TestServer & { env: Record<string, string> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "traintrack-test-"));
-  const env = { ...(opts.reuseEnv ?? (await backendEnv(backend, dir))), ...opts.env };
-  const apiKey = `tt_test_${uniqueSuffix()}${uniqueSuffix()}`;
-  const config = loadConfig({ ...env, TRAINTRACK_API_KEY: apiKey });
+  // A restart over the same state (reuseEnv) keeps the first start's admin key.
+  const env: Record<string, string> = {
+    TRAINTRACK_API_KEY: `tt_test_${uniqueSuffix()}${uniqueSuffix()}`,
+    ...(opts.reuseEnv ?? (await backendEnv(backend, dir))),
+    ...opts.env,
+  };
+  const apiKey = env.TRAINTRACK_API_KEY as string;
+  const config = loadConfig(env);
   const app = await createApp(config, { log: () => undefined, ...opts.overrides });
   const baseUrl = `http://127.0.0.1:${app.port}`;
   const transports = {

@@ -1,0 +1,112 @@
+/**
+ * State lives in the database and object storage, not in a process: staged
+ * uploads expire and are reclaimed, and an upload started on one replica
+ * resumes on another.
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
+import { UploadService, UploadState } from "../../gen/traintrack/v1/upload_pb.js";
+import { bytesOf, download, sha256, upload, uploadMessages } from "../support/data.js";
+import { backends, startTestServer, type TestServer } from "../support/server.js";
+
+const MiB = 1024 * 1024;
+const DAY = 24 * 3600 * 1000;
+
+async function stagedKeys(server: TestServer, uploadId: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const object of server.app.store.list("staging/")) if (object.key.includes(uploadId)) keys.push(object.key);
+  return keys;
+}
+
+describe.each(backends())("janitor on $name", (backend) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(backend.name);
+  });
+  afterAll(async () => server?.close());
+
+  it.skipIf(!backend.available)("reclaims expired uploads and their staged bytes, and leaves committed data alone", async () => {
+    const uploads = server.client(UploadService);
+    const datasets = server.client(DatasetService);
+    const kept = await upload(uploads, "kept.bin", bytesOf(1000, 1));
+    await datasets.createDataset({ name: "kept", version: "1", artefacts: [{ uploadId: kept.uploadId }] });
+    const forgotten = await upload(uploads, "forgotten.bin", bytesOf(1000, 2));
+    expect(await stagedKeys(server, forgotten.uploadId)).not.toEqual([]);
+
+    const report = await server.app.janitor.runOnce(new Date(Date.now() + 2 * DAY));
+    expect(report.expiredUploads).toBeGreaterThanOrEqual(1);
+
+    const state = (await uploads.getUpload({ uploadId: forgotten.uploadId })).upload;
+    expect(state?.state).toBe(UploadState.DISCARDED);
+    expect(state?.discardReason).toBe("expired");
+    expect(await stagedKeys(server, forgotten.uploadId)).toEqual([]);
+    const error = ConnectError.from(
+      await datasets.createDataset({ name: "late", version: "1", artefacts: [{ uploadId: forgotten.uploadId }] }).catch((e: unknown) => e),
+    );
+    expect(error.code).toBe(Code.FailedPrecondition);
+    expect(error.rawMessage).toContain("expired");
+    expect((await download(datasets, "kept", "1", "kept.bin")).sha256).toBe(sha256(bytesOf(1000, 1)));
+  });
+});
+
+describe.skipIf(!backends().find((b) => b.name === "postgres+minio")?.available)("replicas on postgres+minio", () => {
+  let first: TestServer & { env: Record<string, string> };
+  let second: TestServer;
+  beforeAll(async () => {
+    first = await startTestServer("postgres+minio");
+    second = await startTestServer("postgres+minio", { reuseEnv: first.env });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+  });
+
+  it("an upload broken on one replica resumes on another", async () => {
+    const data = bytesOf(10 * MiB, 9);
+    const abort = new AbortController();
+    let uploadId = "";
+    async function* firstHalf() {
+      let sent = 0;
+      for await (const message of uploadMessages("replica.bin", data)) {
+        if (message.payload?.case === "chunk") sent += message.payload.value.length;
+        if (sent > 9 * MiB) break;
+        yield message;
+      }
+      for (;;) {
+        const row = await first.app.db
+          .selectFrom("uploads")
+          .select(["id", "bytesReceived"])
+          .where("fileName", "=", "replica.bin")
+          .executeTakeFirst();
+        if (row && row.bytesReceived >= 8 * MiB) {
+          uploadId = row.id;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      abort.abort();
+    }
+    await first.client(UploadService).upload(firstHalf(), { signal: abort.signal }).catch(() => undefined);
+
+    const onSecond = second.client(UploadService);
+    const offset = (await onSecond.getUpload({ uploadId })).upload?.bytesReceived ?? -1n;
+    expect(offset).toBe(BigInt(8 * MiB));
+    async function* rest() {
+      yield { payload: { case: "header" as const, value: { start: { case: "resume" as const, value: { uploadId, offset } } } } };
+      yield { payload: { case: "chunk" as const, value: data.subarray(Number(offset), Number(offset) + 2 * MiB) } };
+    }
+    let done;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        done = await onSecond.upload(rest());
+        break;
+      } catch (error) {
+        // The first replica releases its write lease as it notices the broken stream.
+        if (ConnectError.from(error).code !== Code.Aborted || attempt > 50) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    expect(done.upload?.sha256).toBe(sha256(data));
+  });
+});
