@@ -217,7 +217,7 @@ export function createUploadService(deps: UploadServiceDeps) {
           throw new InvalidInputError("chunk", `stream carries more than the declared ${declaredSize} bytes`);
         }
         if (received > deps.maxArtefactBytes) {
-          throw new InvalidInputError("chunk", `artefact exceeds the server's limit of ${deps.maxArtefactBytes} bytes`);
+          throw new LimitExceededError(`artefact exceeds the server's limit of ${deps.maxArtefactBytes} bytes`);
         }
         hash.update(chunk);
         await writer.write(chunk);

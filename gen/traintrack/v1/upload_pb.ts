@@ -374,7 +374,9 @@ export const UploadService: GenService<{
    * upload is then failed and its bytes discarded); NOT_FOUND for an unknown
    * upload id; FAILED_PRECONDITION when resuming at an offset other than the
    * durable one or resuming an upload that is no longer in progress; ABORTED
-   * when another stream is writing the same upload.
+   * when another stream is writing the same upload; RESOURCE_EXHAUSTED when the
+   * artefact exceeds the server's size limit (the upload is then discarded) or a
+   * message exceeds the request limit.
    *
    * @generated from rpc traintrack.v1.UploadService.Upload
    */

@@ -6,8 +6,9 @@
  */
 import { InvalidInputError } from "../../services/errors.js";
 
-// NUL cannot be stored in PostgreSQL text; other control characters hide in logs and terminals.
-const CONTROL = /[\u0000-\u001f\u007f]/;
+// NUL cannot be stored in PostgreSQL text; other control characters (C0, DEL, and C1,
+// whose U+009B is an 8-bit terminal escape) hide in logs and terminals.
+const CONTROL = /\p{Cc}/u;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 const SHA256 = /^[0-9a-f]{64}$/;
