@@ -51,7 +51,7 @@ type Env = Record<string, string | undefined>;
 /** Reads and validates the configuration; throws ConfigError naming the variable to fix. */
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(env.TRAINTRACK_DATA_DIR ?? ".traintrack");
-  const segmentBytes = int(env, "TRAINTRACK_SEGMENT_BYTES", 16 * MiB, 5 * MiB, 1024 * MiB);
+  const segmentBytes = int(env, "TRAINTRACK_SEGMENT_BYTES", 8 * MiB, 5 * MiB, 1024 * MiB);
   const maxChunkBytes = int(env, "TRAINTRACK_MAX_CHUNK_BYTES", 4 * MiB, 1024, 64 * MiB);
   return {
     port: int(env, "TRAINTRACK_PORT", 8080, 0, 65535),

@@ -126,8 +126,13 @@ export function createDatasetCommitter(deps: DatasetCommitDeps) {
     }
   }
 
-  /** Step 1: lease one blob row per distinct hash; a blob being deleted makes the commit retryable. */
-  async function leaseBlobs(orgId: string, blobs: Map<string, number>): Promise<void> {
+  /**
+   * Step 1: lease one blob row per distinct hash; a blob being deleted makes
+   * the commit retryable. Returns the hashes whose rows existed before, the
+   * only ones whose object may already be in place.
+   */
+  async function leaseBlobs(orgId: string, blobs: Map<string, number>): Promise<Set<string>> {
+    const existed = new Set<string>();
     const leaseUntil = new Date(now().getTime() + leaseMs);
     const entries = [...blobs];
     await db.transaction().execute(async (trx) => {
@@ -142,22 +147,26 @@ export function createDatasetCommitter(deps: DatasetCommitDeps) {
               .doUpdateSet({ leaseUntil: sql`greatest(blobs.lease_until, excluded.lease_until)` })
               .where("blobs.state", "=", "live"),
           )
-          .returning("sha256")
+          // xmax is 0 on a freshly inserted row version and set on an updated one.
+          .returning(["sha256", sql<boolean>`xmax <> 0`.as("existed")])
           .execute();
         if (leased.length !== batch.length) {
           throw new ConflictError("some artefact bytes are being garbage-collected at this moment; retry the CreateDataset");
         }
+        for (const row of leased) if (row.existed) existed.add(row.sha256);
       }
     });
+    return existed;
   }
 
   /** Step 2: compose each distinct upload's segments into its permanent home, unless already there. */
-  async function copyToPermanent(orgId: string, artefacts: ResolvedArtefact[]): Promise<void> {
+  async function copyToPermanent(orgId: string, artefacts: ResolvedArtefact[], existed: Set<string>): Promise<void> {
     const byHash = new Map<string, UploadRow>();
     for (const { upload } of artefacts) byHash.set(upload.sha256 ?? "", upload);
     await mapConcurrent([...byHash.values()], concurrency, async (upload) => {
-      const dest = blobKey(orgId, upload.sha256 ?? "");
-      if ((await store.stat(dest))?.size === upload.bytesReceived) return;
+      const sha256 = upload.sha256 ?? "";
+      const dest = blobKey(orgId, sha256);
+      if (existed.has(sha256) && (await store.stat(dest))?.size === upload.bytesReceived) return;
       if (upload.segmentCount === 0) return store.put(dest, Readable.from([]), 0);
       const sources = Array.from({ length: upload.segmentCount }, (_, seq) => segmentKey(orgId, upload.id, seq));
       await store.compose(sources, dest);
@@ -284,9 +293,9 @@ export function createDatasetCommitter(deps: DatasetCommitDeps) {
     const parentIds = await resolveParents(orgId, input.derivedFrom);
 
     const blobs = new Map(artefacts.map(({ upload }) => [upload.sha256 ?? "", upload.bytesReceived] as const));
-    await leaseBlobs(orgId, blobs);
+    const existed = await leaseBlobs(orgId, blobs);
     await step("leased");
-    await copyToPermanent(orgId, artefacts);
+    await copyToPermanent(orgId, artefacts, existed);
     await step("copied");
     let versionId: string;
     try {
