@@ -7,7 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import { UploadService, UploadState } from "../../gen/traintrack/v1/upload_pb.js";
-import { bytesOf, download, sha256, upload, uploadMessages } from "../support/data.js";
+import { breakUpload, bytesOf, download, resumeUpload, sha256, upload, uploadMessages } from "../support/data.js";
 import { backends, type TestServer, startTestServer } from "../support/server.js";
 
 const MiB = 1024 * 1024;
@@ -71,55 +71,16 @@ describe.each(backends())("datasets on $name", (backend) => {
 
     it("resumes a broken upload from the last durable offset and hashes the whole artefact", async () => {
       const data = bytesOf(20 * MiB, 2);
-      const abort = new AbortController();
-      let uploadId = "";
       // Send 17 MiB of the declared 20 (two whole segments and a bit), then drop the connection.
-      async function* brokenStream() {
-        let sent = 0;
-        for await (const message of uploadMessages("big.bin", data)) {
-          if (message.payload?.case === "chunk") sent += message.payload.value.length;
-          if (sent > 17 * MiB) break;
-          yield message;
-        }
-        // Break the stream only once both whole segments are durable.
-        for (;;) {
-          const row = await server.app.db
-            .selectFrom("uploads")
-            .select(["id", "bytesReceived"])
-            .where("fileName", "=", "big.bin")
-            .where("state", "=", "in_progress")
-            .executeTakeFirst();
-          if (row && row.bytesReceived >= 16 * MiB) {
-            uploadId = row.id;
-            break;
-          }
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        abort.abort();
-      }
-      expect(await codeOf(uploads().upload(brokenStream(), { signal: abort.signal }))).toBe(Code.Canceled);
+      const uploadId = await breakUpload(uploads(), server.app.db, "big.bin", data, 17 * MiB, 16 * MiB);
 
       const state = (await uploads().getUpload({ uploadId })).upload;
       expect(state?.state).toBe(UploadState.IN_PROGRESS);
       expect(state?.bytesReceived).toBe(BigInt(16 * MiB));
 
-      async function* resumed() {
-        yield { payload: { case: "header" as const, value: { start: { case: "resume" as const, value: { uploadId, offset: BigInt(16 * MiB) } } } } };
-        yield { payload: { case: "chunk" as const, value: data.subarray(16 * MiB) } };
-      }
-      // The broken stream's write lease is released as the server notices the break; retry briefly, as the SDK does.
-      let done;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          done = await uploads().upload(resumed());
-          break;
-        } catch (error) {
-          if (ConnectError.from(error).code !== Code.Aborted || attempt > 50) throw error;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-      expect(done.upload?.state).toBe(UploadState.COMPLETE);
-      expect(done.upload?.sha256).toBe(sha256(data));
+      const done = await resumeUpload(uploads(), uploadId, BigInt(16 * MiB), data);
+      expect(done.state).toBe(UploadState.COMPLETE);
+      expect(done.sha256).toBe(sha256(data));
     });
 
     it("a stream that ends before its declared size stays resumable, but only at the durable offset", async () => {
@@ -135,15 +96,10 @@ describe.each(backends())("datasets on $name", (backend) => {
       const uploadId = /upload "(up_[a-z0-9]+)"/.exec(error.rawMessage)?.[1] ?? "";
       expect((await uploads().getUpload({ uploadId })).upload?.state).toBe(UploadState.IN_PROGRESS);
 
-      async function* resumeAt(offset: bigint, rest: Uint8Array) {
-        yield { payload: { case: "header" as const, value: { start: { case: "resume" as const, value: { uploadId, offset } } } } };
-        yield { payload: { case: "chunk" as const, value: rest } };
-      }
-      const refused = ConnectError.from(await uploads().upload(resumeAt(5n, data.subarray(5))).catch((e: unknown) => e));
+      const refused = ConnectError.from(await resumeUpload(uploads(), uploadId, 5n, data).catch((e: unknown) => e));
       expect(refused.code).toBe(Code.FailedPrecondition);
       expect(refused.rawMessage).toContain("resume at offset 0");
-      const done = await uploads().upload(resumeAt(0n, data));
-      expect(done.upload?.sha256).toBe(sha256(data));
+      expect((await resumeUpload(uploads(), uploadId, 0n, data)).sha256).toBe(sha256(data));
     });
 
     it("serves the latest version, lists with a prefix and pages, and lists versions newest first", async () => {

@@ -7,7 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import { UploadService, UploadState } from "../../gen/traintrack/v1/upload_pb.js";
-import { bytesOf, download, sha256, upload, uploadMessages } from "../support/data.js";
+import { breakUpload, bytesOf, download, resumeUpload, sha256, upload } from "../support/data.js";
 import { backends, startTestServer, type TestServer } from "../support/server.js";
 
 const MiB = 1024 * 1024;
@@ -64,49 +64,11 @@ describe.skipIf(!backends().find((b) => b.name === "postgres+minio")?.available)
 
   it("an upload broken on one replica resumes on another", async () => {
     const data = bytesOf(10 * MiB, 9);
-    const abort = new AbortController();
-    let uploadId = "";
-    async function* firstHalf() {
-      let sent = 0;
-      for await (const message of uploadMessages("replica.bin", data)) {
-        if (message.payload?.case === "chunk") sent += message.payload.value.length;
-        if (sent > 9 * MiB) break;
-        yield message;
-      }
-      for (;;) {
-        const row = await first.app.db
-          .selectFrom("uploads")
-          .select(["id", "bytesReceived"])
-          .where("fileName", "=", "replica.bin")
-          .executeTakeFirst();
-        if (row && row.bytesReceived >= 8 * MiB) {
-          uploadId = row.id;
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      abort.abort();
-    }
-    await first.client(UploadService).upload(firstHalf(), { signal: abort.signal }).catch(() => undefined);
-
+    const uploadId = await breakUpload(first.client(UploadService), first.app.db, "replica.bin", data, 9 * MiB, 8 * MiB);
     const onSecond = second.client(UploadService);
     const offset = (await onSecond.getUpload({ uploadId })).upload?.bytesReceived ?? -1n;
     expect(offset).toBe(BigInt(8 * MiB));
-    async function* rest() {
-      yield { payload: { case: "header" as const, value: { start: { case: "resume" as const, value: { uploadId, offset } } } } };
-      yield { payload: { case: "chunk" as const, value: data.subarray(Number(offset), Number(offset) + 2 * MiB) } };
-    }
-    let done;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        done = await onSecond.upload(rest());
-        break;
-      } catch (error) {
-        // The first replica releases its write lease as it notices the broken stream.
-        if (ConnectError.from(error).code !== Code.Aborted || attempt > 50) throw error;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    expect(done.upload?.sha256).toBe(sha256(data));
+    const done = await resumeUpload(onSecond, uploadId, offset, data);
+    expect(done.sha256).toBe(sha256(data));
   });
 });

@@ -1,6 +1,8 @@
 /** Test data and client-side helpers shared by the integration suites. */
 import { createHash } from "node:crypto";
-import type { Client } from "@connectrpc/connect";
+import { type Client, Code, ConnectError } from "@connectrpc/connect";
+import type { Kysely } from "kysely";
+import type { Database } from "../../src/db/schema.js";
 import type { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Upload, UploadRequestSchema, UploadService } from "../../gen/traintrack/v1/upload_pb.js";
@@ -71,4 +73,66 @@ export async function download(client: Client<typeof DatasetService>, name: stri
     }
   }
   return { sha256: sha, size, bytes: Buffer.concat(parts) };
+}
+
+/**
+ * Streams `data` (declaring its full size) but sends only `sendBytes`, waits
+ * until `durableBytes` are durably staged according to `db`, then drops the
+ * connection, as a client whose network broke would. Returns the upload id.
+ */
+export async function breakUpload(
+  client: Client<typeof UploadService>,
+  db: Kysely<Database>,
+  fileName: string,
+  data: Uint8Array,
+  sendBytes: number,
+  durableBytes: number,
+): Promise<string> {
+  const abort = new AbortController();
+  let uploadId = "";
+  async function* messages() {
+    let sent = 0;
+    for await (const message of uploadMessages(fileName, data)) {
+      if (message.payload?.case === "chunk") sent += message.payload.value.length;
+      if (sent > sendBytes) break;
+      yield message;
+    }
+    for (;;) {
+      const row = await db.selectFrom("uploads").select(["id", "bytesReceived"]).where("fileName", "=", fileName).executeTakeFirst();
+      if (row && row.bytesReceived >= durableBytes) {
+        uploadId = row.id;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    abort.abort();
+  }
+  const error = await client.upload(messages(), { signal: abort.signal }).then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e),
+  );
+  if (error?.code !== Code.Canceled) throw new Error(`expected the broken stream to end Canceled, got ${String(error)}`);
+  return uploadId;
+}
+
+/**
+ * Resumes an upload at `offset` with the rest of `data`. Retries while the
+ * broken stream's write lease is still held (ABORTED): the server releases it
+ * as it notices the break, and the SDK retries the same way.
+ */
+export async function resumeUpload(client: Client<typeof UploadService>, uploadId: string, offset: bigint, data: Uint8Array): Promise<Upload> {
+  async function* messages() {
+    yield { payload: { case: "header" as const, value: { start: { case: "resume" as const, value: { uploadId, offset } } } } };
+    if (Number(offset) < data.length) yield { payload: { case: "chunk" as const, value: data.subarray(Number(offset)) } };
+  }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { upload } = await client.upload(messages());
+      if (!upload) throw new Error("Upload returned no upload");
+      return upload;
+    } catch (error) {
+      if (ConnectError.from(error).code !== Code.Aborted || attempt > 50) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
