@@ -42,17 +42,13 @@ export interface UploadsTable {
   /** Fences concurrent streams: only the holder of an unexpired lease writes. */
   writerToken: string | null;
   writerLeaseUntil: Date | null;
+  /** Small uploads skip staging: their bytes were written to their blob, under a lease, when they completed. */
+  storedAsBlob: ColumnType<boolean, boolean | undefined, boolean>;
   /** True once the staged segments have been deleted from object storage. */
   stagingPurged: ColumnType<boolean, boolean | undefined, boolean>;
   createdAt: CreatedAt;
   updatedAt: UpdatedAt;
   expiresAt: Date;
-}
-
-export interface UploadSegmentsTable {
-  uploadId: string;
-  seq: number;
-  size: number;
 }
 
 export interface DatasetsTable {
@@ -116,7 +112,6 @@ export interface Database {
   organizations: OrganizationsTable;
   apiKeys: ApiKeysTable;
   uploads: UploadsTable;
-  uploadSegments: UploadSegmentsTable;
   datasets: DatasetsTable;
   datasetVersions: DatasetVersionsTable;
   artefacts: ArtefactsTable;

@@ -17,10 +17,12 @@
  */
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
-import { type Kysely, sql } from "kysely";
+import type { Kysely } from "kysely";
 import { findVersion, findVersions, type VersionKey } from "../db/datasets-repo.js";
+import { markPurged } from "../db/uploads-repo.js";
 import type { Database, UploadRow } from "../db/schema.js";
 import type { ObjectStore } from "../storage/object-store.js";
+import { leaseBlobs } from "./blobs.js";
 import { mapConcurrent } from "./concurrency.js";
 import { AlreadyExistsError, ConflictError, FailedPreconditionError, InvalidInputError, NotFoundError } from "./errors.js";
 import { isWellFormedId, newId } from "./ids.js";
@@ -126,44 +128,13 @@ export function createDatasetCommitter(deps: DatasetCommitDeps) {
     }
   }
 
-  /**
-   * Step 1: lease one blob row per distinct hash; a blob being deleted makes
-   * the commit retryable. Returns the hashes whose rows existed before, the
-   * only ones whose object may already be in place.
-   */
-  async function leaseBlobs(orgId: string, blobs: Map<string, number>): Promise<Set<string>> {
-    const existed = new Set<string>();
-    const leaseUntil = new Date(now().getTime() + leaseMs);
-    const entries = [...blobs];
-    await db.transaction().execute(async (trx) => {
-      for (let i = 0; i < entries.length; i += BATCH) {
-        const batch = entries.slice(i, i + BATCH);
-        const leased = await trx
-          .insertInto("blobs")
-          .values(batch.map(([sha256, size]) => ({ orgId, sha256, size, state: "live" as const, leaseUntil })))
-          .onConflict((oc) =>
-            oc
-              .columns(["orgId", "sha256"])
-              .doUpdateSet({ leaseUntil: sql`greatest(blobs.lease_until, excluded.lease_until)` })
-              .where("blobs.state", "=", "live"),
-          )
-          // xmax is 0 on a freshly inserted row version and set on an updated one.
-          .returning(["sha256", sql<boolean>`xmax <> 0`.as("existed")])
-          .execute();
-        if (leased.length !== batch.length) {
-          throw new ConflictError("some artefact bytes are being garbage-collected at this moment; retry the CreateDataset");
-        }
-        for (const row of leased) if (row.existed) existed.add(row.sha256);
-      }
-    });
-    return existed;
-  }
-
   /** Step 2: compose each distinct upload's segments into its permanent home, unless already there. */
   async function copyToPermanent(orgId: string, artefacts: ResolvedArtefact[], existed: Set<string>): Promise<void> {
     const byHash = new Map<string, UploadRow>();
     for (const { upload } of artefacts) byHash.set(upload.sha256 ?? "", upload);
     await mapConcurrent([...byHash.values()], concurrency, async (upload) => {
+      // Small uploads went straight to their blob, whose lease has protected it since.
+      if (upload.storedAsBlob) return;
       const sha256 = upload.sha256 ?? "";
       const dest = blobKey(orgId, sha256);
       if (existed.has(sha256) && (await store.stat(dest))?.size === upload.bytesReceived) return;
@@ -272,10 +243,10 @@ export function createDatasetCommitter(deps: DatasetCommitDeps) {
         Array.from({ length: upload.segmentCount }, (_, seq) => segmentKey(orgId, upload.id, seq)),
       );
       await store.delete(keys);
-      const ids = artefacts.map((a) => a.upload.id);
-      for (let i = 0; i < ids.length; i += BATCH) {
-        await db.updateTable("uploads").set({ stagingPurged: true }).where("id", "in", ids.slice(i, i + BATCH)).execute();
-      }
+      await markPurged(
+        db,
+        artefacts.map((a) => a.upload.id),
+      );
     } catch (error) {
       deps.log?.("purging staged uploads after a commit failed; the janitor will retry", error);
     }
@@ -293,7 +264,7 @@ export function createDatasetCommitter(deps: DatasetCommitDeps) {
     const parentIds = await resolveParents(orgId, input.derivedFrom);
 
     const blobs = new Map(artefacts.map(({ upload }) => [upload.sha256 ?? "", upload.bytesReceived] as const));
-    const existed = await leaseBlobs(orgId, blobs);
+    const existed = await leaseBlobs(db, orgId, blobs, new Date(now().getTime() + leaseMs));
     await step("leased");
     await copyToPermanent(orgId, artefacts, existed);
     await step("copied");

@@ -19,6 +19,12 @@ async function stagedKeys(server: TestServer, uploadId: string): Promise<string[
   return keys;
 }
 
+async function blobKeys(server: TestServer, sha: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const object of server.app.store.list("blobs/")) if (object.key.endsWith(sha)) keys.push(object.key);
+  return keys;
+}
+
 describe.each(backends())("janitor on $name", (backend) => {
   let server: TestServer;
   beforeAll(async () => {
@@ -26,27 +32,34 @@ describe.each(backends())("janitor on $name", (backend) => {
   });
   afterAll(async () => server?.close());
 
-  it.skipIf(!backend.available)("reclaims expired uploads and their staged bytes, and leaves committed data alone", async () => {
+  it.skipIf(!backend.available)("reclaims expired uploads, staged or small, and leaves committed data alone", async () => {
     const uploads = server.client(UploadService);
     const datasets = server.client(DatasetService);
-    const kept = await upload(uploads, "kept.bin", bytesOf(1000, 1));
+    const keptBytes = bytesOf(1000, 1);
+    const kept = await upload(uploads, "kept.bin", keptBytes);
     await datasets.createDataset({ name: "kept", version: "1", artefacts: [{ uploadId: kept.uploadId }] });
-    const forgotten = await upload(uploads, "forgotten.bin", bytesOf(1000, 2));
-    expect(await stagedKeys(server, forgotten.uploadId)).not.toEqual([]);
+    // A large upload waits in staging; a small one is written straight to its (leased) blob.
+    const forgottenLarge = await upload(uploads, "forgotten.bin", bytesOf(2 * MiB, 2));
+    const forgottenSmall = await upload(uploads, "forgotten.txt", bytesOf(1000, 3));
+    expect(await stagedKeys(server, forgottenLarge.uploadId)).not.toEqual([]);
+    expect(await blobKeys(server, forgottenSmall.sha256)).toHaveLength(1);
 
     const report = await server.app.janitor.runOnce(new Date(Date.now() + 2 * DAY));
-    expect(report.expiredUploads).toBeGreaterThanOrEqual(1);
+    expect(report.expiredUploads).toBe(2);
 
-    const state = (await uploads.getUpload({ uploadId: forgotten.uploadId })).upload;
-    expect(state?.state).toBe(UploadState.DISCARDED);
-    expect(state?.discardReason).toBe("expired");
-    expect(await stagedKeys(server, forgotten.uploadId)).toEqual([]);
-    const error = ConnectError.from(
-      await datasets.createDataset({ name: "late", version: "1", artefacts: [{ uploadId: forgotten.uploadId }] }).catch((e: unknown) => e),
-    );
-    expect(error.code).toBe(Code.FailedPrecondition);
-    expect(error.rawMessage).toContain("expired");
-    expect((await download(datasets, "kept", "1", "kept.bin")).sha256).toBe(sha256(bytesOf(1000, 1)));
+    for (const forgotten of [forgottenLarge, forgottenSmall]) {
+      const state = (await uploads.getUpload({ uploadId: forgotten.uploadId })).upload;
+      expect(state?.state).toBe(UploadState.DISCARDED);
+      expect(state?.discardReason).toBe("expired");
+      const error = ConnectError.from(
+        await datasets.createDataset({ name: "late", version: "1", artefacts: [{ uploadId: forgotten.uploadId }] }).catch((e: unknown) => e),
+      );
+      expect(error.code).toBe(Code.FailedPrecondition);
+      expect(error.rawMessage).toContain("expired");
+    }
+    expect(await stagedKeys(server, forgottenLarge.uploadId)).toEqual([]);
+    expect(await blobKeys(server, forgottenSmall.sha256)).toEqual([]);
+    expect((await download(datasets, "kept", "1", "kept.bin")).sha256).toBe(sha256(keptBytes));
   });
 });
 

@@ -34,6 +34,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("discard_reason", "text")
     .addColumn("writer_token", "text")
     .addColumn("writer_lease_until", "timestamptz")
+    .addColumn("stored_as_blob", "boolean", (c) => c.notNull().defaultTo(false))
     .addColumn("staging_purged", "boolean", (c) => c.notNull().defaultTo(false))
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("updated_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
@@ -46,14 +47,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on("uploads")
     .columns(["state"])
     .where(sql.ref("staging_purged"), "=", false)
-    .execute();
-
-  await db.schema
-    .createTable("upload_segments")
-    .addColumn("upload_id", "text", (c) => c.notNull().references("uploads.id").onDelete("cascade"))
-    .addColumn("seq", "integer", (c) => c.notNull())
-    .addColumn("size", "bigint", (c) => c.notNull())
-    .addPrimaryKeyConstraint("upload_segments_pk", ["upload_id", "seq"])
     .execute();
 
   await db.schema
@@ -119,7 +112,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ["blobs", "lineage_edges", "artefacts", "dataset_versions", "datasets", "upload_segments", "uploads", "api_keys", "organizations"]) {
+  for (const table of ["blobs", "lineage_edges", "artefacts", "dataset_versions", "datasets", "uploads", "api_keys", "organizations"]) {
     await db.schema.dropTable(table).execute();
   }
 }
