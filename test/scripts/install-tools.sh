@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test command needs and is missing: a PostgreSQL server,
-# MinIO and grpcurl. Idempotent; a no-op (well under a second) when all of them
-# are present. Prints one line per tool and exits non-zero if an install fails.
+# MinIO, grpcurl and the Python SDK's venv. Idempotent; a no-op (well under a
+# second) when all of them are present. Prints one line per tool and exits
+# non-zero if an install fails.
 #
 #   TRAINTRACK_TOOLS_DIR  where MinIO and grpcurl are built and cached
 #                         (default: ~/.cache/traintrack/bin)
@@ -86,3 +87,6 @@ fi
 # MinIO and grpcurl: no Debian or npm package; built with Go and cached.
 go_tool minio github.com/minio/minio@latest
 go_tool grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl@latest
+
+# The Python SDK's venv (sdk/python/.venv): its tests, and grpcio-tools for `buf generate`.
+"$(dirname "${BASH_SOURCE[0]}")/../../sdk/python/tools/install-venv.sh" || die "python-sdk: creating sdk/python/.venv failed"

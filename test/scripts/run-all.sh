@@ -68,11 +68,11 @@ codegen_ok=true
 if ! npx_ buf generate; then
   echo "buf generate failed"
   codegen_ok=false
-elif ! git diff --exit-code --stat -- gen; then
+elif ! git diff --exit-code --stat -- gen sdk/python/src/traintrack/_gen; then
   echo "gen/ is stale: run 'npm run generate' and commit the result"
   codegen_ok=false
 else
-  untracked="$(git status --porcelain --untracked-files=all -- gen | grep '^??' || true)"
+  untracked="$(git status --porcelain --untracked-files=all -- gen sdk/python/src/traintrack/_gen | grep '^??' || true)"
   if [ -n "$untracked" ]; then
     echo "$untracked"
     echo "gen/ has files that are not committed: run 'npm run generate' and commit the result"

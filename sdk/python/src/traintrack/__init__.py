@@ -1,0 +1,71 @@
+"""Traintrack's Python SDK: versioned datasets with lineage.
+
+Example::
+
+    import traintrack as tt
+
+    client = tt.Client()  # TRAINTRACK_URL and TRAINTRACK_API_KEY from the environment
+    ds = tt.Dataset(name="customer_churn", description="export from CRM", version="1.0.0")
+    ds.add_file("data/churn.csv")
+    saved = client.datasets.save(ds)
+    v1 = client.datasets.get("customer_churn", version="1.0.0")
+    df = v1.to_pandas("churn.csv")
+
+Importing the package does not contact the server; pandas and pyarrow are
+imported only when a DataFrame is used (``pip install 'traintrack[pandas]'``).
+"""
+
+from ._models import Artefact, DatasetRef, DatasetSummary, Lineage, LineageEdge
+from ._transport import RetryPolicy
+from .client import Client, Datasets
+from .dataset import Dataset, DatasetVersion, LocalArtefact
+from .errors import (
+    Aborted,
+    AlreadyExists,
+    Cancelled,
+    ConfigurationError,
+    DataLoss,
+    DeadlineExceeded,
+    FailedPrecondition,
+    Internal,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ResourceExhausted,
+    TraintrackError,
+    Unauthenticated,
+    Unavailable,
+    Unimplemented,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client",
+    "Datasets",
+    "Dataset",
+    "DatasetVersion",
+    "LocalArtefact",
+    "Artefact",
+    "DatasetRef",
+    "DatasetSummary",
+    "Lineage",
+    "LineageEdge",
+    "RetryPolicy",
+    "TraintrackError",
+    "ConfigurationError",
+    "InvalidArgument",
+    "NotFound",
+    "AlreadyExists",
+    "PermissionDenied",
+    "Unauthenticated",
+    "FailedPrecondition",
+    "Aborted",
+    "ResourceExhausted",
+    "Unavailable",
+    "DeadlineExceeded",
+    "Cancelled",
+    "DataLoss",
+    "Internal",
+    "Unimplemented",
+]

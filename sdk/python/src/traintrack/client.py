@@ -1,0 +1,187 @@
+"""The client: connection settings, and ``client.datasets`` for everything about datasets."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+from typing import Dict, Iterator, List, Optional, Tuple, Union
+
+from ._gen.v1 import dataset_pb2
+from ._models import DatasetRef, DatasetSummary, Lineage
+from ._transport import RetryPolicy, Transport
+from ._upload import UploadResult, Uploader
+from .dataset import Dataset, DatasetVersion, VersionLike, as_ref
+from .errors import AlreadyExists, ConfigurationError, NotFound
+
+DEFAULT_URL = "http://localhost:8080"
+
+
+class Client:
+    """A connection to a Traintrack server.
+
+    Example::
+
+        client = tt.Client()   # TRAINTRACK_URL and TRAINTRACK_API_KEY from the environment
+        client = tt.Client(url="http://traintrack:8080", api_key="tt_...")
+
+    Args:
+        url: ``http://host:port`` (plaintext HTTP/2) or ``https://host[:port]`` (TLS).
+            Defaults to ``TRAINTRACK_URL``, else ``http://localhost:8080``.
+        api_key: Sent as ``authorization: Bearer <key>`` on every call. Defaults to
+            ``TRAINTRACK_API_KEY``; ConfigurationError if neither is set.
+        timeout: Seconds each unary call may take (uploads and downloads have none).
+        progress: Progress bars for uploads and downloads: True, False, or None for
+            automatic (shown on a terminal for transfers longer than a second).
+            ``TRAINTRACK_PROGRESS=0`` turns them off when this is None.
+        retry: How broken calls and streams are retried; see RetryPolicy.
+
+    The client holds one HTTP/2 connection; close it with ``close()`` or use it as a
+    context manager. It can be shared by threads.
+    """
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        *,
+        timeout: float = 60.0,
+        progress: Optional[bool] = None,
+        retry: Optional[RetryPolicy] = None,
+    ) -> None:
+        from . import _progress
+
+        self.url = url or os.environ.get("TRAINTRACK_URL") or DEFAULT_URL
+        key = api_key or os.environ.get("TRAINTRACK_API_KEY")
+        if not key:
+            raise ConfigurationError("no API key: pass tt.Client(api_key=...) or set TRAINTRACK_API_KEY")
+        self._progress = _progress.resolve(progress)
+        self._transport = Transport(self.url, key, timeout=timeout, retry=retry or RetryPolicy())
+        self._uploader = Uploader(self._transport, self._progress)
+        #: Create, read and derive datasets.
+        self.datasets = Datasets(self)
+
+    def __repr__(self) -> str:
+        return f"Client(url={self.url!r})"
+
+    def close(self) -> None:
+        """Closes the connection; calls in flight are cancelled."""
+        self._transport.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Datasets:
+    """Dataset operations, as ``client.datasets``."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._t = client._transport
+
+    def save(self, dataset: Dataset) -> DatasetVersion:
+        """Uploads every artefact of ``dataset`` and commits them as one immutable version.
+
+        Each file is streamed (never held in memory), resumed after a broken
+        connection, and checked against its sha256; then one CreateDataset makes
+        the version visible at once, or not at all.
+
+        Saving is idempotent: when the version exists with identical content
+        (description, metadata, lineage, artefact names, bytes and media types),
+        it is returned without uploading anything again.
+
+        Raises:
+            AlreadyExists: the version exists with other content (before any upload).
+            InvalidArgument: a bad name, version, path or metadata.
+            NotFound: a version in ``derived_from`` does not exist.
+            DataLoss: a file changed while it was uploaded.
+        """
+        existing = self._find(dataset.name, dataset.version)
+        if existing is not None:
+            differs = existing._same_content(dataset, _hash_files(dataset))
+            if not differs:
+                return existing
+            raise AlreadyExists(
+                f'dataset "{dataset.name}" version "{dataset.version}" already exists with other content '
+                f"({'; '.join(differs)} differ); versions are immutable: choose a new version"
+            )
+        uploads: List[Tuple[str, UploadResult]] = []
+        try:
+            for artefact in dataset.artefacts:
+                file_name = posixpath.basename(artefact.name)
+                uploads.append((artefact.name, self._client._uploader.upload_file(artefact.path, file_name, artefact.media_type)))
+            request = dataset_pb2.CreateDatasetRequest(
+                name=dataset.name,
+                version=dataset.version,
+                description=dataset.description,
+                metadata=dataset.metadata,
+                artefacts=[dataset_pb2.ArtefactSource(upload_id=u.upload_id, path=name) for name, u in uploads],
+                derived_from=[ref._to_proto() for ref in dataset.derived_from],
+            )
+            # A retried CreateDataset with identical content returns the version created first.
+            response = self._t.call(self._t.datasets.CreateDataset, request, what=f"CreateDataset {dataset.ref}")
+        except BaseException:
+            # Free the staged bytes now rather than when they expire (a committed upload refuses, harmlessly).
+            for _, upload in uploads:
+                self._client._uploader.abort(upload.upload_id)
+            raise
+        return DatasetVersion(self._client, response.dataset)
+
+    def get(self, name: str, version: Optional[str] = None) -> DatasetVersion:
+        """One version with its artefacts: ``version``, or the latest when None. NotFound if absent."""
+        request = dataset_pb2.GetDatasetRequest(name=name, version=version or "")
+        return DatasetVersion(self._client, self._t.call(self._t.datasets.GetDataset, request, what="GetDataset").dataset)
+
+    def list(self, prefix: str = "", *, page_size: int = 100) -> Iterator[DatasetSummary]:
+        """Every dataset (whose name starts with ``prefix``), by name, each with its latest version.
+
+        Lazy: pages of ``page_size`` are fetched as the iterator advances.
+        """
+        token = ""
+        while True:
+            request = dataset_pb2.ListDatasetsRequest(name_prefix=prefix, page_size=page_size, page_token=token)
+            page = self._t.call(self._t.datasets.ListDatasets, request, what="ListDatasets")
+            for summary in page.datasets:
+                yield DatasetSummary._from_proto(summary)
+            token = page.next_page_token
+            if not token:
+                return
+
+    def lineage(self, dataset: Union[VersionLike, str], version: Optional[str] = None, *, depth: int = 0) -> Lineage:
+        """Ancestors and descendants of a version, as a graph.
+
+        Args:
+            dataset: A saved version, a DatasetRef, ``"name@version"``, or a name with ``version``.
+            version: The version, when ``dataset`` is a plain name.
+            depth: Generations to follow each way; 0 means all (the server caps it at 100).
+        """
+        ref = DatasetRef(dataset, version) if isinstance(dataset, str) and version is not None else as_ref(dataset)
+        request = dataset_pb2.GetLineageRequest(dataset=ref._to_proto(), depth=depth)
+        return Lineage._from_proto(ref, self._t.call(self._t.datasets.GetLineage, request, what="GetLineage"))
+
+    def _find(self, name: str, version: str) -> Optional[DatasetVersion]:
+        # Also has the server check the name and version before any byte is uploaded.
+        try:
+            return self.get(name, version)
+        except NotFound:
+            return None
+
+
+def _hash_files(dataset: Dataset) -> Dict[str, Tuple[int, str]]:
+    """(size, sha256) of each local artefact, read in chunks."""
+    hashes = {}
+    for artefact in dataset.artefacts:
+        hasher = hashlib.sha256()
+        size = 0
+        with open(artefact.path, "rb") as file:
+            while True:
+                data = file.read(8 * 1024 * 1024)
+                if not data:
+                    break
+                hasher.update(data)
+                size += len(data)
+        hashes[artefact.name] = (size, hasher.hexdigest())
+    return hashes
