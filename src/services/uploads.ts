@@ -20,9 +20,14 @@ import { isWellFormedId, newId } from "./ids.js";
 import { blobKey, segmentKey, stagingPrefix } from "./object-keys.js";
 import { SegmentWriter } from "./segment-writer.js";
 
-export type UploadStart =
-  | { kind: "new"; fileName: string; mediaType: string; size: number | undefined; sha256: string | undefined }
-  | { kind: "resume"; uploadId: string; offset: number };
+export interface NewUpload {
+  fileName: string;
+  mediaType: string;
+  size: number | undefined;
+  sha256: string | undefined;
+}
+
+export type UploadStart = ({ kind: "new" } & NewUpload) | { kind: "resume"; uploadId: string; offset: number };
 
 export interface UploadServiceDeps {
   db: Kysely<Database>;
@@ -63,7 +68,8 @@ export function createUploadService(deps: UploadServiceDeps) {
     return row;
   }
 
-  async function start(orgId: string, s: Extract<UploadStart, { kind: "new" }>, token: string): Promise<UploadRow> {
+  /** Creates an upload; with a token, the calling stream holds it, without one any stream may claim it. */
+  async function start(orgId: string, s: NewUpload, token: string | null): Promise<UploadRow> {
     if (s.size !== undefined && s.size > deps.maxArtefactBytes) {
       throw new LimitExceededError(`declared size ${s.size} exceeds the server's artefact limit of ${deps.maxArtefactBytes} bytes`);
     }
@@ -80,9 +86,14 @@ export function createUploadService(deps: UploadServiceDeps) {
       sha256: null,
       discardReason: null,
       writerToken: token,
-      writerLeaseUntil: later(leaseMs),
+      writerLeaseUntil: token === null ? null : later(leaseMs),
       expiresAt: expiry(),
     });
+  }
+
+  /** Creates an upload with no bytes yet (CreateUpload); its bytes follow as a resume at offset 0. */
+  async function create(orgId: string, s: NewUpload): Promise<UploadRow> {
+    return start(orgId, s, null);
   }
 
   async function resume(orgId: string, s: Extract<UploadStart, { kind: "resume" }>, token: string): Promise<UploadRow> {
@@ -202,7 +213,8 @@ export function createUploadService(deps: UploadServiceDeps) {
   async function receive(orgId: string, startWith: UploadStart, chunks: AsyncIterable<Uint8Array>): Promise<UploadRow> {
     const token = randomUUID();
     const row = startWith.kind === "new" ? await start(orgId, startWith, token) : await resume(orgId, startWith, token);
-    const small = startWith.kind === "new" && row.declaredSize !== null && row.declaredSize <= smallBytes;
+    // Small uploads keep nothing durable until they complete, so a resume of one starts at 0.
+    const small = row.bytesReceived === 0 && row.declaredSize !== null && row.declaredSize <= smallBytes;
     try {
       return small ? await receiveSmall(row, token, chunks) : await receiveSegments(row, token, chunks);
     } catch (error) {
@@ -242,7 +254,7 @@ export function createUploadService(deps: UploadServiceDeps) {
     return row.state === "discarded" ? row : discard(row, "aborted by the client");
   }
 
-  return { receive, get, abort, purgeStaging };
+  return { create, receive, get, abort, purgeStaging };
 }
 
 /** Words for an upload's state in messages, e.g. `still in progress`, `discarded (expired)`. */

@@ -46,6 +46,9 @@ export function uploadHandlers(uploads: Uploads, limits: { maxChunkBytes: number
       }
       return { upload: toUpload(await uploads.receive(orgId, start, chunks())) };
     },
+    async createUpload(req, ctx) {
+      return { upload: toUpload(await uploads.create(principalOf(ctx).orgId, v.newUpload("upload", req.upload))) };
+    },
     async getUpload(req, ctx) {
       return { upload: toUpload(await uploads.get(principalOf(ctx).orgId, f.id("upload_id", req.uploadId))) };
     },

@@ -400,6 +400,7 @@ describe.each(backends())("bad input ($name)", (backend) => {
       type Call = (u: Uploads, d: Datasets, opts: CallOptions) => Promise<unknown>;
       const calls: Record<string, Call> = {
         upload: (u, _, o) => u.upload(stream([newUpload({ fileName: "auth.txt", size: 3n }), chunk("abc")]), o),
+        createUpload: (u, _, o) => u.createUpload({ upload: { fileName: "auth.txt", size: 3n } }, o),
         getUpload: (u, _, o) => u.getUpload({ uploadId: spare.uploadId }, o),
         abortUpload: (u, _, o) => u.abortUpload({ uploadId: spare.uploadId }, o),
         createDataset: (_, d, o) => d.createDataset({ name: unique("auth"), version: "1", artefacts: [{ uploadId: spare.uploadId }] }, o),

@@ -83,6 +83,19 @@ describe.each(backends())("datasets on $name", (backend) => {
       expect(done.sha256).toBe(sha256(data));
     });
 
+    it("CreateUpload names an upload before its first byte, so even a first stream that breaks resumes", async () => {
+      for (const size of [100, 10 * MiB]) {
+        const data = bytesOf(size, 4);
+        const { upload: created } = await uploads().createUpload({ upload: { fileName: "named.bin", size: BigInt(size), sha256: sha256(data) } });
+        expect(created?.state).toBe(UploadState.IN_PROGRESS);
+        expect(created?.bytesReceived).toBe(0n);
+        const done = await resumeUpload(uploads(), created?.uploadId ?? "", 0n, data);
+        expect(done).toMatchObject({ state: UploadState.COMPLETE, sha256: sha256(data), bytesReceived: BigInt(size) });
+      }
+      expect(await codeOf(uploads().createUpload({ upload: { fileName: "../x" } }))).toBe(Code.InvalidArgument);
+      expect(await codeOf(uploads().createUpload({}))).toBe(Code.InvalidArgument);
+    });
+
     it("a stream that ends before its declared size stays resumable, but only at the durable offset", async () => {
       const data = bytesOf(1000, 3);
       async function* endsEarly() {

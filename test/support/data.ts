@@ -123,7 +123,9 @@ export async function breakUpload(
 export async function resumeUpload(client: Client<typeof UploadService>, uploadId: string, offset: bigint, data: Uint8Array): Promise<Upload> {
   async function* messages() {
     yield { payload: { case: "header" as const, value: { start: { case: "resume" as const, value: { uploadId, offset } } } } };
-    if (Number(offset) < data.length) yield { payload: { case: "chunk" as const, value: data.subarray(Number(offset)) } };
+    for (let at = Number(offset); at < data.length; at += 1024 * 1024) {
+      yield { payload: { case: "chunk" as const, value: data.subarray(at, Math.min(at + 1024 * 1024, data.length)) } };
+    }
   }
   for (let attempt = 0; ; attempt++) {
     try {

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file traintrack/v1/upload.proto.
  */
 export const file_traintrack_v1_upload: GenFile = /*@__PURE__*/
-  fileDesc("Chp0cmFpbnRyYWNrL3YxL3VwbG9hZC5wcm90bxINdHJhaW50cmFjay52MSJaCg1VcGxvYWRSZXF1ZXN0Ei0KBmhlYWRlchgBIAEoCzIbLnRyYWludHJhY2sudjEuVXBsb2FkSGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkInYKDFVwbG9hZEhlYWRlchIuCgpuZXdfdXBsb2FkGAEgASgLMhgudHJhaW50cmFjay52MS5OZXdVcGxvYWRIABItCgZyZXN1bWUYAiABKAsyGy50cmFpbnRyYWNrLnYxLlJlc3VtZVVwbG9hZEgAQgcKBXN0YXJ0Il4KCU5ld1VwbG9hZBIRCglmaWxlX25hbWUYASABKAkSEgoKbWVkaWFfdHlwZRgCIAEoCRIRCgRzaXplGAMgASgDSACIAQESDgoGc2hhMjU2GAQgASgJQgcKBV9zaXplIjEKDFJlc3VtZVVwbG9hZBIRCgl1cGxvYWRfaWQYASABKAkSDgoGb2Zmc2V0GAIgASgDIjcKDlVwbG9hZFJlc3BvbnNlEiUKBnVwbG9hZBgBIAEoCzIVLnRyYWludHJhY2sudjEuVXBsb2FkIiUKEEdldFVwbG9hZFJlcXVlc3QSEQoJdXBsb2FkX2lkGAEgASgJIjoKEUdldFVwbG9hZFJlc3BvbnNlEiUKBnVwbG9hZBgBIAEoCzIVLnRyYWludHJhY2sudjEuVXBsb2FkIicKEkFib3J0VXBsb2FkUmVxdWVzdBIRCgl1cGxvYWRfaWQYASABKAkiPAoTQWJvcnRVcGxvYWRSZXNwb25zZRIlCgZ1cGxvYWQYASABKAsyFS50cmFpbnRyYWNrLnYxLlVwbG9hZCKpAgoGVXBsb2FkEhEKCXVwbG9hZF9pZBgBIAEoCRIRCglmaWxlX25hbWUYAiABKAkSEgoKbWVkaWFfdHlwZRgDIAEoCRIpCgVzdGF0ZRgEIAEoDjIaLnRyYWludHJhY2sudjEuVXBsb2FkU3RhdGUSFgoOYnl0ZXNfcmVjZWl2ZWQYBSABKAMSEQoEc2l6ZRgGIAEoA0gAiAEBEg4KBnNoYTI1NhgHIAEoCRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5kaXNjYXJkX3JlYXNvbhgKIAEoCUIHCgVfc2l6ZSqcAQoLVXBsb2FkU3RhdGUSHAoYVVBMT0FEX1NUQVRFX1VOU1BFQ0lGSUVEEAASHAoYVVBMT0FEX1NUQVRFX0lOX1BST0dSRVNTEAESGQoVVVBMT0FEX1NUQVRFX0NPTVBMRVRFEAISGgoWVVBMT0FEX1NUQVRFX0NPTU1JVFRFRBADEhoKFlVQTE9BRF9TVEFURV9ESVNDQVJERUQQBDL+AQoNVXBsb2FkU2VydmljZRJHCgZVcGxvYWQSHC50cmFpbnRyYWNrLnYxLlVwbG9hZFJlcXVlc3QaHS50cmFpbnRyYWNrLnYxLlVwbG9hZFJlc3BvbnNlKAESTgoJR2V0VXBsb2FkEh8udHJhaW50cmFjay52MS5HZXRVcGxvYWRSZXF1ZXN0GiAudHJhaW50cmFjay52MS5HZXRVcGxvYWRSZXNwb25zZRJUCgtBYm9ydFVwbG9hZBIhLnRyYWludHJhY2sudjEuQWJvcnRVcGxvYWRSZXF1ZXN0GiIudHJhaW50cmFjay52MS5BYm9ydFVwbG9hZFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Chp0cmFpbnRyYWNrL3YxL3VwbG9hZC5wcm90bxINdHJhaW50cmFjay52MSJaCg1VcGxvYWRSZXF1ZXN0Ei0KBmhlYWRlchgBIAEoCzIbLnRyYWludHJhY2sudjEuVXBsb2FkSGVhZGVySAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkInYKDFVwbG9hZEhlYWRlchIuCgpuZXdfdXBsb2FkGAEgASgLMhgudHJhaW50cmFjay52MS5OZXdVcGxvYWRIABItCgZyZXN1bWUYAiABKAsyGy50cmFpbnRyYWNrLnYxLlJlc3VtZVVwbG9hZEgAQgcKBXN0YXJ0Il4KCU5ld1VwbG9hZBIRCglmaWxlX25hbWUYASABKAkSEgoKbWVkaWFfdHlwZRgCIAEoCRIRCgRzaXplGAMgASgDSACIAQESDgoGc2hhMjU2GAQgASgJQgcKBV9zaXplIjEKDFJlc3VtZVVwbG9hZBIRCgl1cGxvYWRfaWQYASABKAkSDgoGb2Zmc2V0GAIgASgDIjcKDlVwbG9hZFJlc3BvbnNlEiUKBnVwbG9hZBgBIAEoCzIVLnRyYWludHJhY2sudjEuVXBsb2FkIj8KE0NyZWF0ZVVwbG9hZFJlcXVlc3QSKAoGdXBsb2FkGAEgASgLMhgudHJhaW50cmFjay52MS5OZXdVcGxvYWQiPQoUQ3JlYXRlVXBsb2FkUmVzcG9uc2USJQoGdXBsb2FkGAEgASgLMhUudHJhaW50cmFjay52MS5VcGxvYWQiJQoQR2V0VXBsb2FkUmVxdWVzdBIRCgl1cGxvYWRfaWQYASABKAkiOgoRR2V0VXBsb2FkUmVzcG9uc2USJQoGdXBsb2FkGAEgASgLMhUudHJhaW50cmFjay52MS5VcGxvYWQiJwoSQWJvcnRVcGxvYWRSZXF1ZXN0EhEKCXVwbG9hZF9pZBgBIAEoCSI8ChNBYm9ydFVwbG9hZFJlc3BvbnNlEiUKBnVwbG9hZBgBIAEoCzIVLnRyYWludHJhY2sudjEuVXBsb2FkIqkCCgZVcGxvYWQSEQoJdXBsb2FkX2lkGAEgASgJEhEKCWZpbGVfbmFtZRgCIAEoCRISCgptZWRpYV90eXBlGAMgASgJEikKBXN0YXRlGAQgASgOMhoudHJhaW50cmFjay52MS5VcGxvYWRTdGF0ZRIWCg5ieXRlc19yZWNlaXZlZBgFIAEoAxIRCgRzaXplGAYgASgDSACIAQESDgoGc2hhMjU2GAcgASgJEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCmV4cGlyZXNfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmRpc2NhcmRfcmVhc29uGAogASgJQgcKBV9zaXplKpwBCgtVcGxvYWRTdGF0ZRIcChhVUExPQURfU1RBVEVfVU5TUEVDSUZJRUQQABIcChhVUExPQURfU1RBVEVfSU5fUFJPR1JFU1MQARIZChVVUExPQURfU1RBVEVfQ09NUExFVEUQAhIaChZVUExPQURfU1RBVEVfQ09NTUlUVEVEEAMSGgoWVVBMT0FEX1NUQVRFX0RJU0NBUkRFRBAEMtcCCg1VcGxvYWRTZXJ2aWNlEkcKBlVwbG9hZBIcLnRyYWludHJhY2sudjEuVXBsb2FkUmVxdWVzdBodLnRyYWludHJhY2sudjEuVXBsb2FkUmVzcG9uc2UoARJXCgxDcmVhdGVVcGxvYWQSIi50cmFpbnRyYWNrLnYxLkNyZWF0ZVVwbG9hZFJlcXVlc3QaIy50cmFpbnRyYWNrLnYxLkNyZWF0ZVVwbG9hZFJlc3BvbnNlEk4KCUdldFVwbG9hZBIfLnRyYWludHJhY2sudjEuR2V0VXBsb2FkUmVxdWVzdBogLnRyYWludHJhY2sudjEuR2V0VXBsb2FkUmVzcG9uc2USVAoLQWJvcnRVcGxvYWQSIS50cmFpbnRyYWNrLnYxLkFib3J0VXBsb2FkUmVxdWVzdBoiLnRyYWludHJhY2sudjEuQWJvcnRVcGxvYWRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message traintrack.v1.UploadRequest
@@ -167,6 +167,40 @@ export const UploadResponseSchema: GenMessage<UploadResponse> = /*@__PURE__*/
   messageDesc(file_traintrack_v1_upload, 4);
 
 /**
+ * @generated from message traintrack.v1.CreateUploadRequest
+ */
+export type CreateUploadRequest = Message<"traintrack.v1.CreateUploadRequest"> & {
+  /**
+   * @generated from field: traintrack.v1.NewUpload upload = 1;
+   */
+  upload?: NewUpload | undefined;
+};
+
+/**
+ * Describes the message traintrack.v1.CreateUploadRequest.
+ * Use `create(CreateUploadRequestSchema)` to create a new message.
+ */
+export const CreateUploadRequestSchema: GenMessage<CreateUploadRequest> = /*@__PURE__*/
+  messageDesc(file_traintrack_v1_upload, 5);
+
+/**
+ * @generated from message traintrack.v1.CreateUploadResponse
+ */
+export type CreateUploadResponse = Message<"traintrack.v1.CreateUploadResponse"> & {
+  /**
+   * @generated from field: traintrack.v1.Upload upload = 1;
+   */
+  upload?: Upload | undefined;
+};
+
+/**
+ * Describes the message traintrack.v1.CreateUploadResponse.
+ * Use `create(CreateUploadResponseSchema)` to create a new message.
+ */
+export const CreateUploadResponseSchema: GenMessage<CreateUploadResponse> = /*@__PURE__*/
+  messageDesc(file_traintrack_v1_upload, 6);
+
+/**
  * @generated from message traintrack.v1.GetUploadRequest
  */
 export type GetUploadRequest = Message<"traintrack.v1.GetUploadRequest"> & {
@@ -181,7 +215,7 @@ export type GetUploadRequest = Message<"traintrack.v1.GetUploadRequest"> & {
  * Use `create(GetUploadRequestSchema)` to create a new message.
  */
 export const GetUploadRequestSchema: GenMessage<GetUploadRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_upload, 5);
+  messageDesc(file_traintrack_v1_upload, 7);
 
 /**
  * @generated from message traintrack.v1.GetUploadResponse
@@ -198,7 +232,7 @@ export type GetUploadResponse = Message<"traintrack.v1.GetUploadResponse"> & {
  * Use `create(GetUploadResponseSchema)` to create a new message.
  */
 export const GetUploadResponseSchema: GenMessage<GetUploadResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_upload, 6);
+  messageDesc(file_traintrack_v1_upload, 8);
 
 /**
  * @generated from message traintrack.v1.AbortUploadRequest
@@ -215,7 +249,7 @@ export type AbortUploadRequest = Message<"traintrack.v1.AbortUploadRequest"> & {
  * Use `create(AbortUploadRequestSchema)` to create a new message.
  */
 export const AbortUploadRequestSchema: GenMessage<AbortUploadRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_upload, 7);
+  messageDesc(file_traintrack_v1_upload, 9);
 
 /**
  * @generated from message traintrack.v1.AbortUploadResponse
@@ -232,7 +266,7 @@ export type AbortUploadResponse = Message<"traintrack.v1.AbortUploadResponse"> &
  * Use `create(AbortUploadResponseSchema)` to create a new message.
  */
 export const AbortUploadResponseSchema: GenMessage<AbortUploadResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_upload, 8);
+  messageDesc(file_traintrack_v1_upload, 10);
 
 /**
  * @generated from message traintrack.v1.Upload
@@ -304,7 +338,7 @@ export type Upload = Message<"traintrack.v1.Upload"> & {
  * Use `create(UploadSchema)` to create a new message.
  */
 export const UploadSchema: GenMessage<Upload> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_upload, 9);
+  messageDesc(file_traintrack_v1_upload, 11);
 
 /**
  * @generated from enum traintrack.v1.UploadState
@@ -384,6 +418,19 @@ export const UploadService: GenService<{
     methodKind: "client_streaming";
     input: typeof UploadRequestSchema;
     output: typeof UploadResponseSchema;
+  },
+  /**
+   * CreateUpload starts an upload without sending any bytes, so that a client
+   * knows the upload id before streaming and can resume even a first stream
+   * that breaks: send the bytes with Upload and a `resume` header at offset 0.
+   * Validation and limits are those of a `new_upload` header.
+   *
+   * @generated from rpc traintrack.v1.UploadService.CreateUpload
+   */
+  createUpload: {
+    methodKind: "unary";
+    input: typeof CreateUploadRequestSchema;
+    output: typeof CreateUploadResponseSchema;
   },
   /**
    * GetUpload returns the state of an upload: how many bytes are durably

@@ -1,7 +1,7 @@
 /** Validation of UploadService requests: proto in, domain input out, InvalidInputError otherwise. */
-import type { UploadHeader, UploadRequest } from "../../../gen/traintrack/v1/upload_pb.js";
+import type { NewUpload as ProtoNewUpload, UploadHeader, UploadRequest } from "../../../gen/traintrack/v1/upload_pb.js";
 import { InvalidInputError } from "../../services/errors.js";
-import type { UploadStart } from "../../services/uploads.js";
+import type { NewUpload, UploadStart } from "../../services/uploads.js";
 import * as f from "./fields.js";
 
 export function uploadStart(message: UploadRequest | undefined): UploadStart {
@@ -12,17 +12,22 @@ export function uploadStart(message: UploadRequest | undefined): UploadStart {
   return fromHeader(message.payload.value);
 }
 
+/** A new upload's description, from a header or a CreateUpload; `field` prefixes the names in errors. */
+export function newUpload(field: string, value: ProtoNewUpload | undefined): NewUpload {
+  if (!value) throw new InvalidInputError(field, `${field} is required`);
+  return {
+    fileName: f.fileName(`${field}.file_name`, value.fileName),
+    mediaType: f.mediaType(`${field}.media_type`, value.mediaType),
+    size: value.size === undefined ? undefined : f.count(`${field}.size`, value.size),
+    sha256: f.optionalSha256(`${field}.sha256`, value.sha256),
+  };
+}
+
 function fromHeader(header: UploadHeader): UploadStart {
   const start = header.start;
   switch (start.case) {
     case "newUpload":
-      return {
-        kind: "new",
-        fileName: f.fileName("header.new_upload.file_name", start.value.fileName),
-        mediaType: f.mediaType("header.new_upload.media_type", start.value.mediaType),
-        size: start.value.size === undefined ? undefined : f.count("header.new_upload.size", start.value.size),
-        sha256: f.optionalSha256("header.new_upload.sha256", start.value.sha256),
-      };
+      return { kind: "new", ...newUpload("header.new_upload", start.value) };
     case "resume":
       return {
         kind: "resume",

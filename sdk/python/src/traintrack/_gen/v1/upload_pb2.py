@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atraintrack/v1/upload.proto\x12\rtraintrack.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"i\n\rUploadRequest\x12\x35\n\x06header\x18\x01 \x01(\x0b\x32\x1b.traintrack.v1.UploadHeaderH\x00R\x06header\x12\x16\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00R\x05\x63hunkB\t\n\x07payload\"\x89\x01\n\x0cUploadHeader\x12\x39\n\nnew_upload\x18\x01 \x01(\x0b\x32\x18.traintrack.v1.NewUploadH\x00R\tnewUpload\x12\x35\n\x06resume\x18\x02 \x01(\x0b\x32\x1b.traintrack.v1.ResumeUploadH\x00R\x06resumeB\x07\n\x05start\"\x81\x01\n\tNewUpload\x12\x1b\n\tfile_name\x18\x01 \x01(\tR\x08\x66ileName\x12\x1d\n\nmedia_type\x18\x02 \x01(\tR\tmediaType\x12\x17\n\x04size\x18\x03 \x01(\x03H\x00R\x04size\x88\x01\x01\x12\x16\n\x06sha256\x18\x04 \x01(\tR\x06sha256B\x07\n\x05_size\"C\n\x0cResumeUpload\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\x12\x16\n\x06offset\x18\x02 \x01(\x03R\x06offset\"?\n\x0eUploadResponse\x12-\n\x06upload\x18\x01 \x01(\x0b\x32\x15.traintrack.v1.UploadR\x06upload\"/\n\x10GetUploadRequest\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\"B\n\x11GetUploadResponse\x12-\n\x06upload\x18\x01 \x01(\x0b\x32\x15.traintrack.v1.UploadR\x06upload\"1\n\x12\x41\x62ortUploadRequest\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\"D\n\x13\x41\x62ortUploadResponse\x12-\n\x06upload\x18\x01 \x01(\x0b\x32\x15.traintrack.v1.UploadR\x06upload\"\x91\x03\n\x06Upload\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\x12\x1b\n\tfile_name\x18\x02 \x01(\tR\x08\x66ileName\x12\x1d\n\nmedia_type\x18\x03 \x01(\tR\tmediaType\x12\x30\n\x05state\x18\x04 \x01(\x0e\x32\x1a.traintrack.v1.UploadStateR\x05state\x12%\n\x0e\x62ytes_received\x18\x05 \x01(\x03R\rbytesReceived\x12\x17\n\x04size\x18\x06 \x01(\x03H\x00R\x04size\x88\x01\x01\x12\x16\n\x06sha256\x18\x07 \x01(\tR\x06sha256\x12\x39\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x39\n\nexpires_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\texpiresAt\x12%\n\x0e\x64iscard_reason\x18\n \x01(\tR\rdiscardReasonB\x07\n\x05_size*\x9c\x01\n\x0bUploadState\x12\x1c\n\x18UPLOAD_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18UPLOAD_STATE_IN_PROGRESS\x10\x01\x12\x19\n\x15UPLOAD_STATE_COMPLETE\x10\x02\x12\x1a\n\x16UPLOAD_STATE_COMMITTED\x10\x03\x12\x1a\n\x16UPLOAD_STATE_DISCARDED\x10\x04\x32\xfe\x01\n\rUploadService\x12G\n\x06Upload\x12\x1c.traintrack.v1.UploadRequest\x1a\x1d.traintrack.v1.UploadResponse(\x01\x12N\n\tGetUpload\x12\x1f.traintrack.v1.GetUploadRequest\x1a .traintrack.v1.GetUploadResponse\x12T\n\x0b\x41\x62ortUpload\x12!.traintrack.v1.AbortUploadRequest\x1a\".traintrack.v1.AbortUploadResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1atraintrack/v1/upload.proto\x12\rtraintrack.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"i\n\rUploadRequest\x12\x35\n\x06header\x18\x01 \x01(\x0b\x32\x1b.traintrack.v1.UploadHeaderH\x00R\x06header\x12\x16\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00R\x05\x63hunkB\t\n\x07payload\"\x89\x01\n\x0cUploadHeader\x12\x39\n\nnew_upload\x18\x01 \x01(\x0b\x32\x18.traintrack.v1.NewUploadH\x00R\tnewUpload\x12\x35\n\x06resume\x18\x02 \x01(\x0b\x32\x1b.traintrack.v1.ResumeUploadH\x00R\x06resumeB\x07\n\x05start\"\x81\x01\n\tNewUpload\x12\x1b\n\tfile_name\x18\x01 \x01(\tR\x08\x66ileName\x12\x1d\n\nmedia_type\x18\x02 \x01(\tR\tmediaType\x12\x17\n\x04size\x18\x03 \x01(\x03H\x00R\x04size\x88\x01\x01\x12\x16\n\x06sha256\x18\x04 \x01(\tR\x06sha256B\x07\n\x05_size\"C\n\x0cResumeUpload\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\x12\x16\n\x06offset\x18\x02 \x01(\x03R\x06offset\"?\n\x0eUploadResponse\x12-\n\x06upload\x18\x01 \x01(\x0b\x32\x15.traintrack.v1.UploadR\x06upload\"G\n\x13\x43reateUploadRequest\x12\x30\n\x06upload\x18\x01 \x01(\x0b\x32\x18.traintrack.v1.NewUploadR\x06upload\"E\n\x14\x43reateUploadResponse\x12-\n\x06upload\x18\x01 \x01(\x0b\x32\x15.traintrack.v1.UploadR\x06upload\"/\n\x10GetUploadRequest\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\"B\n\x11GetUploadResponse\x12-\n\x06upload\x18\x01 \x01(\x0b\x32\x15.traintrack.v1.UploadR\x06upload\"1\n\x12\x41\x62ortUploadRequest\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\"D\n\x13\x41\x62ortUploadResponse\x12-\n\x06upload\x18\x01 \x01(\x0b\x32\x15.traintrack.v1.UploadR\x06upload\"\x91\x03\n\x06Upload\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\x12\x1b\n\tfile_name\x18\x02 \x01(\tR\x08\x66ileName\x12\x1d\n\nmedia_type\x18\x03 \x01(\tR\tmediaType\x12\x30\n\x05state\x18\x04 \x01(\x0e\x32\x1a.traintrack.v1.UploadStateR\x05state\x12%\n\x0e\x62ytes_received\x18\x05 \x01(\x03R\rbytesReceived\x12\x17\n\x04size\x18\x06 \x01(\x03H\x00R\x04size\x88\x01\x01\x12\x16\n\x06sha256\x18\x07 \x01(\tR\x06sha256\x12\x39\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x39\n\nexpires_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\texpiresAt\x12%\n\x0e\x64iscard_reason\x18\n \x01(\tR\rdiscardReasonB\x07\n\x05_size*\x9c\x01\n\x0bUploadState\x12\x1c\n\x18UPLOAD_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18UPLOAD_STATE_IN_PROGRESS\x10\x01\x12\x19\n\x15UPLOAD_STATE_COMPLETE\x10\x02\x12\x1a\n\x16UPLOAD_STATE_COMMITTED\x10\x03\x12\x1a\n\x16UPLOAD_STATE_DISCARDED\x10\x04\x32\xd7\x02\n\rUploadService\x12G\n\x06Upload\x12\x1c.traintrack.v1.UploadRequest\x1a\x1d.traintrack.v1.UploadResponse(\x01\x12W\n\x0c\x43reateUpload\x12\".traintrack.v1.CreateUploadRequest\x1a#.traintrack.v1.CreateUploadResponse\x12N\n\tGetUpload\x12\x1f.traintrack.v1.GetUploadRequest\x1a .traintrack.v1.GetUploadResponse\x12T\n\x0b\x41\x62ortUpload\x12!.traintrack.v1.AbortUploadRequest\x1a\".traintrack.v1.AbortUploadResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'traintrack._gen.v1.upload_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_UPLOADSTATE']._serialized_start=1234
-  _globals['_UPLOADSTATE']._serialized_end=1390
+  _globals['_UPLOADSTATE']._serialized_start=1378
+  _globals['_UPLOADSTATE']._serialized_end=1534
   _globals['_UPLOADREQUEST']._serialized_start=78
   _globals['_UPLOADREQUEST']._serialized_end=183
   _globals['_UPLOADHEADER']._serialized_start=186
@@ -44,16 +44,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESUMEUPLOAD']._serialized_end=524
   _globals['_UPLOADRESPONSE']._serialized_start=526
   _globals['_UPLOADRESPONSE']._serialized_end=589
-  _globals['_GETUPLOADREQUEST']._serialized_start=591
-  _globals['_GETUPLOADREQUEST']._serialized_end=638
-  _globals['_GETUPLOADRESPONSE']._serialized_start=640
-  _globals['_GETUPLOADRESPONSE']._serialized_end=706
-  _globals['_ABORTUPLOADREQUEST']._serialized_start=708
-  _globals['_ABORTUPLOADREQUEST']._serialized_end=757
-  _globals['_ABORTUPLOADRESPONSE']._serialized_start=759
-  _globals['_ABORTUPLOADRESPONSE']._serialized_end=827
-  _globals['_UPLOAD']._serialized_start=830
-  _globals['_UPLOAD']._serialized_end=1231
-  _globals['_UPLOADSERVICE']._serialized_start=1393
-  _globals['_UPLOADSERVICE']._serialized_end=1647
+  _globals['_CREATEUPLOADREQUEST']._serialized_start=591
+  _globals['_CREATEUPLOADREQUEST']._serialized_end=662
+  _globals['_CREATEUPLOADRESPONSE']._serialized_start=664
+  _globals['_CREATEUPLOADRESPONSE']._serialized_end=733
+  _globals['_GETUPLOADREQUEST']._serialized_start=735
+  _globals['_GETUPLOADREQUEST']._serialized_end=782
+  _globals['_GETUPLOADRESPONSE']._serialized_start=784
+  _globals['_GETUPLOADRESPONSE']._serialized_end=850
+  _globals['_ABORTUPLOADREQUEST']._serialized_start=852
+  _globals['_ABORTUPLOADREQUEST']._serialized_end=901
+  _globals['_ABORTUPLOADRESPONSE']._serialized_start=903
+  _globals['_ABORTUPLOADRESPONSE']._serialized_end=971
+  _globals['_UPLOAD']._serialized_start=974
+  _globals['_UPLOAD']._serialized_end=1375
+  _globals['_UPLOADSERVICE']._serialized_start=1537
+  _globals['_UPLOADSERVICE']._serialized_end=1880
 # @@protoc_insertion_point(module_scope)

@@ -46,6 +46,11 @@ class UploadServiceStub(object):
                 request_serializer=traintrack_dot_v1_dot_upload__pb2.UploadRequest.SerializeToString,
                 response_deserializer=traintrack_dot_v1_dot_upload__pb2.UploadResponse.FromString,
                 _registered_method=True)
+        self.CreateUpload = channel.unary_unary(
+                '/traintrack.v1.UploadService/CreateUpload',
+                request_serializer=traintrack_dot_v1_dot_upload__pb2.CreateUploadRequest.SerializeToString,
+                response_deserializer=traintrack_dot_v1_dot_upload__pb2.CreateUploadResponse.FromString,
+                _registered_method=True)
         self.GetUpload = channel.unary_unary(
                 '/traintrack.v1.UploadService/GetUpload',
                 request_serializer=traintrack_dot_v1_dot_upload__pb2.GetUploadRequest.SerializeToString,
@@ -88,6 +93,16 @@ class UploadServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateUpload(self, request, context):
+        """CreateUpload starts an upload without sending any bytes, so that a client
+        knows the upload id before streaming and can resume even a first stream
+        that breaks: send the bytes with Upload and a `resume` header at offset 0.
+        Validation and limits are those of a `new_upload` header.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetUpload(self, request, context):
         """GetUpload returns the state of an upload: how many bytes are durably
         staged, its sha256 once complete, and when it expires.
@@ -111,6 +126,11 @@ def add_UploadServiceServicer_to_server(servicer, server):
                     servicer.Upload,
                     request_deserializer=traintrack_dot_v1_dot_upload__pb2.UploadRequest.FromString,
                     response_serializer=traintrack_dot_v1_dot_upload__pb2.UploadResponse.SerializeToString,
+            ),
+            'CreateUpload': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateUpload,
+                    request_deserializer=traintrack_dot_v1_dot_upload__pb2.CreateUploadRequest.FromString,
+                    response_serializer=traintrack_dot_v1_dot_upload__pb2.CreateUploadResponse.SerializeToString,
             ),
             'GetUpload': grpc.unary_unary_rpc_method_handler(
                     servicer.GetUpload,
@@ -157,6 +177,33 @@ class UploadService(object):
             '/traintrack.v1.UploadService/Upload',
             traintrack_dot_v1_dot_upload__pb2.UploadRequest.SerializeToString,
             traintrack_dot_v1_dot_upload__pb2.UploadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateUpload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/traintrack.v1.UploadService/CreateUpload',
+            traintrack_dot_v1_dot_upload__pb2.CreateUploadRequest.SerializeToString,
+            traintrack_dot_v1_dot_upload__pb2.CreateUploadResponse.FromString,
             options,
             channel_credentials,
             insecure,
