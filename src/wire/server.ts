@@ -29,15 +29,23 @@ export interface RunningServer {
 }
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
+const H2_WINDOW_BYTES = 4 * 1024 * 1024;
+const H2_CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
+const H2_MAX_FRAME_BYTES = 1024 * 1024;
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const handler = connectNodeAdapter({ routes: opts.routes, interceptors: opts.interceptors, readMaxBytes: opts.readMaxBytes });
-  const h2 = http2.createServer({}, handler);
+  // HTTP/2's defaults (64 KiB windows, 16 KiB frames) make a client stop for a
+  // WINDOW_UPDATE every 64 KiB and cut a 1 MiB chunk into 64 frames: uploads
+  // crawl and burn CPU. Larger windows and frames let a stream flow; memory
+  // stays bounded because a window is only what a peer may send unread.
+  const h2 = http2.createServer({ settings: { initialWindowSize: H2_WINDOW_BYTES, maxFrameSize: H2_MAX_FRAME_BYTES } }, handler);
   // Long uploads and downloads are legitimate: no request timeout on HTTP/1.1.
   const h1 = http.createServer({ requestTimeout: 0 }, handler);
   const sessions = new Set<http2.Http2Session>();
   h2.on("session", (session) => {
     sessions.add(session);
+    session.once("connect", () => session.setLocalWindowSize(H2_CONNECTION_WINDOW_BYTES));
     session.once("close", () => sessions.delete(session));
   });
   const sockets = new Set<net.Socket>();
