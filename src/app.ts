@@ -56,6 +56,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     store,
     now,
     segmentBytes: config.segmentBytes,
+    inFlightBytes: config.uploadMemoryBytes,
     maxArtefactBytes: config.limits.maxArtefactBytes,
     uploadTtlSeconds: config.uploadTtlSeconds,
   });

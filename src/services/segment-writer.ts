@@ -6,6 +6,7 @@
  */
 import { PassThrough } from "node:stream";
 import type { ObjectStore } from "../storage/object-store.js";
+import type { ByteBudget } from "./byte-budget.js";
 
 export interface DurableSegment {
   seq: number;
@@ -22,6 +23,8 @@ export interface SegmentWriterOptions {
   declaredSize: number | undefined;
   keyOf: (seq: number) => string;
   onDurable: (segment: DurableSegment) => Promise<void>;
+  /** Reserves each segment's bytes until its put settles; shared by all uploads of the server. */
+  budget: ByteBudget;
 }
 
 interface OpenSegment {
@@ -60,7 +63,7 @@ export class SegmentWriter {
   async write(chunk: Uint8Array): Promise<void> {
     let data = chunk;
     while (data.length > 0) {
-      const segment = this.#open ?? this.#openSegment();
+      const segment = this.#open ?? (await this.#openSegment());
       const part = data.subarray(0, segment.capacity - segment.size);
       data = data.subarray(part.length);
       segment.size += part.length;
@@ -82,13 +85,16 @@ export class SegmentWriter {
     await this.#flushing.catch(ignore);
   }
 
-  #openSegment(): OpenSegment {
-    const { declaredSize, segmentBytes } = this.#opts;
+  async #openSegment(): Promise<OpenSegment> {
+    const { declaredSize, segmentBytes, budget } = this.#opts;
     const capacity = declaredSize === undefined ? segmentBytes : Math.min(segmentBytes, declaredSize - this.#assigned);
+    await budget.acquire(capacity);
     const body = new PassThrough();
     body.on("error", ignore); // surfaced through `stored`
     const seq = this.#nextSeq++;
-    const stored = this.#opts.store.put(this.#opts.keyOf(seq), body, declaredSize === undefined ? undefined : capacity);
+    const stored = this.#opts.store
+      .put(this.#opts.keyOf(seq), body, declaredSize === undefined ? undefined : capacity)
+      .finally(() => budget.release(capacity));
     stored.catch(ignore); // observed when the segment closes or the writer is abandoned
     this.#open = { seq, body, stored, size: 0, capacity };
     return this.#open;

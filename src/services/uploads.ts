@@ -15,6 +15,7 @@ import * as repo from "../db/uploads-repo.js";
 import type { Database, UploadRow } from "../db/schema.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { leaseBlobs } from "./blobs.js";
+import { ByteBudget } from "./byte-budget.js";
 import { ConflictError, FailedPreconditionError, InvalidInputError, LimitExceededError, NotFoundError } from "./errors.js";
 import { isWellFormedId, newId } from "./ids.js";
 import { blobKey, segmentKey, stagingPrefix } from "./object-keys.js";
@@ -36,6 +37,8 @@ export interface UploadServiceDeps {
   segmentBytes: number;
   maxArtefactBytes: number;
   uploadTtlSeconds: number;
+  /** Bytes of staged segments all uploads together may hold in flight. */
+  inFlightBytes: number;
   /** Uploads of at most this declared size go straight to their blob. */
   smallUploadBytes?: number;
   /** How long a stream's claim on an upload outlives its last sign of life. */
@@ -58,6 +61,7 @@ export function createUploadService(deps: UploadServiceDeps) {
   const smallBytes = deps.smallUploadBytes ?? 1024 * 1024;
   const later = (ms: number) => new Date(now().getTime() + ms);
   const expiry = () => later(deps.uploadTtlSeconds * 1000);
+  const budget = new ByteBudget(Math.max(deps.inFlightBytes, deps.segmentBytes));
   const lostClaim = (row: UploadRow) =>
     new ConflictError(`upload "${row.id}" was aborted or taken over by another stream while this one wrote`);
 
@@ -178,6 +182,7 @@ export function createUploadService(deps: UploadServiceDeps) {
       offset: row.bytesReceived,
       declaredSize: row.declaredSize ?? undefined,
       keyOf: (seq) => segmentKey(row.orgId, row.id, seq),
+      budget,
       onDurable: async (segment) => {
         const times = { now: now(), leaseUntil: later(leaseMs), expiresAt: expiry() };
         if (!(await repo.recordSegment(db, row.id, token, segment, times))) throw lostClaim(row);

@@ -59,6 +59,30 @@ def test_an_upload_cut_mid_stream_resumes_from_the_durable_offset(
         assert hashlib.sha256(stream.read()).hexdigest() == artefact.sha256
 
 
+@pytest.mark.parametrize(("size", "resumes"), [(MiB, False), (MiB + 1, True)], ids=["1MiB-sent-again", "1MiB+1-resumed"])
+def test_a_first_stream_that_breaks_resumes_its_upload_only_above_the_small_upload_limit(
+    proxied: tt.Client, proxy: BreakingProxy, random_file: Callable[..., Path], caplog: pytest.LogCaptureFixture, size: int, resumes: bool
+) -> None:
+    """Above 1 MiB, CreateUpload names the upload first: a break before any durable byte resumes it at 0."""
+    data = random_file(size, "edge.bin")
+    proxy.break_after(MiB // 2)
+    caplog.set_level(logging.INFO, logger="traintrack")
+
+    saved = proxied.datasets.save(tt.Dataset(name=unique("edge"), version="1").add_file(data))
+
+    assert proxy.breaks == 1
+    resumed = {(vars(r)["upload_id"], vars(r)["resume_offset"]) for r in caplog.records if "resume_offset" in vars(r)}
+    if resumes:
+        assert resumed, "the upload started over instead of resuming"
+        # Nothing was durable before the first segment; every stream wrote the one upload CreateUpload named.
+        assert len(resumed) == 1 and next(iter(resumed))[1] == 0, resumed
+    else:
+        assert not resumed
+        assert any("starting over" in r.getMessage() for r in caplog.records)
+    (artefact,) = saved.artefacts
+    assert (artefact.size, artefact.sha256) == (size, sha256_of(data))
+
+
 def upload_across_a_restart(
     server: ServerProcess, proxy: BreakingProxy, client: tt.Client, data: Path, sig: int, caplog: pytest.LogCaptureFixture
 ) -> List[str]:

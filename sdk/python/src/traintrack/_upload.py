@@ -14,10 +14,20 @@ stream still holds the upload's write lease, about 30 s after a break the
 server has not noticed) is retried the same way.
 
 Resuming needs the upload's id, which an Upload stream returns only when it
-succeeds. So a file of at least RESUMABLE_MIN_BYTES is first *opened* with a
-stream carrying only the header: the server keeps such an upload resumable at
-offset 0 and names it in the INVALID_ARGUMENT that ends the stream. Smaller
-files are sent in one stream, and a broken one starts over.
+succeeds. So a file larger than SMALL_UPLOAD_BYTES is first created with
+CreateUpload, which names the upload before any byte is sent, and every stream
+of it, the first included, resumes that upload (the first at offset 0): even a
+break before the first durable segment resumes the same upload.
+
+A file of at most SMALL_UPLOAD_BYTES is sent in one stream with a
+``new_upload`` header, and a broken one is simply sent again. The threshold is
+the server's: it writes uploads of a declared size up to 1 MiB straight to
+their blob once complete and keeps nothing durable before that, so a resume of
+one would start again at offset 0 anyway, while CreateUpload would add a round
+trip to every small file (paid once per file by a dataset of many small files).
+The upload a broken small stream leaves behind is never committed and expires.
+Were the server's limit to change, nothing would break: only whether a file
+near it resumes or starts again after a break.
 """
 
 from __future__ import annotations
@@ -25,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import time
 from dataclasses import dataclass
 from typing import Any, Iterator, List, Optional, Tuple, Union
@@ -42,17 +51,14 @@ log = logging.getLogger("traintrack")
 
 MiB = 1024 * 1024
 CHUNK_BYTES = 1 * MiB
-#: Files at least this large are opened first, so that a broken stream can resume.
-RESUMABLE_MIN_BYTES = 16 * MiB
+#: Files larger than this are created with CreateUpload first, so that a broken stream
+#: resumes; smaller ones are sent again (the server's small-upload limit: see above).
+SMALL_UPLOAD_BYTES = 1 * MiB
 
 _UPLOAD = upload_pb2.DESCRIPTOR.services_by_name["UploadService"].methods_by_name["Upload"]
 _UPLOAD_PATH = f"/{_UPLOAD.containing_service.full_name}/{_UPLOAD.name}"
 # UploadRequest.chunk is field 2, length-delimited: key (2 << 3) | 2.
 _CHUNK_KEY = bytes([0x12])
-
-# `... resume upload "up_…" at offset 0, or abort it`: how the server names an
-# upload whose stream ended early (see upload.proto and the server's tests).
-_OPENED = re.compile(r'resume upload "(up_[0-9a-z]+)" at offset 0\b')
 
 
 def chunk_message(data: bytes) -> bytes:
@@ -165,32 +171,19 @@ class Uploader:
             raise DataLoss(f"{path} changed while it was uploaded; the upload was discarded: upload it again")
         return result
 
-    def _open(self, new: upload_pb2.NewUpload) -> Optional[str]:
-        """Starts an upload with a header-only stream and returns its id (None if the server did not name it)."""
+    def _create(self, new: upload_pb2.NewUpload) -> str:
+        """Creates the upload without any bytes (CreateUpload) and returns its id, for every stream to resume.
 
-        def attempt() -> Optional[str]:
-            try:
-                self._upload_call(
-                    iter([upload_pb2.UploadRequest(header=upload_pb2.UploadHeader(new_upload=new))]),
-                    metadata=self._t.metadata,
-                    timeout=self._t.timeout,
-                )
-            except grpc.RpcError as error:
-                if isinstance(error, grpc.Call) and error.code() == grpc.StatusCode.INVALID_ARGUMENT:
-                    match = _OPENED.search(error.details() or "")
-                    if match:
-                        return match.group(1)
-                    if "stream ended after 0" in (error.details() or ""):
-                        log.debug("the server did not name the upload it opened (%s): uploading without resume", error.details())
-                        return None
-                raise
-            return None
-
-        return self._t.retrying(attempt, what=f"opening the upload of {new.file_name}")
+        A retry after a lost response may create a second upload; the first is never used and expires.
+        """
+        created: upload_pb2.CreateUploadResponse = self._t.call(
+            self._t.uploads.CreateUpload, upload_pb2.CreateUploadRequest(upload=new), what=f"CreateUpload of {new.file_name}"
+        )
+        return created.upload.upload_id
 
     def _upload(self, path: str, file_name: str, media_type: str, size: int, bar: "tqdm[Any]") -> UploadResult:
         new = upload_pb2.NewUpload(file_name=file_name, media_type=media_type, size=size)
-        upload_id = self._open(new) if size >= RESUMABLE_MIN_BYTES else None
+        upload_id = self._create(new) if size > SMALL_UPLOAD_BYTES else None
         offset = 0
         # sha256 of the file's first `offset` bytes. Each stream hashes on from a copy of
         # it: gRPC may pull one more chunk from a stream that already failed.
