@@ -133,10 +133,14 @@ export function createDatasetCommitter(deps: DatasetCommitDeps) {
     const byHash = new Map<string, UploadRow>();
     for (const { upload } of artefacts) byHash.set(upload.sha256 ?? "", upload);
     await mapConcurrent([...byHash.values()], concurrency, async (upload) => {
-      // Small uploads went straight to their blob, whose lease has protected it since.
-      if (upload.storedAsBlob) return;
       const sha256 = upload.sha256 ?? "";
       const dest = blobKey(orgId, sha256);
+      if (upload.storedAsBlob) {
+        // Written straight to its blob at upload, under a lease that outlives the upload: the row
+        // existing means the object does. A row created just now means the janitor reclaimed it.
+        if (existed.has(sha256) || (await store.stat(dest))?.size === upload.bytesReceived) return;
+        throw new FailedPreconditionError(`the bytes of upload "${upload.id}" were reclaimed; upload the file again`);
+      }
       if (existed.has(sha256) && (await store.stat(dest))?.size === upload.bytesReceived) return;
       if (upload.segmentCount === 0) return store.put(dest, Readable.from([]), 0);
       const sources = Array.from({ length: upload.segmentCount }, (_, seq) => segmentKey(orgId, upload.id, seq));
