@@ -3,11 +3,9 @@
  * only committed versions of the caller's organisation.
  */
 import type { Readable } from "node:stream";
-import type { Kysely } from "kysely";
 import * as repo from "../db/datasets-repo.js";
 import type { VersionKey, VersionWithName } from "../db/datasets-repo.js";
-import type { ArtefactRow, Database } from "../db/schema.js";
-import type { ObjectStore } from "../storage/object-store.js";
+import type { ArtefactRow } from "../db/schema.js";
 import { createDatasetCommitter, type CreateDatasetInput, type DatasetCommitDeps } from "./dataset-commit.js";
 import { InvalidInputError, NotFoundError } from "./errors.js";
 import { blobKey } from "./object-keys.js";
