@@ -70,7 +70,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxArtefactsPerVersion: int(env, "TRAINTRACK_MAX_ARTEFACTS_PER_VERSION", 100_000, 1, 1_000_000),
     },
     segmentBytes,
-    uploadMemoryBytes: int(env, "TRAINTRACK_UPLOAD_MEMORY_BYTES", 128 * MiB, segmentBytes, 64 * 1024 * MiB),
+    uploadMemoryBytes: int(env, "TRAINTRACK_UPLOAD_MEMORY_BYTES", 64 * MiB, segmentBytes, 64 * 1024 * MiB),
     uploadTtlSeconds: int(env, "TRAINTRACK_UPLOAD_TTL_SECONDS", 24 * 3600, 1, 365 * 24 * 3600),
     janitorIntervalSeconds: int(env, "TRAINTRACK_JANITOR_INTERVAL_SECONDS", 300, 0, 24 * 3600),
     bootstrapApiKey: env.TRAINTRACK_API_KEY || undefined,

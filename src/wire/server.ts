@@ -29,7 +29,7 @@ export interface RunningServer {
 }
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
-const H2_WINDOW_BYTES = 4 * 1024 * 1024;
+const H2_WINDOW_BYTES = 2 * 1024 * 1024;
 const H2_CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
 const H2_MAX_FRAME_BYTES = 1024 * 1024;
 
