@@ -23,7 +23,7 @@ import { markPurged } from "../db/uploads-repo.js";
 import type { Database, UploadRow } from "../db/schema.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { leaseBlobs } from "./blobs.js";
-import { mapConcurrent } from "./concurrency.js";
+import { mapConcurrent } from "../util/map-concurrent.js";
 import { AlreadyExistsError, ConflictError, FailedPreconditionError, InvalidInputError, NotFoundError } from "./errors.js";
 import { isWellFormedId, newId } from "./ids.js";
 import { blobKey, segmentKey } from "./object-keys.js";

@@ -7,7 +7,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.js";
 import type { ObjectStore } from "../storage/object-store.js";
-import { mapConcurrent } from "./concurrency.js";
+import { mapConcurrent } from "../util/map-concurrent.js";
 import { blobKey } from "./object-keys.js";
 import type { UploadService } from "./uploads.js";
 

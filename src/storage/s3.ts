@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { Client, CopyDestinationOptions, CopySourceOptions } from "minio";
 import type { BucketItem } from "minio";
+import { mapConcurrent } from "../util/map-concurrent.js";
 import { ObjectNotFoundError } from "./object-store.js";
 import type { ObjectInfo, ObjectStore } from "./object-store.js";
 
@@ -10,6 +11,7 @@ const MiB = 1024 * 1024;
 const MIN_PART = 5 * MiB;
 const MAX_PART = 5 * 1024 * MiB;
 const MAX_PARTS = 10_000;
+const COPY_CONCURRENCY = 8;
 const DEFAULT_PART = 16 * MiB;
 
 export interface S3StoreOptions {
@@ -190,11 +192,11 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
     const uploadId = await client.initiateNewMultipartUpload(bucket, destName, {});
     const uploadID = encodeURIComponent(uploadId);
     try {
-      const done: { part: number; etag: string }[] = [];
+      const copies: { partNumber: number; source: (typeof sources)[number]; headers: Record<string, string> }[] = [];
       for (const s of sources) {
         const step = Math.ceil(s.size / Math.ceil(s.size / MAX_PART));
         for (let start = 0; start < s.size; start += step) {
-          const partNumber = done.length + 1;
+          const partNumber = copies.length + 1;
           if (partNumber > MAX_PARTS) throw new Error(`compose needs more than ${MAX_PARTS} parts`);
           const headers = {
             "x-amz-copy-source": `${bucket}/${s.name.split("/").map(encodeURIComponent).join("/")}`,
@@ -202,12 +204,16 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
             // The sizes above came from these versions; a replaced source must not be mixed in.
             "x-amz-copy-source-if-match": s.etag,
           };
-          const { etag } = await client
-            .uploadPart({ bucketName: bucket, objectName: destName, uploadID, partNumber, headers })
-            .catch(notFoundAs(s.key));
-          done.push({ part: partNumber, etag });
+          copies.push({ partNumber, source: s, headers });
         }
       }
+      // Parts are independent server-side copies: several at once keep the store busy.
+      const done = await mapConcurrent(copies, COPY_CONCURRENCY, async ({ partNumber, source, headers }) => {
+        const { etag } = await client
+          .uploadPart({ bucketName: bucket, objectName: destName, uploadID, partNumber, headers })
+          .catch(notFoundAs(source.key));
+        return { part: partNumber, etag };
+      });
       await client.completeMultipartUpload(bucket, destName, uploadId, done);
     } catch (e) {
       await abort(destName, uploadId);
