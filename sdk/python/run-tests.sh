@@ -3,7 +3,7 @@
 #
 # Creates sdk/python/.venv with the SDK and its test extras when missing (as
 # test/scripts/install-tools.sh does). The server runs from the repository
-# root, so `npm ci` must have run. With TRAINTRACK_TEST_PG_URL and
+# root, so `npm install` must have run. With TRAINTRACK_TEST_PG_URL and
 # TRAINTRACK_TEST_S3_* set (test/scripts/with-services.sh sets them) the tests
 # also run against PostgreSQL + MinIO; under CI=true they must.
 #
