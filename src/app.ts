@@ -10,7 +10,10 @@ import type { Database } from "./db/schema.js";
 import { type AuthService, createAuthService } from "./services/auth.js";
 import type { CommitStep } from "./services/dataset-commit.js";
 import { createDatasetService } from "./services/datasets.js";
+import { createExperimentService } from "./services/experiments.js";
 import { createJanitor } from "./services/janitor.js";
+import { createMetricsService } from "./services/metrics.js";
+import { createRunService } from "./services/runs.js";
 import { createUploadService } from "./services/uploads.js";
 import { createLocalFsStore } from "./storage/local-fs.js";
 import type { ObjectStore } from "./storage/object-store.js";
@@ -68,12 +71,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     onStep: overrides.onCommitStep,
     log,
   });
+  const experiments = createExperimentService({ db });
+  const runs = createRunService({ db, experiments, now });
+  const metrics = createMetricsService({ db, now });
   const janitor = createJanitor({ db, store, uploads });
   const health = createHealth(servedServices.map((s) => s.typeName));
 
   const created = await auth.bootstrap(config.bootstrapApiKey);
   const server = await startServer({
-    routes: routes({ uploads, datasets, health, maxChunkBytes: config.limits.maxChunkBytes }),
+    routes: routes({ uploads, datasets, experiments, runs, metrics, health, maxChunkBytes: config.limits.maxChunkBytes }),
     interceptors: [errorInterceptor(log), authInterceptor(auth)],
     host: config.host,
     port: config.port,

@@ -108,6 +108,81 @@ export interface BlobsTable {
   createdAt: CreatedAt;
 }
 
+export interface ProjectsTable {
+  id: string;
+  orgId: string;
+  name: string;
+  description: string;
+  createdAt: CreatedAt;
+}
+
+export interface ExperimentsTable {
+  id: string;
+  orgId: string;
+  projectId: string;
+  name: string;
+  description: string;
+  createdAt: CreatedAt;
+}
+
+export type RunStatus = "running" | "finished" | "failed" | "killed";
+
+export interface RunsTable {
+  id: string;
+  orgId: string;
+  projectId: string;
+  experimentId: string;
+  /** Creation order: lists go newest first by it. */
+  seq: Generated<number>;
+  name: string;
+  status: RunStatus;
+  runGroup: string | null;
+  rank: number | null;
+  host: string;
+  /** Client idempotency key of CreateRun, unique per experiment. */
+  requestId: string | null;
+  startTime: Date;
+  endTime: Date | null;
+}
+
+/** run_tags and run_params: one value per (run, key). */
+export interface RunEntriesTable {
+  runId: string;
+  orgId: string;
+  key: string;
+  value: string;
+}
+
+export interface RunInputsTable {
+  runId: string;
+  orgId: string;
+  versionId: string;
+}
+
+export interface MetricBatchesTable {
+  runId: string;
+  batchId: string;
+  orgId: string;
+  seq: Generated<number>;
+  pointCount: number;
+  createdAt: CreatedAt;
+}
+
+/** Written in bulk by metrics-repo.ts with raw SQL; typed here for reads. */
+export interface MetricPointsTable {
+  orgId: string;
+  runId: string;
+  key: string;
+  step: number;
+  value: number;
+  ts: Date;
+  rank: number | null;
+  host: string;
+  /** (batchSeq, ord): arrival order, a unique tie-break for pages. */
+  batchSeq: number;
+  ord: number;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   apiKeys: ApiKeysTable;
@@ -117,9 +192,20 @@ export interface Database {
   artefacts: ArtefactsTable;
   lineageEdges: LineageEdgesTable;
   blobs: BlobsTable;
+  projects: ProjectsTable;
+  experiments: ExperimentsTable;
+  runs: RunsTable;
+  runTags: RunEntriesTable;
+  runParams: RunEntriesTable;
+  runInputs: RunInputsTable;
+  metricBatches: MetricBatchesTable;
+  metricPoints: MetricPointsTable;
 }
 
 export type UploadRow = Selectable<UploadsTable>;
 export type NewUploadRow = Insertable<UploadsTable>;
 export type DatasetVersionRow = Selectable<DatasetVersionsTable>;
 export type ArtefactRow = Selectable<ArtefactsTable>;
+export type ProjectRow = Selectable<ProjectsTable>;
+export type ExperimentRow = Selectable<ExperimentsTable>;
+export type RunRow = Selectable<RunsTable>;

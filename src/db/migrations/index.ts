@@ -1,11 +1,13 @@
 import type { Migration, MigrationProvider } from "kysely/migration";
 import * as createDatasets from "./20261123T1800Z-create-datasets.js";
+import * as createExperiments from "./20261123T1900Z-create-experiments.js";
 
 /** Migrations are listed in code (not read from a folder) so bundling and tsx agree on what exists. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
     return {
       "20261123T1800Z-create-datasets": createDatasets,
+      "20261123T1900Z-create-experiments": createExperiments,
     };
   },
 };

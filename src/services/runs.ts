@@ -1,0 +1,210 @@
+/**
+ * Runs: their lifecycle (RUNNING, then FINISHED, FAILED or KILLED, once),
+ * tags, params (set once), the dataset versions they read, and search. Every
+ * write is idempotent under retry.
+ */
+import type { Kysely } from "kysely";
+import * as datasetsRepo from "../db/datasets-repo.js";
+import type { VersionKey } from "../db/datasets-repo.js";
+import * as repo from "../db/experiments-repo.js";
+import type { RunFilter, RunMetricOp, RunWithNames } from "../db/experiments-repo.js";
+import * as details from "../db/run-details-repo.js";
+import type { Database, RunStatus } from "../db/schema.js";
+import { FailedPreconditionError, NotFoundError } from "./errors.js";
+import type { ExperimentService } from "./experiments.js";
+import { isWellFormedId, newId } from "./ids.js";
+import { decodeToken, encodeToken, isSafeInt, type Page } from "./page-tokens.js";
+
+export interface RunView {
+  id: string;
+  project: string;
+  experiment: string;
+  name: string;
+  status: RunStatus;
+  startTime: Date;
+  endTime: Date | null;
+  tags: Record<string, string>;
+  params: Record<string, string>;
+  inputs: VersionKey[];
+  group: string;
+  rank: number | null;
+  host: string;
+}
+
+export interface NewRun {
+  project: string;
+  experiment: string;
+  name: string;
+  tags: [string, string][];
+  params: [string, string][];
+  group: string;
+  rank: number | null;
+  host: string;
+  requestId: string;
+}
+
+export interface RunSearch {
+  project: string;
+  /** Empty: every experiment of the project. */
+  experiments: string[];
+  statuses: RunStatus[];
+  group: string;
+  tags: [string, string][];
+  params: [string, string][];
+  metrics: { key: string; op: RunMetricOp; value: number }[];
+  pageSize: number;
+  pageToken: string;
+}
+
+export type RunService = ReturnType<typeof createRunService>;
+
+export function createRunService(deps: { db: Kysely<Database>; experiments: ExperimentService; now: () => Date }) {
+  const { db, experiments, now } = deps;
+
+  async function views(orgId: string, rows: RunWithNames[]): Promise<RunView[]> {
+    const ids = rows.map((r) => r.id);
+    const [tags, params, inputs] = await Promise.all([
+      details.entriesOf(db, "runTags", orgId, ids),
+      details.entriesOf(db, "runParams", orgId, ids),
+      details.inputsOf(db, orgId, ids),
+    ]);
+    return rows.map((r) => ({
+      id: r.id,
+      project: r.projectName,
+      experiment: r.experimentName,
+      name: r.name,
+      status: r.status,
+      startTime: r.startTime,
+      endTime: r.endTime,
+      tags: tags.get(r.id) ?? {},
+      params: params.get(r.id) ?? {},
+      inputs: inputs.get(r.id) ?? [],
+      group: r.runGroup ?? "",
+      rank: r.rank,
+      host: r.host,
+    }));
+  }
+
+  /** Throws NotFoundError unless the run is the organisation's. */
+  async function mustExist(trx: Kysely<Database>, orgId: string, runId: string): Promise<void> {
+    if (!isWellFormedId("run", runId) || !(await repo.runExists(trx, orgId, runId))) throw new NotFoundError(`run "${runId}" not found`);
+  }
+
+  /** A run with its tags, params and inputs; NotFoundError otherwise. */
+  async function get(orgId: string, runId: string): Promise<RunView> {
+    const row = isWellFormedId("run", runId) ? await repo.findRun(db, orgId, runId) : undefined;
+    if (!row) throw new NotFoundError(`run "${runId}" not found`);
+    const [view] = await views(orgId, [row]);
+    if (!view) throw new Error(`run ${runId} has no view`);
+    return view;
+  }
+
+  /** Starts a run, creating its project and experiment when absent; a known request id returns its run unchanged. */
+  async function create(orgId: string, input: NewRun): Promise<RunView> {
+    const { project, experiment } = await experiments.ensure(orgId, input.project, input.experiment);
+    const runId = await db.transaction().execute(async (trx) => {
+      const row = {
+        id: newId("run"),
+        orgId,
+        projectId: project.id,
+        experimentId: experiment.id,
+        name: input.name,
+        status: "running" as const,
+        runGroup: input.group || null,
+        rank: input.rank,
+        host: input.host,
+        requestId: input.requestId || null,
+        startTime: now(),
+        endTime: null,
+      };
+      if (!(await repo.insertRun(trx, row))) {
+        const first = await repo.findRunByRequest(trx, orgId, experiment.id, input.requestId);
+        if (!first) throw new Error(`run of request ${input.requestId} vanished`);
+        return first.id;
+      }
+      await details.writeEntries(trx, "runTags", orgId, row.id, input.tags, "overwrite");
+      await details.writeEntries(trx, "runParams", orgId, row.id, input.params, "keep");
+      return row.id;
+    });
+    return get(orgId, runId);
+  }
+
+  /** Ends a run once; the status it has is a no-op, anything else after the end is FailedPreconditionError. */
+  async function updateStatus(orgId: string, runId: string, status: RunStatus): Promise<RunView> {
+    await db.transaction().execute(async (trx) => {
+      const run = isWellFormedId("run", runId) ? await repo.lockRun(trx, orgId, runId) : undefined;
+      if (!run) throw new NotFoundError(`run "${runId}" not found`);
+      if (run.status === status) return;
+      if (run.status !== "running") {
+        throw new FailedPreconditionError(`run "${runId}" has already ended as ${run.status}; an ended run cannot become ${status}: start a new run`);
+      }
+      await repo.updateRunStatus(trx, orgId, runId, status, now());
+    });
+    return get(orgId, runId);
+  }
+
+  async function setTags(orgId: string, runId: string, set: [string, string][], remove: string[]): Promise<RunView> {
+    await db.transaction().execute(async (trx) => {
+      await mustExist(trx, orgId, runId);
+      await details.writeEntries(trx, "runTags", orgId, runId, set, "overwrite");
+      await details.deleteEntries(trx, "runTags", orgId, runId, remove);
+    });
+    return get(orgId, runId);
+  }
+
+  /** Sets params, all or none: a param already set to another value is FailedPreconditionError naming it. */
+  async function logParams(orgId: string, runId: string, params: [string, string][]): Promise<RunView> {
+    await db.transaction().execute(async (trx) => {
+      await mustExist(trx, orgId, runId);
+      // Insert what is new, then compare: a concurrent writer's value is seen
+      // once its transaction ends (the insert waits on its key), and a
+      // mismatch rolls back this whole call.
+      await details.writeEntries(trx, "runParams", orgId, runId, params, "keep");
+      const stored = (await details.entriesOf(trx, "runParams", orgId, [runId])).get(runId) ?? {};
+      for (const [key, value] of params) {
+        if (stored[key] !== value) {
+          throw new FailedPreconditionError(
+            `param "${key}" of run "${runId}" is already ${JSON.stringify(stored[key])}; params are set once: log ${JSON.stringify(value)} under another key or start a new run`,
+          );
+        }
+      }
+    });
+    return get(orgId, runId);
+  }
+
+  /** Records dataset versions the run read, all or none; NotFoundError names an unknown version. */
+  async function useDatasets(orgId: string, runId: string, refs: VersionKey[]): Promise<RunView> {
+    await db.transaction().execute(async (trx) => {
+      await mustExist(trx, orgId, runId);
+      const found = await datasetsRepo.findVersions(trx, orgId, refs);
+      const missing = refs.find((ref) => !found.some((v) => v.name === ref.name && v.version === ref.version));
+      if (missing) throw new NotFoundError(`dataset "${missing.name}" version "${missing.version}" not found`);
+      await details.insertInputs(trx, orgId, runId, found.map((v) => v.id));
+    });
+    return get(orgId, runId);
+  }
+
+  /** Runs of a project matching every filter, newest first; NotFoundError for an unknown project or experiment. */
+  async function search(orgId: string, query: RunSearch): Promise<Page<RunView>> {
+    const project = await experiments.mustFindProject(orgId, query.project);
+    const experimentIds: string[] = [];
+    for (const name of query.experiments) experimentIds.push((await experiments.mustFindExperiment(orgId, project, name)).id);
+    const filter: RunFilter = {
+      projectId: project.id,
+      experimentIds,
+      statuses: query.statuses,
+      group: query.group || undefined,
+      tags: query.tags,
+      params: query.params,
+      metrics: query.metrics,
+      beforeSeq: query.pageToken ? decodeToken(query.pageToken, isSafeInt) : undefined,
+      limit: query.pageSize + 1,
+    };
+    const rows = await repo.searchRuns(db, orgId, filter);
+    const page = rows.slice(0, query.pageSize);
+    const last = page.at(-1);
+    return { items: await views(orgId, page), nextPageToken: rows.length > query.pageSize && last ? encodeToken(last.seq) : "" };
+  }
+
+  return { create, get, updateStatus, setTags, logParams, useDatasets, search };
+}

@@ -1,0 +1,71 @@
+/** Validation of metric batches and history requests: the per-point checks of the write path. */
+import type { GetMetricHistoryRequest, MetricPoint } from "../../../gen/traintrack/v1/experiment_pb.js";
+import { InvalidInputError } from "../../services/errors.js";
+import type { HistoryQuery, MetricBatch } from "../../services/metrics.js";
+import { key, host } from "./experiments.js";
+import * as f from "./fields.js";
+
+/** Points per batch; larger batches take too long in one transaction and one message. */
+export const MAX_POINTS_PER_BATCH = 10_000;
+const MAX_RUNS_PER_HISTORY = 100;
+const MAX_STEP = BigInt(Number.MAX_SAFE_INTEGER);
+// google.protobuf.Timestamp's range: 0001-01-01 to 9999-12-31.
+const MIN_SECONDS = -62_135_596_800n;
+const MAX_SECONDS = 253_402_300_799n;
+
+/** A LogMetrics request or one StreamMetrics message. */
+export function metricBatch(req: { runId: string; batchId: string; points: MetricPoint[] }): MetricBatch {
+  const batchId = f.id("batch_id", req.batchId);
+  if (req.points.length === 0) throw new InvalidInputError("points", "the batch has no points");
+  if (req.points.length > MAX_POINTS_PER_BATCH) {
+    throw new InvalidInputError("points", `the batch has ${req.points.length} points; the limit is ${MAX_POINTS_PER_BATCH}: split it into several batches`);
+  }
+  const keys = new Set<string>(); // a batch repeats a few keys many times: check each once
+  const points = req.points.map((p, i) => {
+    if (!keys.has(p.key)) keys.add(key(`points[${i}].key`, p.key));
+    if (p.step > MAX_STEP || p.step < -MAX_STEP) throw new InvalidInputError(`points[${i}].step`, `points[${i}].step must be between -(2^53 - 1) and 2^53 - 1`);
+    let tsMs: number | undefined;
+    if (p.timestamp) {
+      const { seconds, nanos } = p.timestamp;
+      if (seconds < MIN_SECONDS || seconds > MAX_SECONDS || nanos < 0 || nanos > 999_999_999) {
+        throw new InvalidInputError(`points[${i}].timestamp`, `points[${i}].timestamp must lie between years 1 and 9999`);
+      }
+      tsMs = Number(seconds) * 1000 + Math.floor(nanos / 1_000_000);
+    }
+    // NaN and ±Infinity are values like any other: stored and returned as sent.
+    return {
+      key: p.key,
+      value: p.value,
+      step: Number(p.step),
+      tsMs,
+      rank: p.worker ? nonNegative(`points[${i}].worker.rank`, p.worker.rank) : null,
+      host: p.worker ? host(`points[${i}].worker.host`, p.worker.host) : "",
+    };
+  });
+  return { runId: f.id("run_id", req.runId), batchId, points };
+}
+
+function nonNegative(field: string, value: number): number {
+  if (value < 0) throw new InvalidInputError(field, `${field} must not be negative`);
+  return value;
+}
+
+export function history(req: GetMetricHistoryRequest): HistoryQuery {
+  if (req.runIds.length === 0) throw new InvalidInputError("run_ids", "run_ids needs at least one run id");
+  if (req.runIds.length > MAX_RUNS_PER_HISTORY) throw new InvalidInputError("run_ids", `at most ${MAX_RUNS_PER_HISTORY} run ids`);
+  const runIds = req.runIds.map((id, i) => f.id(`run_ids[${i}]`, id));
+  if (new Set(runIds).size !== runIds.length) throw new InvalidInputError("run_ids", "run_ids names a run twice");
+  if (req.maxPoints !== 0 && (req.maxPoints < 2 || req.maxPoints > 100_000)) {
+    throw new InvalidInputError("max_points", "max_points must be 0 (every point, paginated) or from 2 to 100000");
+  }
+  if (req.maxPoints !== 0 && (req.pageToken || req.pageSize)) {
+    throw new InvalidInputError("max_points", "a downsampled history has no pages: send max_points without page_size and page_token");
+  }
+  return {
+    key: key("key", req.key),
+    runIds,
+    maxPoints: req.maxPoints,
+    pageSize: f.pageSize("page_size", req.pageSize, 10_000, 100_000),
+    pageToken: f.pageToken("page_token", req.pageToken),
+  };
+}
