@@ -18,6 +18,7 @@ const BATCH = 1000;
 export async function leaseBlobs(db: Kysely<Database>, orgId: string, blobs: ReadonlyMap<string, number>, leaseUntil: Date): Promise<Set<string>> {
   const existed = new Set<string>();
   const entries = [...blobs];
+  if (entries.length === 0) return existed; // a version of metadata alone
   const leaseBatch = async (executor: Kysely<Database>, batch: typeof entries) => {
     const leased = await executor
       .insertInto("blobs")

@@ -165,6 +165,12 @@ describe.each(backends())("datasets on $name", (backend) => {
       expect(await codeOf(datasets().createDataset({ ...request, description: "other" }))).toBe(Code.AlreadyExists);
     });
 
+    it("commits a version of metadata alone, with no artefacts", async () => {
+      const { dataset } = await datasets().createDataset({ name: "empty", version: "1", metadata: { note: "schema only" } });
+      expect(dataset).toMatchObject({ artefactCount: 0, totalSize: 0n, metadata: { note: "schema only" } });
+      expect((await datasets().getDataset({ name: "empty" })).dataset?.artefacts).toEqual([]);
+    });
+
     it("stores identical bytes once", async () => {
       const same = Buffer.from("the same bytes in two datasets");
       for (const name of ["dedup-a", "dedup-b"]) {
