@@ -25,22 +25,8 @@ as_root() {
   fi
 }
 
-# The directory holding initdb and pg_ctl: the newest /usr/lib/postgresql/<v>/bin,
-# else wherever initdb on PATH really lives. Prints nothing if there is none.
-pg_bin_dir() {
-  local dir
-  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
-  if [ -n "$dir" ] && [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then
-    echo "$dir"
-    return
-  fi
-  if command -v initdb >/dev/null 2>&1; then
-    dir="$(dirname "$(readlink -f "$(command -v initdb)")")"
-    if [ -x "$dir/pg_ctl" ]; then
-      echo "$dir"
-    fi
-  fi
-}
+# shellcheck source=pg-bin-dir.sh
+. "$(dirname "${BASH_SOURCE[0]}")/pg-bin-dir.sh"
 
 go_bin() {
   if command -v go >/dev/null 2>&1; then

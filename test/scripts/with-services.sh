@@ -44,20 +44,8 @@ show_log() {
   fi
 }
 
-pg_bin_dir() {
-  local dir
-  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
-  if [ -n "$dir" ] && [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then
-    echo "$dir"
-    return
-  fi
-  if command -v initdb >/dev/null 2>&1; then
-    dir="$(dirname "$(readlink -f "$(command -v initdb)")")"
-    if [ -x "$dir/pg_ctl" ]; then
-      echo "$dir"
-    fi
-  fi
-}
+# shellcheck source=pg-bin-dir.sh
+. "$(dirname "${BASH_SOURCE[0]}")/pg-bin-dir.sh"
 
 # free_ports N: N distinct free TCP ports on 127.0.0.1 (all bound at once, then released).
 free_ports() {
