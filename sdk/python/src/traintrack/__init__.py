@@ -1,4 +1,4 @@
-"""Traintrack's Python SDK: versioned datasets with lineage.
+"""Traintrack's Python SDK: versioned datasets with lineage, and experiment tracking.
 
 Example::
 
@@ -11,14 +11,20 @@ Example::
     v1 = client.datasets.get("customer_churn", version="1.0.0")
     df = v1.to_pandas("churn.csv")
 
+    with client.start_run(project="churn", experiment="xgb-sweep", params={"lr": 0.1}) as run:
+        run.use_dataset(v1)
+        run.log({"loss": 0.4}, step=1)   # returns at once: a background logger batches
+
 Importing the package does not contact the server; pandas and pyarrow are
 imported only when a DataFrame is used (``pip install 'traintrack[pandas]'``).
 """
 
 from ._models import Artefact, DatasetRef, DatasetSummary, Lineage, LineageEdge
+from ._metric_logger import LoggerOptions, MetricsNotDelivered
 from ._transport import RetryPolicy
 from .client import Client, Datasets
 from .dataset import Dataset, DatasetVersion, LocalArtefact
+from .runs import LogResult, MetricPoint, MetricSeries, Run, RunInfo, Runs
 from .errors import (
     Aborted,
     AlreadyExists,
@@ -52,6 +58,14 @@ __all__ = [
     "Lineage",
     "LineageEdge",
     "RetryPolicy",
+    "Run",
+    "Runs",
+    "RunInfo",
+    "MetricPoint",
+    "MetricSeries",
+    "LogResult",
+    "LoggerOptions",
+    "MetricsNotDelivered",
     "TraintrackError",
     "ConfigurationError",
     "InvalidArgument",

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import grpc
 
-from ._gen.v1 import dataset_pb2_grpc, upload_pb2_grpc
+from ._gen.v1 import dataset_pb2_grpc, experiment_pb2, experiment_pb2_grpc, upload_pb2_grpc
 from .errors import ConfigurationError, TraintrackError, from_rpc_error
 
 log = logging.getLogger("traintrack")
@@ -24,6 +24,10 @@ _CHANNEL_OPTIONS: Sequence[Tuple[str, Any]] = (
     ("grpc.max_send_message_length", 16 * MiB),
     ("grpc.max_receive_message_length", 256 * MiB),
     ("grpc.primary_user_agent", "traintrack-python"),
+    # Reconnect soon after an outage (gRPC's default waits up to 120 s between
+    # attempts): the metric logger replays its spool as soon as the server is back.
+    ("grpc.initial_reconnect_backoff_ms", 500),
+    ("grpc.max_reconnect_backoff_ms", 4000),
 )
 
 # Codes after which the same request may succeed: the server or a backing service
@@ -94,6 +98,14 @@ class Transport:
         # The generated stubs are untyped: each method takes (request, metadata=, timeout=).
         self.uploads: Any = upload_pb2_grpc.UploadServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.datasets: Any = dataset_pb2_grpc.DatasetServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self.experiments: Any = experiment_pb2_grpc.ExperimentServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        # LogMetrics taking the request already serialized: the metric logger encodes a
+        # batch once, and sends (or spools to disk, and replays) those very bytes.
+        self.log_metrics_bytes: Callable[..., experiment_pb2.LogMetricsResponse] = self.channel.unary_unary(
+            "/traintrack.v1.ExperimentService/LogMetrics",
+            request_serializer=None,
+            response_deserializer=experiment_pb2.LogMetricsResponse.FromString,
+        )
 
     def close(self) -> None:
         self.channel.close()

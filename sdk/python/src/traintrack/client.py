@@ -1,18 +1,20 @@
-"""The client: connection settings, and ``client.datasets`` for everything about datasets."""
+"""The client: connection settings, ``client.datasets`` for everything about datasets, ``client.runs`` and ``client.start_run`` for experiment tracking."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import posixpath
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from typing import Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._gen.v1 import dataset_pb2
+from ._metric_logger import LoggerOptions
 from ._models import DatasetRef, DatasetSummary, Lineage
 from ._transport import RetryPolicy, Transport
 from ._upload import UploadResult, Uploader
 from .dataset import Dataset, DatasetVersion, VersionLike, as_ref
 from .errors import AlreadyExists, ConfigurationError, NotFound
+from .runs import Run, Runs, flush_runs_of
 
 DEFAULT_URL = "http://localhost:8080"
 
@@ -60,12 +62,71 @@ class Client:
         self._uploader = Uploader(self._transport, self._progress)
         #: Create, read and derive datasets.
         self.datasets = Datasets(self)
+        #: Read and search runs and their metrics; ``start_run`` starts one.
+        self.runs = Runs(self)
 
     def __repr__(self) -> str:
         return f"Client(url={self.url!r})"
 
+    def start_run(
+        self,
+        project: str,
+        experiment: str,
+        *,
+        params: Optional[Mapping[str, object]] = None,
+        tags: Optional[Mapping[str, object]] = None,
+        name: Optional[str] = None,
+        group: Optional[str] = None,
+        rank: Optional[int] = None,
+        host: Optional[str] = None,
+        shared: bool = False,
+        request_id: Optional[str] = None,
+        logger: Optional[LoggerOptions] = None,
+    ) -> Run:
+        """Starts a run (status "running"), creating the project and experiment when absent.
+
+        Example::
+
+            with client.start_run(project="churn", experiment="xgb-sweep", params={"lr": 0.1}) as run:
+                run.log({"loss": 0.4}, step=1)
+            run.status  # "finished"; "failed" when the block raised
+
+        Args:
+            project, experiment: Names: letters, digits, ".", "_" and "-" (at most 128 bytes).
+            params: Set once (values stored as ``str(value)``).
+            tags: Key/value tags; ``run.set_tags`` changes them.
+            name: A display name (at most 250 bytes).
+            group: Ties the runs of one distributed job together, e.g. ``"job-42"``.
+            rank: This worker's rank (0 or more); every point it logs carries it, with ``host``.
+            host: Defaults to this machine's host name when ``rank`` is given.
+            shared: With a group, every rank logs into ONE run (the first rank to
+                call creates it; the others get it). Without, each rank has its own
+                run in the group. Use a group name unique to the job.
+            request_id: The CreateRun idempotency key, for choosing the shared run
+                yourself; by default ``"group:<group>"`` when shared, else a fresh uuid.
+            logger: Queue size, full-queue policy, batching and spool; see LoggerOptions.
+        """
+        return self.runs.start(
+            project,
+            experiment,
+            name=name or "",
+            params=params,
+            tags=tags,
+            group=group,
+            rank=rank,
+            host=host,
+            shared=shared,
+            request_id=request_id,
+            logger=logger,
+        )
+
     def close(self) -> None:
-        """Closes the connection; calls in flight are cancelled."""
+        """Closes the connection; calls in flight are cancelled.
+
+        Runs started by this client and not finished get their metrics flushed first
+        (errors are logged); they stay "running".
+        """
+        flush_runs_of(self)
         self._transport.close()
 
     def __enter__(self) -> "Client":

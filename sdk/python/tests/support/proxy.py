@@ -4,6 +4,9 @@ Bytes are counted in one direction (client to server: "up", or back: "down");
 once ``break_after(n)`` is armed and ``n`` more bytes went that way, every open
 connection is reset (RST, towards the client and towards the server) and
 ``on_break`` runs. New connections are proxied as usual afterwards.
+
+``down()`` makes the server unreachable until ``up()``: open connections are
+reset, and new ones are accepted and reset at once.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class BreakingProxy:
         self._direction = "up"
         self.breaks = 0
         self._closed = False
+        self._down = False
         threading.Thread(target=self._accept, name="proxy-accept", daemon=True).start()
 
     @property
@@ -46,6 +50,15 @@ class BreakingProxy:
             self._on_break = on_break
             self._direction = direction
 
+    def down(self) -> None:
+        """Resets every connection, and every new one until ``up()``: the server looks unreachable."""
+        self._down = True
+        self._reset_all()
+
+    def up(self) -> None:
+        """Proxies new connections again."""
+        self._down = False
+
     def close(self) -> None:
         self._closed = True
         self._listener.close()
@@ -57,6 +70,13 @@ class BreakingProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            if self._down:
+                try:
+                    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    client.close()
+                except OSError:
+                    pass
+                continue
             try:
                 upstream = socket.create_connection(self._target)
             except OSError:
