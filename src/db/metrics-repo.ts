@@ -1,6 +1,8 @@
 /**
  * Metric batches and points: the write path is one statement per batch (all
- * points through unnest), and reads walk the (run_id, key, step) index.
+ * points through unnest, and the batch folded into the series' rollups), and
+ * reads walk the (run_id, key, step) index, or for downsampled history the
+ * rollups' (run_id, key, level, bucket) key.
  * Points carry their org_id like every row; reads reach them through a run
  * already checked against the organisation (writeBatch checks in its first
  * statement), so the (run_id, key, step) index serves every query.
@@ -34,6 +36,65 @@ export interface PointCursor {
 const TS = (ms: unknown) => sql`timestamptz 'epoch' + ${ms}::float8 * interval '1 millisecond'`;
 
 /**
+ * Rollup levels: level i groups a series' points into buckets of
+ * 2^ROLLUP_SHIFTS[i] steps (bucket = step >> shift), each row keeping the
+ * bucket's count, step range and extreme points. A factor of 8 between
+ * levels keeps a downsampled read within 8x its bucket budget (the next finer
+ * level had more than that), while a 10,000-point batch upserts about 720
+ * rollup rows across the 7 levels (625 at the finest). 16 steps is the
+ * finest: spans under 16 x buckets steps are read from the points, which are
+ * few then. 2^22 (4M steps) is the coarsest: a series' totals are the sum of
+ * its rows there, one row up to 4M steps. The migration
+ * 20261123T2000Z-metric-rollups backfilled with this list; changing it needs
+ * a migration that rebuilds metric_rollups.
+ */
+export const ROLLUP_SHIFTS: readonly number[] = [4, 7, 10, 13, 16, 19, 22];
+const COARSEST = ROLLUP_SHIFTS.length - 1;
+const FINEST = ROLLUP_SHIFTS[0] as number;
+
+/**
+ * The CTE body that folds the points of CTE `pts` (empty for a resent batch)
+ * into metric_rollups: one row per (key, level, bucket) of the batch, merged
+ * into the stored row. Extremes compare (value, step, ts) as bucketExtremes
+ * does, NaN above +Infinity (float8 and row comparison both order so). The
+ * points are grouped once, at the finest level, and coarser levels are
+ * grouped from those groups (a bucket's extremes are its parts'). Rows
+ * go in key order, so concurrent batches lock shared rows in one order.
+ */
+function rollupUpsert(runId: string) {
+  const levels = sql.join(ROLLUP_SHIFTS.map((shift, level) => sql`(${sql.lit(level)}::int2, ${sql.lit(shift)}::int4)`));
+  const keep = (side: "min" | "max", col: string) => {
+    const cmp = side === "min" ? sql`<` : sql`>`;
+    const [v, st, ts] = [`${side}_value`, `${side}_step`, `${side}_ts`];
+    return sql`${sql.raw(`${side}_${col}`)} = case when (excluded.${sql.raw(v)}, excluded.${sql.raw(st)}, excluded.${sql.raw(ts)}) ${cmp}
+      (metric_rollups.${sql.raw(v)}, metric_rollups.${sql.raw(st)}, metric_rollups.${sql.raw(ts)})
+      then excluded.${sql.raw(`${side}_${col}`)} else metric_rollups.${sql.raw(`${side}_${col}`)} end`;
+  };
+  return sql`
+      insert into metric_rollups (org_id, run_id, key, level, bucket, count, first_step, last_step,
+        min_value, min_step, min_ts, max_value, max_step, max_ts)
+      select org_id, ${runId}::text, key, level, bucket, count, first_step, last_step,
+        lo[1], lo[2]::int8, ${TS(sql`lo[3]`)}, hi[1], hi[2]::int8, ${TS(sql`hi[3]`)}
+      from (
+        select min(org_id) as org_id, key, l.level, fine >> (l.shift - ${sql.lit(FINEST)}::int4) as bucket, sum(count)::int8 as count,
+          min(first_step) as first_step, max(last_step) as last_step, min(lo) as lo, max(hi) as hi
+        from (
+          select min(org_id) as org_id, key, step >> ${sql.lit(FINEST)}::int4 as fine, count(*) as count, min(step) as first_step, max(step) as last_step,
+            min(array[value, step::float8, ms::float8]) as lo, max(array[value, step::float8, ms::float8]) as hi
+          from pts group by key, step >> ${sql.lit(FINEST)}::int4
+        ) f cross join (values ${levels}) as l(level, shift)
+        group by key, l.level, fine >> (l.shift - ${sql.lit(FINEST)}::int4)
+      ) g
+      order by key, level, bucket
+      on conflict (run_id, key, level, bucket) do update set
+        count = metric_rollups.count + excluded.count,
+        first_step = least(metric_rollups.first_step, excluded.first_step),
+        last_step = greatest(metric_rollups.last_step, excluded.last_step),
+        ${keep("min", "value")}, ${keep("min", "step")}, ${keep("min", "ts")},
+        ${keep("max", "value")}, ${keep("max", "step")}, ${keep("max", "ts")}`;
+}
+
+/**
  * Records batch `batchId` of a run and writes its points, unless the run has
  * received that batch id before: one statement, so one round trip and atomic
  * without a transaction. A concurrent resend waits on the batch row's key,
@@ -54,13 +115,17 @@ export async function writeBatch(
       select id, ${batchId}::text, org_id, ${points.length}::int4 from runs where id = ${runId} and org_id = ${orgId}
       on conflict do nothing
       returning seq, org_id
-    ), written as (
-      insert into metric_points (org_id, run_id, key, step, value, ts, rank, host, batch_seq, ord)
-      select batch.org_id, ${runId}::text, u.key, u.step, u.value, ${TS(sql.ref("u.ms"))}, u.rank, u.host, batch.seq, u.ord::int4
+    ), pts as (
+      select batch.org_id, batch.seq, u.key, u.step, u.value, u.ms, u.rank, u.host, u.ord
       from batch, unnest(
         ${points.map((p) => p.key)}::text[], ${points.map((p) => p.step)}::int8[], ${points.map((p) => p.value)}::float8[],
         ${points.map((p) => p.tsMs)}::int8[], ${points.map((p) => p.rank)}::int4[], ${points.map((p) => p.host)}::text[]
       ) with ordinality as u(key, step, value, ms, rank, host, ord)
+    ), written as (
+      insert into metric_points (org_id, run_id, key, step, value, ts, rank, host, batch_seq, ord)
+      select org_id, ${runId}::text, key, step, value, ${TS(sql.ref("ms"))}, rank, host, seq, ord::int4 from pts
+    ), rolled as (
+      ${rollupUpsert(runId)}
     )
     select (select seq from batch) as seq`.execute(db);
   if (result.rows[0]?.seq != null) return "written";
@@ -68,11 +133,11 @@ export async function writeBatch(
   return run ? "duplicate" : "no-run";
 }
 
-/** How many points a series has, and its step range. */
+/** How many points a series has, and its step range: from its coarsest rollup rows (one per 4M steps). */
 export async function seriesStats(db: Kysely<Database>, runId: string, key: string): Promise<{ count: number; minStep: number; maxStep: number }> {
-  const result = await sql<{ count: number; minStep: number | null; maxStep: number | null }>`
-    select count(*)::int8 as count, min(step) as min_step, max(step) as max_step
-    from metric_points where run_id = ${runId} and key = ${key}`.execute(db);
+  const result = await sql<{ count: number | null; minStep: number | null; maxStep: number | null }>`
+    select sum(count)::int8 as count, min(first_step) as min_step, max(last_step) as max_step
+    from metric_rollups where run_id = ${runId} and key = ${key} and level = ${COARSEST}::int2`.execute(db);
   const row = result.rows[0];
   return { count: Number(row?.count ?? 0), minStep: Number(row?.minStep ?? 0), maxStep: Number(row?.maxStep ?? 0) };
 }
@@ -119,5 +184,25 @@ export async function bucketExtremes(
         least(floor((step - ${range.minStep}::int8)::float8 * ${range.buckets} / ${width}::float8)::int, ${range.buckets - 1}) as bucket
       from metric_points where run_id = ${runId} and key = ${key}
     ) p group by bucket`.execute(db);
+  return result.rows;
+}
+
+/**
+ * The minimum and maximum point of each group of rollup rows at `level`:
+ * rows [firstBucket, firstBucket + buckets) fall into `groups` consecutive
+ * groups, row b into ((b - firstBucket) * groups) / buckets (downsample.ts
+ * planRollupRead). Reads at most `buckets` rows. Empty groups are absent.
+ */
+export async function rollupExtremes(
+  db: Kysely<Database>,
+  runId: string,
+  key: string,
+  plan: { level: number; firstBucket: number; buckets: number; groups: number },
+): Promise<BucketExtremes[]> {
+  const ms = (col: string) => sql`(extract(epoch from ${sql.ref(col)}) * 1000)::float8`;
+  const result = await sql<BucketExtremes>`
+    select min(array[min_value, min_step::float8, ${ms("min_ts")}]) as min, max(array[max_value, max_step::float8, ${ms("max_ts")}]) as max
+    from metric_rollups where run_id = ${runId} and key = ${key} and level = ${plan.level}::int2
+    group by ((bucket - ${plan.firstBucket}::int8) * ${plan.groups}::int8) / ${plan.buckets}::int8`.execute(db);
   return result.rows;
 }

@@ -183,6 +183,24 @@ export interface MetricPointsTable {
   ord: number;
 }
 
+/** Per-series rollups kept by metrics-repo.ts writeBatch; bucket = step >> the level's shift. */
+export interface MetricRollupsTable {
+  orgId: string;
+  runId: string;
+  key: string;
+  level: number;
+  bucket: number;
+  count: number;
+  firstStep: number;
+  lastStep: number;
+  minValue: number;
+  minStep: number;
+  minTs: Date;
+  maxValue: number;
+  maxStep: number;
+  maxTs: Date;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   apiKeys: ApiKeysTable;
@@ -200,6 +218,7 @@ export interface Database {
   runInputs: RunInputsTable;
   metricBatches: MetricBatchesTable;
   metricPoints: MetricPointsTable;
+  metricRollups: MetricRollupsTable;
 }
 
 export type UploadRow = Selectable<UploadsTable>;

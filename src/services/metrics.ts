@@ -7,7 +7,7 @@ import type { Kysely } from "kysely";
 import * as metricsRepo from "../db/metrics-repo.js";
 import type { NewPoint, PointCursor } from "../db/metrics-repo.js";
 import type { Database } from "../db/schema.js";
-import { bucketCount, extremesToPoints } from "./downsample.js";
+import { bucketCount, extremesToPoints, planRollupRead } from "./downsample.js";
 import { InvalidInputError, NotFoundError } from "./errors.js";
 import { isWellFormedId } from "./ids.js";
 import { decodeToken, encodeToken } from "./page-tokens.js";
@@ -114,7 +114,11 @@ export function createMetricsService(deps: { db: Kysely<Database>; now: () => Da
       const points = await metricsRepo.rawPoints(db, runId, key, undefined, maxPoints);
       return { runId, key, points, downsampled: false };
     }
-    const buckets = await metricsRepo.bucketExtremes(db, runId, key, { ...stats, buckets: bucketCount(maxPoints) });
+    // Rollups keep each read to a few rows per bucket; a short step span
+    // (under 16 steps a bucket) has few points, read them.
+    const range = { ...stats, buckets: bucketCount(maxPoints) };
+    const plan = planRollupRead(metricsRepo.ROLLUP_SHIFTS, range);
+    const buckets = plan ? await metricsRepo.rollupExtremes(db, runId, key, plan) : await metricsRepo.bucketExtremes(db, runId, key, range);
     const points = extremesToPoints(buckets).map((p) => ({ ...p, rank: null, host: "" }));
     return { runId, key, points, downsampled: true };
   }

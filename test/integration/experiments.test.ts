@@ -6,6 +6,7 @@
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import {
@@ -18,6 +19,8 @@ import {
   type SearchRunsRequestSchema,
 } from "../../gen/traintrack/v1/experiment_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
+import { ROLLUP_SHIFTS } from "../../src/db/metrics-repo.js";
+import { bucketCount, type Extreme, extremesToPoints, planBucketOf, planRollupRead } from "../../src/services/downsample.js";
 import { upload } from "../support/data.js";
 import { backends, type TestServer, startTestServer } from "../support/server.js";
 
@@ -213,6 +216,57 @@ describe.each(backends())("experiment tracking on $name", (backend) => {
       expect(big?.points).toContainEqual(expect.objectContaining({ step: 73_210n, value: 1e6 }));
       expect(few?.downsampled).toBe(false);
       expect(few?.points.map((p) => p.value)).toEqual(range(0, 10));
+    });
+
+    it("downsamples from rollups as a full scan of the points would, after out-of-order points, late points and a resent batch", async () => {
+      const runId = await newRun();
+      const N = 30_000;
+      // A permutation of 0..N-1 (7919 is prime to 30,000), written in three batches.
+      const steps = range(0, N).map((i) => (i * 7919) % N);
+      const value = (s: number) => (s === 2024 ? Number.NaN : s === 17_001 ? Number.NEGATIVE_INFINITY : Math.cos(s / 50) * ((s % 13) - 6));
+      for (let b = 0; b < 3; b++) {
+        await experiments().logMetrics({ runId, batchId: `b${b}`, points: points("loss", steps.slice(b * 10_000, (b + 1) * 10_000), value) });
+      }
+      // Resent with other values: deduplicated, so no rollup moves.
+      const resent = await experiments().logMetrics({ runId, batchId: "b1", points: points("loss", steps.slice(10_000, 20_000), () => 1e9) });
+      expect(resent.deduplicated).toBe(true);
+      // A slow rank's points at steps already written, one of them +Infinity.
+      await experiments().logMetrics({
+        runId,
+        batchId: "late",
+        points: points("loss", range(100, 400), (s) => (s === 250 ? Number.POSITIVE_INFINITY : -s), { rank: 2, host: "b" }),
+      });
+
+      const raw = await seriesOf(runId, "loss");
+      expect(raw).toHaveLength(N + 400);
+      const res = await experiments().getMetricHistory({ key: "loss", runIds: [runId], maxPoints: 1000 });
+      const got = res.series[0];
+      expect(got?.downsampled).toBe(true);
+
+      // The full scan: each point into its bucket, extremes compared as (value, step, ts) with NaN above +Infinity.
+      const range_ = { minStep: 0, maxStep: N - 1, buckets: bucketCount(1000) };
+      const plan = planRollupRead(ROLLUP_SHIFTS, range_);
+      expect(plan).toBeDefined();
+      const num = (a: number, b: number) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : Number.isNaN(b) ? -1 : a < b ? -1 : a > b ? 1 : 0);
+      const cmp = (a: Extreme, b: Extreme) => num(a[0] as number, b[0] as number) || num(a[1] as number, b[1] as number) || num(a[2] as number, b[2] as number);
+      const byBucket = new Map<number, { min: Extreme; max: Extreme }>();
+      for (const p of raw) {
+        const e: Extreme = [p.value, Number(p.step), p.timestamp ? timestampMs(p.timestamp) : 0];
+        const g = planBucketOf(ROLLUP_SHIFTS, plan!, Number(p.step));
+        const cur = byBucket.get(g);
+        if (!cur) byBucket.set(g, { min: e, max: e });
+        else byBucket.set(g, { min: cmp(e, cur.min) < 0 ? e : cur.min, max: cmp(e, cur.max) > 0 ? e : cur.max });
+      }
+      const expected = extremesToPoints([...byBucket.values()]);
+      expect(byBucket.size).toBe(plan!.groups);
+      const sampled = (got?.points ?? []).map((p) => ({ value: p.value, step: Number(p.step), tsMs: p.timestamp ? timestampMs(p.timestamp) : 0 }));
+      expect(sampled).toEqual(expected);
+      expect(sampled.length).toBeLessThanOrEqual(1000);
+      expect(sampled.length).toBeGreaterThan(900);
+      expect(sampled).toContainEqual(expect.objectContaining({ step: 2024, value: Number.NaN }));
+      expect(sampled).toContainEqual(expect.objectContaining({ step: 17_001, value: Number.NEGATIVE_INFINITY }));
+      expect(sampled).toContainEqual(expect.objectContaining({ step: 250, value: Number.POSITIVE_INFINITY }));
+      expect(sampled.some((p) => p.value === 1e9)).toBe(false);
     });
 
     it("keeps out-of-order steps and late points, including after the run ended", async () => {
