@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+from support.proxy import BreakingProxy
 from support.server import BACKENDS, ServerProcess, in_ci, services_available
 
 import traintrack as tt
@@ -38,6 +39,14 @@ def client(server: ServerProcess) -> Iterator[tt.Client]:
     """A client of ``server`` authenticated with its admin key, without progress bars."""
     with tt.Client(url=server.url, api_key=server.api_key, progress=False) as c:
         yield c
+
+
+@pytest.fixture
+def proxy(server: ServerProcess) -> Iterator[BreakingProxy]:
+    """A loopback proxy to ``server`` that tests can break (reset connections) or take down and bring back."""
+    p = BreakingProxy(("127.0.0.1", server.port))
+    yield p
+    p.close()
 
 
 @pytest.fixture

@@ -22,13 +22,6 @@ FAST_RETRIES = tt.RetryPolicy(max_retries=20, initial_backoff=0.2, max_backoff=5
 
 
 @pytest.fixture
-def proxy(server: ServerProcess) -> Iterator[BreakingProxy]:
-    p = BreakingProxy(("127.0.0.1", server.port))
-    yield p
-    p.close()
-
-
-@pytest.fixture
 def proxied(proxy: BreakingProxy, server: ServerProcess) -> Iterator[tt.Client]:
     """A client whose connection goes through ``proxy``."""
     with tt.Client(url=proxy.url, api_key=server.api_key, progress=False, retry=FAST_RETRIES) as c:

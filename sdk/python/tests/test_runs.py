@@ -22,13 +22,6 @@ FAST_RETRIES = tt.RetryPolicy(max_retries=5, initial_backoff=0.1, max_backoff=0.
 
 
 @pytest.fixture
-def proxy(server: ServerProcess) -> Iterator[BreakingProxy]:
-    p = BreakingProxy(("127.0.0.1", server.port))
-    yield p
-    p.close()
-
-
-@pytest.fixture
 def proxied(proxy: BreakingProxy, server: ServerProcess) -> Iterator[tt.Client]:
     """A client whose connection goes through ``proxy``, which can take the server away."""
     with tt.Client(url=proxy.url, api_key=server.api_key, progress=False, retry=FAST_RETRIES) as c:
