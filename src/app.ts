@@ -8,12 +8,13 @@ import type { Config, StorageConfig } from "./config.js";
 import { createDb } from "./db/create-db.js";
 import type { Database } from "./db/schema.js";
 import { type AuthService, createAuthService } from "./services/auth.js";
-import type { CommitStep } from "./services/dataset-commit.js";
 import { createDatasetService } from "./services/datasets.js";
 import { createExperimentService } from "./services/experiments.js";
 import { createJanitor } from "./services/janitor.js";
 import { createMetricsService } from "./services/metrics.js";
+import { createRunArtefactService } from "./services/run-artefacts.js";
 import { createRunService } from "./services/runs.js";
+import { type CommitStep, createUploadCommitter } from "./services/upload-commit.js";
 import { createUploadService } from "./services/uploads.js";
 import { createLocalFsStore } from "./storage/local-fs.js";
 import type { ObjectStore } from "./storage/object-store.js";
@@ -43,6 +44,9 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** As documented on LogRunArtefactsRequest. */
+const MAX_RUN_ARTEFACTS_PER_CALL = 1000;
+
 export async function createStore(config: StorageConfig): Promise<ObjectStore> {
   return config.kind === "local" ? createLocalFsStore({ root: config.root }) : createS3Store(config);
 }
@@ -63,23 +67,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     maxArtefactBytes: config.limits.maxArtefactBytes,
     uploadTtlSeconds: config.uploadTtlSeconds,
   });
-  const datasets = createDatasetService({
-    db,
-    store,
-    now,
-    maxArtefactsPerVersion: config.limits.maxArtefactsPerVersion,
-    onStep: overrides.onCommitStep,
-    log,
-  });
+  // Dataset versions and runs commit their uploads by one protocol.
+  const committer = createUploadCommitter({ db, store, now, onStep: overrides.onCommitStep, log });
+  const datasets = createDatasetService({ db, store, now, committer, maxArtefactsPerVersion: config.limits.maxArtefactsPerVersion });
   const experiments = createExperimentService({ db });
   const runs = createRunService({ db, experiments, now });
+  const runArtefacts = createRunArtefactService({ db, store, committer, maxArtefactsPerCall: MAX_RUN_ARTEFACTS_PER_CALL });
   const metrics = createMetricsService({ db, now });
   const janitor = createJanitor({ db, store, uploads });
   const health = createHealth(servedServices.map((s) => s.typeName));
 
   const created = await auth.bootstrap(config.bootstrapApiKey);
   const server = await startServer({
-    routes: routes({ uploads, datasets, experiments, runs, metrics, health, maxChunkBytes: config.limits.maxChunkBytes }),
+    routes: routes({ uploads, datasets, experiments, runs, runArtefacts, metrics, health, maxChunkBytes: config.limits.maxChunkBytes }),
     interceptors: [errorInterceptor(log), authInterceptor(auth)],
     host: config.host,
     port: config.port,

@@ -159,6 +159,18 @@ export interface RunInputsTable {
   versionId: string;
 }
 
+/** What a run produced: one content per (run, path), its bytes in the blob of its sha256. */
+export interface RunArtefactsTable {
+  runId: string;
+  orgId: string;
+  path: string;
+  sha256: string;
+  size: number;
+  mediaType: string;
+  uploadId: string;
+  createdAt: CreatedAt;
+}
+
 export interface MetricBatchesTable {
   runId: string;
   batchId: string;
@@ -216,6 +228,7 @@ export interface Database {
   runTags: RunEntriesTable;
   runParams: RunEntriesTable;
   runInputs: RunInputsTable;
+  runArtefacts: RunArtefactsTable;
   metricBatches: MetricBatchesTable;
   metricPoints: MetricPointsTable;
   metricRollups: MetricRollupsTable;
@@ -228,3 +241,4 @@ export type ArtefactRow = Selectable<ArtefactsTable>;
 export type ProjectRow = Selectable<ProjectsTable>;
 export type ExperimentRow = Selectable<ExperimentsTable>;
 export type RunRow = Selectable<RunsTable>;
+export type RunArtefactRow = Selectable<RunArtefactsTable>;

@@ -2,20 +2,14 @@
  * Dataset versions: commit (see dataset-commit.ts) and every read. Reads see
  * only committed versions of the caller's organisation.
  */
-import type { Readable } from "node:stream";
 import * as repo from "../db/datasets-repo.js";
 import type { VersionKey, VersionWithName } from "../db/datasets-repo.js";
 import type { ArtefactRow } from "../db/schema.js";
+import type { ObjectStore } from "../storage/object-store.js";
 import { createDatasetCommitter, type CreateDatasetInput, type DatasetCommitDeps } from "./dataset-commit.js";
-import { InvalidInputError, NotFoundError } from "./errors.js";
-import { blobKey } from "./object-keys.js";
-
-export interface ArtefactView {
-  path: string;
-  size: number;
-  sha256: string;
-  mediaType: string;
-}
+import { type ArtefactView, type OpenedArtefact, openArtefactBytes, toArtefactView } from "./artefacts.js";
+import { NotFoundError } from "./errors.js";
+import { decodeToken, encodeToken, isSafeInt, isString, type Page } from "./page-tokens.js";
 
 export interface DatasetVersionView {
   name: string;
@@ -29,11 +23,6 @@ export interface DatasetVersionView {
   artefactCount: number;
 }
 
-export interface Page<T> {
-  items: T[];
-  nextPageToken: string;
-}
-
 export interface LineageGraph {
   nodes: { ref: VersionKey; createdAt: Date }[];
   edges: { parent: VersionKey; child: VersionKey }[];
@@ -43,7 +32,7 @@ export type DatasetService = ReturnType<typeof createDatasetService>;
 
 const MAX_LINEAGE_DEPTH = 100;
 
-export function createDatasetService(deps: DatasetCommitDeps) {
+export function createDatasetService(deps: DatasetCommitDeps & { store: ObjectStore }) {
   const { db, store } = deps;
   const committer = createDatasetCommitter(deps);
 
@@ -74,7 +63,7 @@ export function createDatasetService(deps: DatasetCommitDeps) {
   }
 
   async function list(orgId: string, opts: { prefix: string; pageSize: number; pageToken: string }): Promise<Page<repo.DatasetListing>> {
-    const afterName = opts.pageToken ? decodeToken(opts.pageToken) : undefined;
+    const afterName = opts.pageToken ? decodeToken(opts.pageToken, isString) : undefined;
     const rows = await repo.listDatasets(db, orgId, { prefix: opts.prefix, afterName, limit: opts.pageSize + 1 });
     const items = rows.slice(0, opts.pageSize);
     const last = items.at(-1);
@@ -82,11 +71,7 @@ export function createDatasetService(deps: DatasetCommitDeps) {
   }
 
   async function listVersions(orgId: string, opts: { name: string; pageSize: number; pageToken: string }): Promise<Page<DatasetVersionView>> {
-    let beforeSeq: number | undefined;
-    if (opts.pageToken) {
-      beforeSeq = Number(decodeToken(opts.pageToken));
-      if (!Number.isSafeInteger(beforeSeq)) throw new InvalidInputError("page_token", "page_token is not one this server issued");
-    }
+    const beforeSeq = opts.pageToken ? decodeToken(opts.pageToken, isSafeInt) : undefined;
     const rows = await repo.listVersions(db, orgId, { name: opts.name, beforeSeq, limit: opts.pageSize + 1 });
     if (rows.length === 0 && !opts.pageToken && !(await repo.datasetExists(db, orgId, opts.name))) {
       throw new NotFoundError(`dataset "${opts.name}" not found`);
@@ -96,7 +81,7 @@ export function createDatasetService(deps: DatasetCommitDeps) {
     const last = page.at(-1);
     return {
       items: page.map((v) => toView(v, undefined, parents.get(v.id) ?? [])),
-      nextPageToken: rows.length > opts.pageSize && last ? encodeToken(String(last.seq)) : "",
+      nextPageToken: rows.length > opts.pageSize && last ? encodeToken(last.seq) : "",
     };
   }
 
@@ -121,21 +106,14 @@ export function createDatasetService(deps: DatasetCommitDeps) {
   }
 
   /** An artefact's description and its bytes from `offset`. NotFoundError, InvalidInputError (offset past the end). */
-  async function openArtefact(orgId: string, key: VersionKey, path: string, offset: number): Promise<{ artefact: ArtefactView; body: Readable | undefined }> {
+  async function openArtefact(orgId: string, key: VersionKey, path: string, offset: number): Promise<OpenedArtefact> {
     const version = await mustFindVersion(orgId, key);
     const row = await repo.findArtefact(db, orgId, version.id, path);
     if (!row) throw new NotFoundError(`dataset "${version.name}" version "${version.version}" has no artefact "${path}"`);
-    if (offset > row.size) throw new InvalidInputError("offset", `offset ${offset} is past the end of "${path}" (${row.size} bytes)`);
-    const artefact = toArtefactView(row);
-    const body = offset === row.size ? undefined : await store.get(blobKey(orgId, row.sha256), offset);
-    return { artefact, body };
+    return openArtefactBytes(store, orgId, toArtefactView(row), offset);
   }
 
   return { create, get, list, listVersions, lineage, openArtefact };
-}
-
-function toArtefactView(row: ArtefactRow): ArtefactView {
-  return { path: row.path, size: row.size, sha256: row.sha256, mediaType: row.mediaType };
 }
 
 function toView(version: VersionWithName, artefacts: ArtefactRow[] | undefined, parents: VersionKey[]): DatasetVersionView {
@@ -150,13 +128,4 @@ function toView(version: VersionWithName, artefacts: ArtefactRow[] | undefined, 
     totalSize: version.totalSize,
     artefactCount: version.artefactCount,
   };
-}
-
-// Page tokens are opaque to clients; base64url keeps them URL- and shell-safe.
-function encodeToken(value: string): string {
-  return Buffer.from(value, "utf8").toString("base64url");
-}
-
-function decodeToken(token: string): string {
-  return Buffer.from(token, "base64url").toString("utf8");
 }

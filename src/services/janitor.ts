@@ -1,8 +1,9 @@
 /**
  * The janitor reclaims what uploads and commits leave behind: expired
  * uploads, staged segments of finished uploads, and permanent blobs that no
- * artefact references once their commit lease has run out. Every pass is safe
- * to run at any time, on any replica, concurrently with commits.
+ * artefact (of a dataset version or a run) references once their commit
+ * lease has run out. Every pass is safe to run at any time, on any replica,
+ * concurrently with commits.
  */
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.js";
@@ -97,7 +98,10 @@ export function createJanitor(deps: JanitorDeps) {
         .where("b.leaseUntil", "<", now)
         .where((eb) =>
           eb.not(
-            eb.exists(eb.selectFrom("artefacts as a").select("a.sha256").whereRef("a.orgId", "=", "b.orgId").whereRef("a.sha256", "=", "b.sha256")),
+            eb.or([
+              eb.exists(eb.selectFrom("artefacts as a").select("a.sha256").whereRef("a.orgId", "=", "b.orgId").whereRef("a.sha256", "=", "b.sha256")),
+              eb.exists(eb.selectFrom("runArtefacts as r").select("r.sha256").whereRef("r.orgId", "=", "b.orgId").whereRef("r.sha256", "=", "b.sha256")),
+            ]),
           ),
         )
         .limit(BATCH)

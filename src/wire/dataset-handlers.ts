@@ -1,26 +1,12 @@
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import {
-  type Artefact,
-  ArtefactSchema,
-  type DatasetService,
-  type DatasetVersion,
-  DatasetVersionSchema,
-  DatasetSummarySchema,
-  DownloadArtefactResponseSchema,
-} from "../../gen/traintrack/v1/dataset_pb.js";
-import type { ArtefactView, DatasetService as Datasets, DatasetVersionView } from "../services/datasets.js";
+import { type DatasetService, type DatasetVersion, DatasetVersionSchema, DatasetSummarySchema } from "../../gen/traintrack/v1/dataset_pb.js";
+import type { DatasetService as Datasets, DatasetVersionView } from "../services/datasets.js";
+import { downloadMessages, toArtefact } from "./artefact-stream.js";
 import { principalOf } from "./interceptors/auth.js";
 import * as f from "./validate/fields.js";
 import * as v from "./validate/datasets.js";
-
-/** Download messages carry at most this much, whatever chunk size the store yields. */
-const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
-
-function toArtefact(a: ArtefactView): Artefact {
-  return create(ArtefactSchema, { path: a.path, size: BigInt(a.size), sha256: a.sha256, mediaType: a.mediaType });
-}
 
 function toVersion(d: DatasetVersionView): DatasetVersion {
   return create(DatasetVersionSchema, {
@@ -80,24 +66,14 @@ export function datasetHandlers(datasets: Datasets): ServiceImpl<typeof DatasetS
         edges: graph.edges,
       };
     },
-    async *downloadArtefact(req, ctx): AsyncGenerator<MessageInitShape<typeof DownloadArtefactResponseSchema>> {
-      const { artefact, body } = await datasets.openArtefact(
+    async *downloadArtefact(req, ctx) {
+      const opened = await datasets.openArtefact(
         principalOf(ctx).orgId,
         v.versionRef("dataset", req.dataset),
         f.artefactPath("path", req.path) || f.fileName("path", req.path),
         f.count("offset", req.offset),
       );
-      yield { payload: { case: "artefact", value: toArtefact(artefact) } };
-      if (!body) return;
-      try {
-        for await (const data of body as AsyncIterable<Buffer>) {
-          for (let at = 0; at < data.length; at += DOWNLOAD_CHUNK_BYTES) {
-            yield { payload: { case: "chunk", value: data.subarray(at, at + DOWNLOAD_CHUNK_BYTES) } };
-          }
-        }
-      } finally {
-        body.destroy(); // the client may leave mid-download
-      }
+      yield* downloadMessages(opened);
     },
   };
 }

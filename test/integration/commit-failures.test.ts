@@ -1,6 +1,7 @@
 /**
- * CreateDataset under failure. At each step of the commit protocol
- * (src/services/dataset-commit.ts: lease → copy → one transaction → purge) a
+ * CreateDataset (and LogRunArtefacts, which commits by the same protocol)
+ * under failure. At each step of the commit protocol
+ * (src/services/upload-commit.ts: lease → copy → one transaction → purge) a
  * test injects a storage error, a database error, or kills the server process
  * outright; after a restart and a cleanup pass, the version must be wholly
  * there or wholly absent, and no object in storage may be left that nothing
@@ -22,10 +23,12 @@ import { type Client, Code, ConnectError, createClient } from "@connectrpc/conne
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type CreateDatasetRequestSchema, DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
+import { ExperimentService } from "../../gen/traintrack/v1/experiment_pb.js";
+import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
 import { UploadService, UploadState } from "../../gen/traintrack/v1/upload_pb.js";
 import { createStore } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
-import type { CommitStep } from "../../src/services/dataset-commit.js";
+import type { CommitStep } from "../../src/services/upload-commit.js";
 import { blobKey } from "../../src/services/object-keys.js";
 import type { ObjectStore } from "../../src/storage/object-store.js";
 import { bytesOf, download, sha256, uploadMessages } from "../support/data.js";
@@ -177,7 +180,10 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
  */
 async function leftovers(server: TestServer) {
   const { app, config } = server;
-  const artefacts = await app.db.selectFrom("artefacts").select(["orgId", "sha256"]).execute();
+  const artefacts = [
+    ...(await app.db.selectFrom("artefacts").select(["orgId", "sha256"]).execute()),
+    ...(await app.db.selectFrom("runArtefacts").select(["orgId", "sha256"]).execute()),
+  ];
   const heldByUploads = await app.db
     .selectFrom("uploads")
     .select(["orgId", "sha256"])
@@ -454,6 +460,46 @@ describe.each(backends())("CreateDataset under failure on $name", (backend) => {
         failedWith: fault.failedWith,
         after: fault.after,
       });
+    });
+
+    // Runs commit their artefacts by the same protocol: the same faults leave a run with all of them or none.
+    const runFaults = [
+      { at: "the second compose", inject: () => faults.fail("compose", 2, storageUnreachable), failedWith: "Unavailable" },
+      {
+        at: "the transaction",
+        inject: () => {
+          onStep = (step) => {
+            if (step === "in-transaction") throw databaseGone(step);
+          };
+        },
+        failedWith: "Unavailable",
+      },
+    ];
+    it.each(runFaults)("LogRunArtefacts failing at $at leaves the run without any of them; a retry commits all", async (fault) => {
+      const c = clientsOf(server);
+      const runArtefacts = server.client(RunArtefactService);
+      const run = await server.client(ExperimentService).createRun({ project: "commit-failures", experiment: "e" });
+      const runId = run.run?.runId ?? "";
+      const v = newVersion();
+      const ids = await uploadAll(c, v);
+      const request = { runId, artefacts: v.artefacts.map((a, i) => ({ uploadId: ids[i] ?? "", path: a.path })) };
+      fault.inject();
+      expect(await outcomeOf(runArtefacts.logRunArtefacts(request))).toBe(fault.failedWith);
+      faults.heal();
+      onStep = undefined;
+      expect((await runArtefacts.listRunArtefacts({ runId })).artefacts).toEqual([]);
+      expect(await uploadStates(c, ids)).toBe("all COMPLETE");
+      await server.app.janitor.runOnce(pastBlobLease());
+      expect(await leftovers(server)).toEqual(CLEAN);
+
+      expect((await runArtefacts.logRunArtefacts(request)).added).toBe(v.artefacts.length);
+      await server.app.janitor.runOnce(farFuture());
+      expect(await leftovers(server)).toEqual(CLEAN);
+      for (const a of v.artefacts) {
+        const parts: Buffer[] = [];
+        for await (const m of runArtefacts.downloadRunArtefact({ runId, path: a.path })) if (m.payload.case === "chunk") parts.push(Buffer.from(m.payload.value));
+        expect(sha256(Buffer.concat(parts)), a.path).toBe(a.sha256);
+      }
     });
 
     it("a commit paused after copying is invisible until it completes", async () => {

@@ -13,7 +13,7 @@
  */
 import { createApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
-import type { CommitStep } from "../../src/services/dataset-commit.js";
+import type { CommitStep } from "../../src/services/upload-commit.js";
 
 const STEPS: readonly string[] = ["leased", "copied", "in-transaction", "committed"] satisfies CommitStep[];
 

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from "kysely/migration";
 import * as createDatasets from "./20261123T1800Z-create-datasets.js";
 import * as createExperiments from "./20261123T1900Z-create-experiments.js";
 import * as metricRollups from "./20261123T2000Z-metric-rollups.js";
+import * as createRunArtefacts from "./20261123T2100Z-create-run-artefacts.js";
 
 /** Migrations are listed in code (not read from a folder) so bundling and tsx agree on what exists. */
 export const migrationProvider: MigrationProvider = {
@@ -10,6 +11,7 @@ export const migrationProvider: MigrationProvider = {
       "20261123T1800Z-create-datasets": createDatasets,
       "20261123T1900Z-create-experiments": createExperiments,
       "20261123T2000Z-metric-rollups": metricRollups,
+      "20261123T2100Z-create-run-artefacts": createRunArtefacts,
     };
   },
 };

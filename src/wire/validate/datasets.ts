@@ -1,7 +1,8 @@
 /** Validation of DatasetService requests: proto in, domain input out, InvalidInputError otherwise. */
-import type { CreateDatasetRequest, DatasetVersionRef } from "../../../gen/traintrack/v1/dataset_pb.js";
+import type { ArtefactSource, CreateDatasetRequest, DatasetVersionRef } from "../../../gen/traintrack/v1/dataset_pb.js";
 import type { VersionKey } from "../../db/datasets-repo.js";
 import type { CreateDatasetInput } from "../../services/dataset-commit.js";
+import type { ArtefactSource as Source } from "../../services/upload-commit.js";
 import { InvalidInputError } from "../../services/errors.js";
 import * as f from "./fields.js";
 
@@ -23,12 +24,17 @@ export function createDataset(req: CreateDatasetRequest): CreateDatasetInput {
     version: f.versionString("version", req.version),
     description: f.text("description", req.description, 4096),
     metadata,
-    artefacts: req.artefacts.map((a, i) => ({
-      uploadId: f.id(`artefacts[${i}].upload_id`, a.uploadId),
-      path: f.artefactPath(`artefacts[${i}].path`, a.path),
-    })),
+    artefacts: artefactSources(req.artefacts),
     derivedFrom: req.derivedFrom.map((ref, i) => versionRef(`derived_from[${i}]`, ref)),
   };
+}
+
+/** Uploads named as artefacts (of a dataset version or a run), with their paths. */
+export function artefactSources(sources: ArtefactSource[]): Source[] {
+  return sources.map((a, i) => ({
+    uploadId: f.id(`artefacts[${i}].upload_id`, a.uploadId),
+    path: f.artefactPath(`artefacts[${i}].path`, a.path),
+  }));
 }
 
 /** A reference to one version: both name and version required. */
