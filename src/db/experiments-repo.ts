@@ -4,6 +4,7 @@
  * organisation.
  */
 import { type Kysely, sql } from "kysely";
+import { latestPointOf } from "./latest-metrics-repo.js";
 import type { ExperimentRow, Database, ProjectRow, RunRow } from "./schema.js";
 
 export type RunWithNames = RunRow & { projectName: string; experimentName: string };
@@ -137,13 +138,12 @@ export async function searchRuns(db: Kysely<Database>, orgId: string, filter: Ru
     }
   }
   for (const m of filter.metrics) {
-    // The latest point: highest step, then latest timestamp, then last written.
-    // NaN compares above every number in PostgreSQL; here it matches no threshold.
+    // The latest point, as Run.latest_metrics reports it: one descent of the
+    // (run_id, key, step) index per candidate run. NaN compares above every
+    // number in PostgreSQL; here it matches no threshold.
     query = query.where(sql<boolean>`exists (
-      select 1 from (
-        select value from metric_points p where p.run_id = r.id and p.key = ${m.key}
-        order by p.step desc, p.ts desc, p.batch_seq desc, p.ord desc limit 1
-      ) latest where latest.value <> 'NaN'::float8 and latest.value ${sql.raw(m.op)} ${m.value}::float8)`);
+      select 1 from (${latestPointOf(sql.ref("r.id"), m.key)}) latest
+      where latest.value <> 'NaN'::float8 and latest.value ${sql.raw(m.op)} ${m.value}::float8)`);
   }
   return query.execute();
 }

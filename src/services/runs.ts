@@ -8,6 +8,7 @@ import * as datasetsRepo from "../db/datasets-repo.js";
 import type { VersionKey } from "../db/datasets-repo.js";
 import * as repo from "../db/experiments-repo.js";
 import type { RunFilter, RunMetricOp, RunWithNames } from "../db/experiments-repo.js";
+import { type LatestPoint, latestMetricsOf } from "../db/latest-metrics-repo.js";
 import * as details from "../db/run-details-repo.js";
 import type { Database, RunStatus } from "../db/schema.js";
 import { FailedPreconditionError, NotFoundError } from "./errors.js";
@@ -29,6 +30,8 @@ export interface RunView {
   group: string;
   rank: number | null;
   host: string;
+  /** The latest point of each metric, ordered by key. */
+  latestMetrics: LatestPoint[];
 }
 
 export interface NewRun {
@@ -63,10 +66,11 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
 
   async function views(orgId: string, rows: RunWithNames[]): Promise<RunView[]> {
     const ids = rows.map((r) => r.id);
-    const [tags, params, inputs] = await Promise.all([
+    const [tags, params, inputs, latest] = await Promise.all([
       details.entriesOf(db, "runTags", orgId, ids),
       details.entriesOf(db, "runParams", orgId, ids),
       details.inputsOf(db, orgId, ids),
+      latestMetricsOf(db, orgId, ids),
     ]);
     return rows.map((r) => ({
       id: r.id,
@@ -82,6 +86,7 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
       group: r.runGroup ?? "",
       rank: r.rank,
       host: r.host,
+      latestMetrics: latest.get(r.id) ?? [],
     }));
   }
 
@@ -90,7 +95,7 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
     if (!isWellFormedId("run", runId) || !(await repo.runExists(trx, orgId, runId))) throw new NotFoundError(`run "${runId}" not found`);
   }
 
-  /** A run with its tags, params and inputs; NotFoundError otherwise. */
+  /** A run with its tags, params, inputs and latest metrics; NotFoundError otherwise. */
   async function get(orgId: string, runId: string): Promise<RunView> {
     const row = isWellFormedId("run", runId) ? await repo.findRun(db, orgId, runId) : undefined;
     if (!row) throw new NotFoundError(`run "${runId}" not found`);

@@ -46,6 +46,7 @@ function toRun(r: RunView): Run {
     group: r.group,
     rank: r.rank ?? undefined,
     host: r.host,
+    latestMetrics: r.latestMetrics.map((p) => ({ key: p.key, value: p.value, step: BigInt(p.step), timestamp: timestampFromMs(p.tsMs) })),
   });
 }
 

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file traintrack/v1/experiment.proto.
  */
 export const file_traintrack_v1_experiment: GenFile = /*@__PURE__*/
-  fileDesc("Ch50cmFpbnRyYWNrL3YxL2V4cGVyaW1lbnQucHJvdG8SDXRyYWludHJhY2sudjEiXAoHUHJvamVjdBIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEi4KCmNyZWF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjkKFENyZWF0ZVByb2plY3RSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiQAoVQ3JlYXRlUHJvamVjdFJlc3BvbnNlEicKB3Byb2plY3QYASABKAsyFi50cmFpbnRyYWNrLnYxLlByb2plY3QiIQoRR2V0UHJvamVjdFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI9ChJHZXRQcm9qZWN0UmVzcG9uc2USJwoHcHJvamVjdBgBIAEoCzIWLnRyYWludHJhY2sudjEuUHJvamVjdCI8ChNMaXN0UHJvamVjdHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlkKFExpc3RQcm9qZWN0c1Jlc3BvbnNlEigKCHByb2plY3RzGAEgAygLMhYudHJhaW50cmFjay52MS5Qcm9qZWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJwCgpFeHBlcmltZW50Eg8KB3Byb2plY3QYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJNChdDcmVhdGVFeHBlcmltZW50UmVxdWVzdBIPCgdwcm9qZWN0GAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkiSQoYQ3JlYXRlRXhwZXJpbWVudFJlc3BvbnNlEi0KCmV4cGVyaW1lbnQYASABKAsyGS50cmFpbnRyYWNrLnYxLkV4cGVyaW1lbnQiNQoUR2V0RXhwZXJpbWVudFJlcXVlc3QSDwoHcHJvamVjdBgBIAEoCRIMCgRuYW1lGAIgASgJIkYKFUdldEV4cGVyaW1lbnRSZXNwb25zZRItCgpleHBlcmltZW50GAEgASgLMhkudHJhaW50cmFjay52MS5FeHBlcmltZW50IlAKFkxpc3RFeHBlcmltZW50c1JlcXVlc3QSDwoHcHJvamVjdBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJiChdMaXN0RXhwZXJpbWVudHNSZXNwb25zZRIuCgtleHBlcmltZW50cxgBIAMoCzIZLnRyYWludHJhY2sudjEuRXhwZXJpbWVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki8wMKA1J1bhIOCgZydW5faWQYASABKAkSDwoHcHJvamVjdBgCIAEoCRISCgpleHBlcmltZW50GAMgASgJEgwKBG5hbWUYBCABKAkSKAoGc3RhdHVzGAUgASgOMhgudHJhaW50cmFjay52MS5SdW5TdGF0dXMSLgoKc3RhcnRfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEioKBHRhZ3MYCCADKAsyHC50cmFpbnRyYWNrLnYxLlJ1bi5UYWdzRW50cnkSLgoGcGFyYW1zGAkgAygLMh4udHJhaW50cmFjay52MS5SdW4uUGFyYW1zRW50cnkSMAoGaW5wdXRzGAogAygLMiAudHJhaW50cmFjay52MS5EYXRhc2V0VmVyc2lvblJlZhINCgVncm91cBgLIAEoCRIRCgRyYW5rGAwgASgFSACIAQESDAoEaG9zdBgNIAEoCRorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgcKBV9yYW5rIuQCChBDcmVhdGVSdW5SZXF1ZXN0Eg8KB3Byb2plY3QYASABKAkSEgoKZXhwZXJpbWVudBgCIAEoCRIMCgRuYW1lGAMgASgJEjcKBHRhZ3MYBCADKAsyKS50cmFpbnRyYWNrLnYxLkNyZWF0ZVJ1blJlcXVlc3QuVGFnc0VudHJ5EjsKBnBhcmFtcxgFIAMoCzIrLnRyYWludHJhY2sudjEuQ3JlYXRlUnVuUmVxdWVzdC5QYXJhbXNFbnRyeRINCgVncm91cBgGIAEoCRIRCgRyYW5rGAcgASgFSACIAQESDAoEaG9zdBgIIAEoCRISCgpyZXF1ZXN0X2lkGAkgASgJGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCBwoFX3JhbmsiNAoRQ3JlYXRlUnVuUmVzcG9uc2USHwoDcnVuGAEgASgLMhIudHJhaW50cmFjay52MS5SdW4iHwoNR2V0UnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiMQoOR2V0UnVuUmVzcG9uc2USHwoDcnVuGAEgASgLMhIudHJhaW50cmFjay52MS5SdW4ibAoPTGlzdFJ1bnNSZXF1ZXN0Eg8KB3Byb2plY3QYASABKAkSEgoKZXhwZXJpbWVudBgCIAEoCRINCgVncm91cBgDIAEoCRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJNChBMaXN0UnVuc1Jlc3BvbnNlEiAKBHJ1bnMYASADKAsyEi50cmFpbnRyYWNrLnYxLlJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiwgEKD01ldHJpY1RocmVzaG9sZBILCgNrZXkYASABKAkSLQoCb3AYAiABKA4yIS50cmFpbnRyYWNrLnYxLk1ldHJpY1RocmVzaG9sZC5PcBINCgV2YWx1ZRgDIAEoASJkCgJPcBISCg5PUF9VTlNQRUNJRklFRBAAEgsKB09QX0xFU1MQARIUChBPUF9MRVNTX09SX0VRVUFMEAISDgoKT1BfR1JFQVRFUhADEhcKE09QX0dSRUFURVJfT1JfRVFVQUwQBCKRAwoRU2VhcmNoUnVuc1JlcXVlc3QSDwoHcHJvamVjdBgBIAEoCRITCgtleHBlcmltZW50cxgCIAMoCRIqCghzdGF0dXNlcxgDIAMoDjIYLnRyYWludHJhY2sudjEuUnVuU3RhdHVzEjgKBHRhZ3MYBCADKAsyKi50cmFpbnRyYWNrLnYxLlNlYXJjaFJ1bnNSZXF1ZXN0LlRhZ3NFbnRyeRI8CgZwYXJhbXMYBSADKAsyLC50cmFpbnRyYWNrLnYxLlNlYXJjaFJ1bnNSZXF1ZXN0LlBhcmFtc0VudHJ5Ei8KB21ldHJpY3MYBiADKAsyHi50cmFpbnRyYWNrLnYxLk1ldHJpY1RocmVzaG9sZBIRCglwYWdlX3NpemUYByABKAUSEgoKcGFnZV90b2tlbhgIIAEoCRorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARotCgtQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIk8KElNlYXJjaFJ1bnNSZXNwb25zZRIgCgRydW5zGAEgAygLMhIudHJhaW50cmFjay52MS5SdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlIKFlVwZGF0ZVJ1blN0YXR1c1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEigKBnN0YXR1cxgCIAEoDjIYLnRyYWludHJhY2sudjEuUnVuU3RhdHVzIjoKF1VwZGF0ZVJ1blN0YXR1c1Jlc3BvbnNlEh8KA3J1bhgBIAEoCzISLnRyYWludHJhY2sudjEuUnVuIpoBChFTZXRSdW5UYWdzUmVxdWVzdBIOCgZydW5faWQYASABKAkSOAoEdGFncxgCIAMoCzIqLnRyYWludHJhY2sudjEuU2V0UnVuVGFnc1JlcXVlc3QuVGFnc0VudHJ5Eg4KBnJlbW92ZRgDIAMoCRorCglUYWdzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI1ChJTZXRSdW5UYWdzUmVzcG9uc2USHwoDcnVuGAEgASgLMhIudHJhaW50cmFjay52MS5SdW4ijgEKEExvZ1BhcmFtc1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEjsKBnBhcmFtcxgCIAMoCzIrLnRyYWludHJhY2sudjEuTG9nUGFyYW1zUmVxdWVzdC5QYXJhbXNFbnRyeRotCgtQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjQKEUxvZ1BhcmFtc1Jlc3BvbnNlEh8KA3J1bhgBIAEoCzISLnRyYWludHJhY2sudjEuUnVuIlgKElVzZURhdGFzZXRzUmVxdWVzdBIOCgZydW5faWQYASABKAkSMgoIZGF0YXNldHMYAiADKAsyIC50cmFpbnRyYWNrLnYxLkRhdGFzZXRWZXJzaW9uUmVmIjYKE1VzZURhdGFzZXRzUmVzcG9uc2USHwoDcnVuGAEgASgLMhIudHJhaW50cmFjay52MS5SdW4iJAoGV29ya2VyEgwKBHJhbmsYASABKAUSDAoEaG9zdBgCIAEoCSKNAQoLTWV0cmljUG9pbnQSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgBEgwKBHN0ZXAYAyABKAMSLQoJdGltZXN0YW1wGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgZ3b3JrZXIYBSABKAsyFS50cmFpbnRyYWNrLnYxLldvcmtlciJhChFMb2dNZXRyaWNzUmVxdWVzdBIOCgZydW5faWQYASABKAkSEAoIYmF0Y2hfaWQYAiABKAkSKgoGcG9pbnRzGAMgAygLMhoudHJhaW50cmFjay52MS5NZXRyaWNQb2ludCJDChJMb2dNZXRyaWNzUmVzcG9uc2USFwoPcG9pbnRzX2FjY2VwdGVkGAEgASgDEhQKDGRlZHVwbGljYXRlZBgCIAEoCCJkChRTdHJlYW1NZXRyaWNzUmVxdWVzdBIOCgZydW5faWQYASABKAkSEAoIYmF0Y2hfaWQYAiABKAkSKgoGcG9pbnRzGAMgAygLMhoudHJhaW50cmFjay52MS5NZXRyaWNQb2ludCJoChVTdHJlYW1NZXRyaWNzUmVzcG9uc2USFwoPcG9pbnRzX2FjY2VwdGVkGAEgASgDEhgKEGJhdGNoZXNfYWNjZXB0ZWQYAiABKAUSHAoUYmF0Y2hlc19kZWR1cGxpY2F0ZWQYAyABKAUicgoXR2V0TWV0cmljSGlzdG9yeVJlcXVlc3QSCwoDa2V5GAEgASgJEg8KB3J1bl9pZHMYAiADKAkSEgoKbWF4X3BvaW50cxgDIAEoBRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJsCgxNZXRyaWNTZXJpZXMSDgoGcnVuX2lkGAEgASgJEgsKA2tleRgCIAEoCRIqCgZwb2ludHMYAyADKAsyGi50cmFpbnRyYWNrLnYxLk1ldHJpY1BvaW50EhMKC2Rvd25zYW1wbGVkGAQgASgIImAKGEdldE1ldHJpY0hpc3RvcnlSZXNwb25zZRIrCgZzZXJpZXMYASADKAsyGy50cmFpbnRyYWNrLnYxLk1ldHJpY1NlcmllcxIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkqhgEKCVJ1blN0YXR1cxIaChZSVU5fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSUlVOX1NUQVRVU19SVU5OSU5HEAESFwoTUlVOX1NUQVRVU19GSU5JU0hFRBACEhUKEVJVTl9TVEFUVVNfRkFJTEVEEAMSFQoRUlVOX1NUQVRVU19LSUxMRUQQBDKYAgoOUHJvamVjdFNlcnZpY2USWgoNQ3JlYXRlUHJvamVjdBIjLnRyYWludHJhY2sudjEuQ3JlYXRlUHJvamVjdFJlcXVlc3QaJC50cmFpbnRyYWNrLnYxLkNyZWF0ZVByb2plY3RSZXNwb25zZRJRCgpHZXRQcm9qZWN0EiAudHJhaW50cmFjay52MS5HZXRQcm9qZWN0UmVxdWVzdBohLnRyYWludHJhY2sudjEuR2V0UHJvamVjdFJlc3BvbnNlElcKDExpc3RQcm9qZWN0cxIiLnRyYWludHJhY2sudjEuTGlzdFByb2plY3RzUmVxdWVzdBojLnRyYWludHJhY2sudjEuTGlzdFByb2plY3RzUmVzcG9uc2Uy3gkKEUV4cGVyaW1lbnRTZXJ2aWNlEmMKEENyZWF0ZUV4cGVyaW1lbnQSJi50cmFpbnRyYWNrLnYxLkNyZWF0ZUV4cGVyaW1lbnRSZXF1ZXN0GicudHJhaW50cmFjay52MS5DcmVhdGVFeHBlcmltZW50UmVzcG9uc2USWgoNR2V0RXhwZXJpbWVudBIjLnRyYWludHJhY2sudjEuR2V0RXhwZXJpbWVudFJlcXVlc3QaJC50cmFpbnRyYWNrLnYxLkdldEV4cGVyaW1lbnRSZXNwb25zZRJgCg9MaXN0RXhwZXJpbWVudHMSJS50cmFpbnRyYWNrLnYxLkxpc3RFeHBlcmltZW50c1JlcXVlc3QaJi50cmFpbnRyYWNrLnYxLkxpc3RFeHBlcmltZW50c1Jlc3BvbnNlEk4KCUNyZWF0ZVJ1bhIfLnRyYWludHJhY2sudjEuQ3JlYXRlUnVuUmVxdWVzdBogLnRyYWludHJhY2sudjEuQ3JlYXRlUnVuUmVzcG9uc2USRQoGR2V0UnVuEhwudHJhaW50cmFjay52MS5HZXRSdW5SZXF1ZXN0Gh0udHJhaW50cmFjay52MS5HZXRSdW5SZXNwb25zZRJLCghMaXN0UnVucxIeLnRyYWludHJhY2sudjEuTGlzdFJ1bnNSZXF1ZXN0Gh8udHJhaW50cmFjay52MS5MaXN0UnVuc1Jlc3BvbnNlElEKClNlYXJjaFJ1bnMSIC50cmFpbnRyYWNrLnYxLlNlYXJjaFJ1bnNSZXF1ZXN0GiEudHJhaW50cmFjay52MS5TZWFyY2hSdW5zUmVzcG9uc2USYAoPVXBkYXRlUnVuU3RhdHVzEiUudHJhaW50cmFjay52MS5VcGRhdGVSdW5TdGF0dXNSZXF1ZXN0GiYudHJhaW50cmFjay52MS5VcGRhdGVSdW5TdGF0dXNSZXNwb25zZRJRCgpTZXRSdW5UYWdzEiAudHJhaW50cmFjay52MS5TZXRSdW5UYWdzUmVxdWVzdBohLnRyYWludHJhY2sudjEuU2V0UnVuVGFnc1Jlc3BvbnNlEk4KCUxvZ1BhcmFtcxIfLnRyYWludHJhY2sudjEuTG9nUGFyYW1zUmVxdWVzdBogLnRyYWludHJhY2sudjEuTG9nUGFyYW1zUmVzcG9uc2USVAoLVXNlRGF0YXNldHMSIS50cmFpbnRyYWNrLnYxLlVzZURhdGFzZXRzUmVxdWVzdBoiLnRyYWludHJhY2sudjEuVXNlRGF0YXNldHNSZXNwb25zZRJRCgpMb2dNZXRyaWNzEiAudHJhaW50cmFjay52MS5Mb2dNZXRyaWNzUmVxdWVzdBohLnRyYWludHJhY2sudjEuTG9nTWV0cmljc1Jlc3BvbnNlElwKDVN0cmVhbU1ldHJpY3MSIy50cmFpbnRyYWNrLnYxLlN0cmVhbU1ldHJpY3NSZXF1ZXN0GiQudHJhaW50cmFjay52MS5TdHJlYW1NZXRyaWNzUmVzcG9uc2UoARJjChBHZXRNZXRyaWNIaXN0b3J5EiYudHJhaW50cmFjay52MS5HZXRNZXRyaWNIaXN0b3J5UmVxdWVzdBonLnRyYWludHJhY2sudjEuR2V0TWV0cmljSGlzdG9yeVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_traintrack_v1_dataset]);
+  fileDesc("Ch50cmFpbnRyYWNrL3YxL2V4cGVyaW1lbnQucHJvdG8SDXRyYWludHJhY2sudjEiXAoHUHJvamVjdBIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEi4KCmNyZWF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjkKFENyZWF0ZVByb2plY3RSZXF1ZXN0EgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiQAoVQ3JlYXRlUHJvamVjdFJlc3BvbnNlEicKB3Byb2plY3QYASABKAsyFi50cmFpbnRyYWNrLnYxLlByb2plY3QiIQoRR2V0UHJvamVjdFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI9ChJHZXRQcm9qZWN0UmVzcG9uc2USJwoHcHJvamVjdBgBIAEoCzIWLnRyYWludHJhY2sudjEuUHJvamVjdCI8ChNMaXN0UHJvamVjdHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlkKFExpc3RQcm9qZWN0c1Jlc3BvbnNlEigKCHByb2plY3RzGAEgAygLMhYudHJhaW50cmFjay52MS5Qcm9qZWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJwCgpFeHBlcmltZW50Eg8KB3Byb2plY3QYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIuCgpjcmVhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJNChdDcmVhdGVFeHBlcmltZW50UmVxdWVzdBIPCgdwcm9qZWN0GAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkiSQoYQ3JlYXRlRXhwZXJpbWVudFJlc3BvbnNlEi0KCmV4cGVyaW1lbnQYASABKAsyGS50cmFpbnRyYWNrLnYxLkV4cGVyaW1lbnQiNQoUR2V0RXhwZXJpbWVudFJlcXVlc3QSDwoHcHJvamVjdBgBIAEoCRIMCgRuYW1lGAIgASgJIkYKFUdldEV4cGVyaW1lbnRSZXNwb25zZRItCgpleHBlcmltZW50GAEgASgLMhkudHJhaW50cmFjay52MS5FeHBlcmltZW50IlAKFkxpc3RFeHBlcmltZW50c1JlcXVlc3QSDwoHcHJvamVjdBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJiChdMaXN0RXhwZXJpbWVudHNSZXNwb25zZRIuCgtleHBlcmltZW50cxgBIAMoCzIZLnRyYWludHJhY2sudjEuRXhwZXJpbWVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqAQKA1J1bhIOCgZydW5faWQYASABKAkSDwoHcHJvamVjdBgCIAEoCRISCgpleHBlcmltZW50GAMgASgJEgwKBG5hbWUYBCABKAkSKAoGc3RhdHVzGAUgASgOMhgudHJhaW50cmFjay52MS5SdW5TdGF0dXMSLgoKc3RhcnRfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEioKBHRhZ3MYCCADKAsyHC50cmFpbnRyYWNrLnYxLlJ1bi5UYWdzRW50cnkSLgoGcGFyYW1zGAkgAygLMh4udHJhaW50cmFjay52MS5SdW4uUGFyYW1zRW50cnkSMAoGaW5wdXRzGAogAygLMiAudHJhaW50cmFjay52MS5EYXRhc2V0VmVyc2lvblJlZhINCgVncm91cBgLIAEoCRIRCgRyYW5rGAwgASgFSACIAQESDAoEaG9zdBgNIAEoCRIzCg5sYXRlc3RfbWV0cmljcxgOIAMoCzIbLnRyYWludHJhY2sudjEuTGF0ZXN0TWV0cmljGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCBwoFX3JhbmsiZwoMTGF0ZXN0TWV0cmljEgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoARIMCgRzdGVwGAMgASgDEi0KCXRpbWVzdGFtcBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi5AIKEENyZWF0ZVJ1blJlcXVlc3QSDwoHcHJvamVjdBgBIAEoCRISCgpleHBlcmltZW50GAIgASgJEgwKBG5hbWUYAyABKAkSNwoEdGFncxgEIAMoCzIpLnRyYWludHJhY2sudjEuQ3JlYXRlUnVuUmVxdWVzdC5UYWdzRW50cnkSOwoGcGFyYW1zGAUgAygLMisudHJhaW50cmFjay52MS5DcmVhdGVSdW5SZXF1ZXN0LlBhcmFtc0VudHJ5Eg0KBWdyb3VwGAYgASgJEhEKBHJhbmsYByABKAVIAIgBARIMCgRob3N0GAggASgJEhIKCnJlcXVlc3RfaWQYCSABKAkaKwoJVGFnc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIHCgVfcmFuayI0ChFDcmVhdGVSdW5SZXNwb25zZRIfCgNydW4YASABKAsyEi50cmFpbnRyYWNrLnYxLlJ1biIfCg1HZXRSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSIxCg5HZXRSdW5SZXNwb25zZRIfCgNydW4YASABKAsyEi50cmFpbnRyYWNrLnYxLlJ1biJsCg9MaXN0UnVuc1JlcXVlc3QSDwoHcHJvamVjdBgBIAEoCRISCgpleHBlcmltZW50GAIgASgJEg0KBWdyb3VwGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIk0KEExpc3RSdW5zUmVzcG9uc2USIAoEcnVucxgBIAMoCzISLnRyYWludHJhY2sudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLCAQoPTWV0cmljVGhyZXNob2xkEgsKA2tleRgBIAEoCRItCgJvcBgCIAEoDjIhLnRyYWludHJhY2sudjEuTWV0cmljVGhyZXNob2xkLk9wEg0KBXZhbHVlGAMgASgBImQKAk9wEhIKDk9QX1VOU1BFQ0lGSUVEEAASCwoHT1BfTEVTUxABEhQKEE9QX0xFU1NfT1JfRVFVQUwQAhIOCgpPUF9HUkVBVEVSEAMSFwoTT1BfR1JFQVRFUl9PUl9FUVVBTBAEIpEDChFTZWFyY2hSdW5zUmVxdWVzdBIPCgdwcm9qZWN0GAEgASgJEhMKC2V4cGVyaW1lbnRzGAIgAygJEioKCHN0YXR1c2VzGAMgAygOMhgudHJhaW50cmFjay52MS5SdW5TdGF0dXMSOAoEdGFncxgEIAMoCzIqLnRyYWludHJhY2sudjEuU2VhcmNoUnVuc1JlcXVlc3QuVGFnc0VudHJ5EjwKBnBhcmFtcxgFIAMoCzIsLnRyYWludHJhY2sudjEuU2VhcmNoUnVuc1JlcXVlc3QuUGFyYW1zRW50cnkSLwoHbWV0cmljcxgGIAMoCzIeLnRyYWludHJhY2sudjEuTWV0cmljVGhyZXNob2xkEhEKCXBhZ2Vfc2l6ZRgHIAEoBRISCgpwYWdlX3Rva2VuGAggASgJGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiTwoSU2VhcmNoUnVuc1Jlc3BvbnNlEiAKBHJ1bnMYASADKAsyEi50cmFpbnRyYWNrLnYxLlJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiUgoWVXBkYXRlUnVuU3RhdHVzUmVxdWVzdBIOCgZydW5faWQYASABKAkSKAoGc3RhdHVzGAIgASgOMhgudHJhaW50cmFjay52MS5SdW5TdGF0dXMiOgoXVXBkYXRlUnVuU3RhdHVzUmVzcG9uc2USHwoDcnVuGAEgASgLMhIudHJhaW50cmFjay52MS5SdW4imgEKEVNldFJ1blRhZ3NSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRI4CgR0YWdzGAIgAygLMioudHJhaW50cmFjay52MS5TZXRSdW5UYWdzUmVxdWVzdC5UYWdzRW50cnkSDgoGcmVtb3ZlGAMgAygJGisKCVRhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjUKElNldFJ1blRhZ3NSZXNwb25zZRIfCgNydW4YASABKAsyEi50cmFpbnRyYWNrLnYxLlJ1biKOAQoQTG9nUGFyYW1zUmVxdWVzdBIOCgZydW5faWQYASABKAkSOwoGcGFyYW1zGAIgAygLMisudHJhaW50cmFjay52MS5Mb2dQYXJhbXNSZXF1ZXN0LlBhcmFtc0VudHJ5Gi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiNAoRTG9nUGFyYW1zUmVzcG9uc2USHwoDcnVuGAEgASgLMhIudHJhaW50cmFjay52MS5SdW4iWAoSVXNlRGF0YXNldHNSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIyCghkYXRhc2V0cxgCIAMoCzIgLnRyYWludHJhY2sudjEuRGF0YXNldFZlcnNpb25SZWYiNgoTVXNlRGF0YXNldHNSZXNwb25zZRIfCgNydW4YASABKAsyEi50cmFpbnRyYWNrLnYxLlJ1biIkCgZXb3JrZXISDAoEcmFuaxgBIAEoBRIMCgRob3N0GAIgASgJIo0BCgtNZXRyaWNQb2ludBILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAESDAoEc3RlcBgDIAEoAxItCgl0aW1lc3RhbXAYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiUKBndvcmtlchgFIAEoCzIVLnRyYWludHJhY2sudjEuV29ya2VyImEKEUxvZ01ldHJpY3NSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIQCghiYXRjaF9pZBgCIAEoCRIqCgZwb2ludHMYAyADKAsyGi50cmFpbnRyYWNrLnYxLk1ldHJpY1BvaW50IkMKEkxvZ01ldHJpY3NSZXNwb25zZRIXCg9wb2ludHNfYWNjZXB0ZWQYASABKAMSFAoMZGVkdXBsaWNhdGVkGAIgASgIImQKFFN0cmVhbU1ldHJpY3NSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIQCghiYXRjaF9pZBgCIAEoCRIqCgZwb2ludHMYAyADKAsyGi50cmFpbnRyYWNrLnYxLk1ldHJpY1BvaW50ImgKFVN0cmVhbU1ldHJpY3NSZXNwb25zZRIXCg9wb2ludHNfYWNjZXB0ZWQYASABKAMSGAoQYmF0Y2hlc19hY2NlcHRlZBgCIAEoBRIcChRiYXRjaGVzX2RlZHVwbGljYXRlZBgDIAEoBSJyChdHZXRNZXRyaWNIaXN0b3J5UmVxdWVzdBILCgNrZXkYASABKAkSDwoHcnVuX2lkcxgCIAMoCRISCgptYXhfcG9pbnRzGAMgASgFEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJImwKDE1ldHJpY1NlcmllcxIOCgZydW5faWQYASABKAkSCwoDa2V5GAIgASgJEioKBnBvaW50cxgDIAMoCzIaLnRyYWludHJhY2sudjEuTWV0cmljUG9pbnQSEwoLZG93bnNhbXBsZWQYBCABKAgiYAoYR2V0TWV0cmljSGlzdG9yeVJlc3BvbnNlEisKBnNlcmllcxgBIAMoCzIbLnRyYWludHJhY2sudjEuTWV0cmljU2VyaWVzEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSqGAQoJUnVuU3RhdHVzEhoKFlJVTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJSVU5fU1RBVFVTX1JVTk5JTkcQARIXChNSVU5fU1RBVFVTX0ZJTklTSEVEEAISFQoRUlVOX1NUQVRVU19GQUlMRUQQAxIVChFSVU5fU1RBVFVTX0tJTExFRBAEMpgCCg5Qcm9qZWN0U2VydmljZRJaCg1DcmVhdGVQcm9qZWN0EiMudHJhaW50cmFjay52MS5DcmVhdGVQcm9qZWN0UmVxdWVzdBokLnRyYWludHJhY2sudjEuQ3JlYXRlUHJvamVjdFJlc3BvbnNlElEKCkdldFByb2plY3QSIC50cmFpbnRyYWNrLnYxLkdldFByb2plY3RSZXF1ZXN0GiEudHJhaW50cmFjay52MS5HZXRQcm9qZWN0UmVzcG9uc2USVwoMTGlzdFByb2plY3RzEiIudHJhaW50cmFjay52MS5MaXN0UHJvamVjdHNSZXF1ZXN0GiMudHJhaW50cmFjay52MS5MaXN0UHJvamVjdHNSZXNwb25zZTLeCQoRRXhwZXJpbWVudFNlcnZpY2USYwoQQ3JlYXRlRXhwZXJpbWVudBImLnRyYWludHJhY2sudjEuQ3JlYXRlRXhwZXJpbWVudFJlcXVlc3QaJy50cmFpbnRyYWNrLnYxLkNyZWF0ZUV4cGVyaW1lbnRSZXNwb25zZRJaCg1HZXRFeHBlcmltZW50EiMudHJhaW50cmFjay52MS5HZXRFeHBlcmltZW50UmVxdWVzdBokLnRyYWludHJhY2sudjEuR2V0RXhwZXJpbWVudFJlc3BvbnNlEmAKD0xpc3RFeHBlcmltZW50cxIlLnRyYWludHJhY2sudjEuTGlzdEV4cGVyaW1lbnRzUmVxdWVzdBomLnRyYWludHJhY2sudjEuTGlzdEV4cGVyaW1lbnRzUmVzcG9uc2USTgoJQ3JlYXRlUnVuEh8udHJhaW50cmFjay52MS5DcmVhdGVSdW5SZXF1ZXN0GiAudHJhaW50cmFjay52MS5DcmVhdGVSdW5SZXNwb25zZRJFCgZHZXRSdW4SHC50cmFpbnRyYWNrLnYxLkdldFJ1blJlcXVlc3QaHS50cmFpbnRyYWNrLnYxLkdldFJ1blJlc3BvbnNlEksKCExpc3RSdW5zEh4udHJhaW50cmFjay52MS5MaXN0UnVuc1JlcXVlc3QaHy50cmFpbnRyYWNrLnYxLkxpc3RSdW5zUmVzcG9uc2USUQoKU2VhcmNoUnVucxIgLnRyYWludHJhY2sudjEuU2VhcmNoUnVuc1JlcXVlc3QaIS50cmFpbnRyYWNrLnYxLlNlYXJjaFJ1bnNSZXNwb25zZRJgCg9VcGRhdGVSdW5TdGF0dXMSJS50cmFpbnRyYWNrLnYxLlVwZGF0ZVJ1blN0YXR1c1JlcXVlc3QaJi50cmFpbnRyYWNrLnYxLlVwZGF0ZVJ1blN0YXR1c1Jlc3BvbnNlElEKClNldFJ1blRhZ3MSIC50cmFpbnRyYWNrLnYxLlNldFJ1blRhZ3NSZXF1ZXN0GiEudHJhaW50cmFjay52MS5TZXRSdW5UYWdzUmVzcG9uc2USTgoJTG9nUGFyYW1zEh8udHJhaW50cmFjay52MS5Mb2dQYXJhbXNSZXF1ZXN0GiAudHJhaW50cmFjay52MS5Mb2dQYXJhbXNSZXNwb25zZRJUCgtVc2VEYXRhc2V0cxIhLnRyYWludHJhY2sudjEuVXNlRGF0YXNldHNSZXF1ZXN0GiIudHJhaW50cmFjay52MS5Vc2VEYXRhc2V0c1Jlc3BvbnNlElEKCkxvZ01ldHJpY3MSIC50cmFpbnRyYWNrLnYxLkxvZ01ldHJpY3NSZXF1ZXN0GiEudHJhaW50cmFjay52MS5Mb2dNZXRyaWNzUmVzcG9uc2USXAoNU3RyZWFtTWV0cmljcxIjLnRyYWludHJhY2sudjEuU3RyZWFtTWV0cmljc1JlcXVlc3QaJC50cmFpbnRyYWNrLnYxLlN0cmVhbU1ldHJpY3NSZXNwb25zZSgBEmMKEEdldE1ldHJpY0hpc3RvcnkSJi50cmFpbnRyYWNrLnYxLkdldE1ldHJpY0hpc3RvcnlSZXF1ZXN0GicudHJhaW50cmFjay52MS5HZXRNZXRyaWNIaXN0b3J5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_traintrack_v1_dataset]);
 
 /**
  * @generated from message traintrack.v1.Project
@@ -412,6 +412,17 @@ export type Run = Message<"traintrack.v1.Run"> & {
    * @generated from field: string host = 13;
    */
   host: string;
+
+  /**
+   * The latest point of every metric the run logged, one per key, ordered by
+   * key (bytewise); empty when it logged none. "Latest" is as in
+   * MetricThreshold: the highest step, then the latest timestamp, then the
+   * last written; NaN and the infinities are returned as stored. Computed
+   * when the run is read, so it includes every point written before the read.
+   *
+   * @generated from field: repeated traintrack.v1.LatestMetric latest_metrics = 14;
+   */
+  latestMetrics: LatestMetric[];
 };
 
 /**
@@ -420,6 +431,44 @@ export type Run = Message<"traintrack.v1.Run"> & {
  */
 export const RunSchema: GenMessage<Run> = /*@__PURE__*/
   messageDesc(file_traintrack_v1_experiment, 14);
+
+/**
+ * The latest point of one metric of a run (Run.latest_metrics).
+ *
+ * @generated from message traintrack.v1.LatestMetric
+ */
+export type LatestMetric = Message<"traintrack.v1.LatestMetric"> & {
+  /**
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * Any double, NaN and the infinities included.
+   *
+   * @generated from field: double value = 2;
+   */
+  value: number;
+
+  /**
+   * @generated from field: int64 step = 3;
+   */
+  step: bigint;
+
+  /**
+   * The point's timestamp, to the millisecond.
+   *
+   * @generated from field: google.protobuf.Timestamp timestamp = 4;
+   */
+  timestamp?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message traintrack.v1.LatestMetric.
+ * Use `create(LatestMetricSchema)` to create a new message.
+ */
+export const LatestMetricSchema: GenMessage<LatestMetric> = /*@__PURE__*/
+  messageDesc(file_traintrack_v1_experiment, 15);
 
 /**
  * @generated from message traintrack.v1.CreateRunRequest
@@ -489,7 +538,7 @@ export type CreateRunRequest = Message<"traintrack.v1.CreateRunRequest"> & {
  * Use `create(CreateRunRequestSchema)` to create a new message.
  */
 export const CreateRunRequestSchema: GenMessage<CreateRunRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 15);
+  messageDesc(file_traintrack_v1_experiment, 16);
 
 /**
  * @generated from message traintrack.v1.CreateRunResponse
@@ -506,7 +555,7 @@ export type CreateRunResponse = Message<"traintrack.v1.CreateRunResponse"> & {
  * Use `create(CreateRunResponseSchema)` to create a new message.
  */
 export const CreateRunResponseSchema: GenMessage<CreateRunResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 16);
+  messageDesc(file_traintrack_v1_experiment, 17);
 
 /**
  * @generated from message traintrack.v1.GetRunRequest
@@ -523,7 +572,7 @@ export type GetRunRequest = Message<"traintrack.v1.GetRunRequest"> & {
  * Use `create(GetRunRequestSchema)` to create a new message.
  */
 export const GetRunRequestSchema: GenMessage<GetRunRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 17);
+  messageDesc(file_traintrack_v1_experiment, 18);
 
 /**
  * @generated from message traintrack.v1.GetRunResponse
@@ -540,7 +589,7 @@ export type GetRunResponse = Message<"traintrack.v1.GetRunResponse"> & {
  * Use `create(GetRunResponseSchema)` to create a new message.
  */
 export const GetRunResponseSchema: GenMessage<GetRunResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 18);
+  messageDesc(file_traintrack_v1_experiment, 19);
 
 /**
  * @generated from message traintrack.v1.ListRunsRequest
@@ -581,7 +630,7 @@ export type ListRunsRequest = Message<"traintrack.v1.ListRunsRequest"> & {
  * Use `create(ListRunsRequestSchema)` to create a new message.
  */
 export const ListRunsRequestSchema: GenMessage<ListRunsRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 19);
+  messageDesc(file_traintrack_v1_experiment, 20);
 
 /**
  * @generated from message traintrack.v1.ListRunsResponse
@@ -603,7 +652,7 @@ export type ListRunsResponse = Message<"traintrack.v1.ListRunsResponse"> & {
  * Use `create(ListRunsResponseSchema)` to create a new message.
  */
 export const ListRunsResponseSchema: GenMessage<ListRunsResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 20);
+  messageDesc(file_traintrack_v1_experiment, 21);
 
 /**
  * Compares the latest value of a metric (the point with the highest step,
@@ -636,7 +685,7 @@ export type MetricThreshold = Message<"traintrack.v1.MetricThreshold"> & {
  * Use `create(MetricThresholdSchema)` to create a new message.
  */
 export const MetricThresholdSchema: GenMessage<MetricThreshold> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 21);
+  messageDesc(file_traintrack_v1_experiment, 22);
 
 /**
  * @generated from enum traintrack.v1.MetricThreshold.Op
@@ -672,7 +721,7 @@ export enum MetricThreshold_Op {
  * Describes the enum traintrack.v1.MetricThreshold.Op.
  */
 export const MetricThreshold_OpSchema: GenEnum<MetricThreshold_Op> = /*@__PURE__*/
-  enumDesc(file_traintrack_v1_experiment, 21, 0);
+  enumDesc(file_traintrack_v1_experiment, 22, 0);
 
 /**
  * @generated from message traintrack.v1.SearchRunsRequest
@@ -734,7 +783,7 @@ export type SearchRunsRequest = Message<"traintrack.v1.SearchRunsRequest"> & {
  * Use `create(SearchRunsRequestSchema)` to create a new message.
  */
 export const SearchRunsRequestSchema: GenMessage<SearchRunsRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 22);
+  messageDesc(file_traintrack_v1_experiment, 23);
 
 /**
  * @generated from message traintrack.v1.SearchRunsResponse
@@ -756,7 +805,7 @@ export type SearchRunsResponse = Message<"traintrack.v1.SearchRunsResponse"> & {
  * Use `create(SearchRunsResponseSchema)` to create a new message.
  */
 export const SearchRunsResponseSchema: GenMessage<SearchRunsResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 23);
+  messageDesc(file_traintrack_v1_experiment, 24);
 
 /**
  * @generated from message traintrack.v1.UpdateRunStatusRequest
@@ -778,7 +827,7 @@ export type UpdateRunStatusRequest = Message<"traintrack.v1.UpdateRunStatusReque
  * Use `create(UpdateRunStatusRequestSchema)` to create a new message.
  */
 export const UpdateRunStatusRequestSchema: GenMessage<UpdateRunStatusRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 24);
+  messageDesc(file_traintrack_v1_experiment, 25);
 
 /**
  * @generated from message traintrack.v1.UpdateRunStatusResponse
@@ -795,7 +844,7 @@ export type UpdateRunStatusResponse = Message<"traintrack.v1.UpdateRunStatusResp
  * Use `create(UpdateRunStatusResponseSchema)` to create a new message.
  */
 export const UpdateRunStatusResponseSchema: GenMessage<UpdateRunStatusResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 25);
+  messageDesc(file_traintrack_v1_experiment, 26);
 
 /**
  * @generated from message traintrack.v1.SetRunTagsRequest
@@ -824,7 +873,7 @@ export type SetRunTagsRequest = Message<"traintrack.v1.SetRunTagsRequest"> & {
  * Use `create(SetRunTagsRequestSchema)` to create a new message.
  */
 export const SetRunTagsRequestSchema: GenMessage<SetRunTagsRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 26);
+  messageDesc(file_traintrack_v1_experiment, 27);
 
 /**
  * @generated from message traintrack.v1.SetRunTagsResponse
@@ -841,7 +890,7 @@ export type SetRunTagsResponse = Message<"traintrack.v1.SetRunTagsResponse"> & {
  * Use `create(SetRunTagsResponseSchema)` to create a new message.
  */
 export const SetRunTagsResponseSchema: GenMessage<SetRunTagsResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 27);
+  messageDesc(file_traintrack_v1_experiment, 28);
 
 /**
  * @generated from message traintrack.v1.LogParamsRequest
@@ -865,7 +914,7 @@ export type LogParamsRequest = Message<"traintrack.v1.LogParamsRequest"> & {
  * Use `create(LogParamsRequestSchema)` to create a new message.
  */
 export const LogParamsRequestSchema: GenMessage<LogParamsRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 28);
+  messageDesc(file_traintrack_v1_experiment, 29);
 
 /**
  * @generated from message traintrack.v1.LogParamsResponse
@@ -882,7 +931,7 @@ export type LogParamsResponse = Message<"traintrack.v1.LogParamsResponse"> & {
  * Use `create(LogParamsResponseSchema)` to create a new message.
  */
 export const LogParamsResponseSchema: GenMessage<LogParamsResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 29);
+  messageDesc(file_traintrack_v1_experiment, 30);
 
 /**
  * @generated from message traintrack.v1.UseDatasetsRequest
@@ -906,7 +955,7 @@ export type UseDatasetsRequest = Message<"traintrack.v1.UseDatasetsRequest"> & {
  * Use `create(UseDatasetsRequestSchema)` to create a new message.
  */
 export const UseDatasetsRequestSchema: GenMessage<UseDatasetsRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 30);
+  messageDesc(file_traintrack_v1_experiment, 31);
 
 /**
  * @generated from message traintrack.v1.UseDatasetsResponse
@@ -923,7 +972,7 @@ export type UseDatasetsResponse = Message<"traintrack.v1.UseDatasetsResponse"> &
  * Use `create(UseDatasetsResponseSchema)` to create a new message.
  */
 export const UseDatasetsResponseSchema: GenMessage<UseDatasetsResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 31);
+  messageDesc(file_traintrack_v1_experiment, 32);
 
 /**
  * The process that wrote a point, in a distributed job.
@@ -949,7 +998,7 @@ export type Worker = Message<"traintrack.v1.Worker"> & {
  * Use `create(WorkerSchema)` to create a new message.
  */
 export const WorkerSchema: GenMessage<Worker> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 32);
+  messageDesc(file_traintrack_v1_experiment, 33);
 
 /**
  * @generated from message traintrack.v1.MetricPoint
@@ -996,7 +1045,7 @@ export type MetricPoint = Message<"traintrack.v1.MetricPoint"> & {
  * Use `create(MetricPointSchema)` to create a new message.
  */
 export const MetricPointSchema: GenMessage<MetricPoint> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 33);
+  messageDesc(file_traintrack_v1_experiment, 34);
 
 /**
  * @generated from message traintrack.v1.LogMetricsRequest
@@ -1029,7 +1078,7 @@ export type LogMetricsRequest = Message<"traintrack.v1.LogMetricsRequest"> & {
  * Use `create(LogMetricsRequestSchema)` to create a new message.
  */
 export const LogMetricsRequestSchema: GenMessage<LogMetricsRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 34);
+  messageDesc(file_traintrack_v1_experiment, 35);
 
 /**
  * @generated from message traintrack.v1.LogMetricsResponse
@@ -1055,7 +1104,7 @@ export type LogMetricsResponse = Message<"traintrack.v1.LogMetricsResponse"> & {
  * Use `create(LogMetricsResponseSchema)` to create a new message.
  */
 export const LogMetricsResponseSchema: GenMessage<LogMetricsResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 35);
+  messageDesc(file_traintrack_v1_experiment, 36);
 
 /**
  * One batch, with the rules of LogMetricsRequest.
@@ -1084,7 +1133,7 @@ export type StreamMetricsRequest = Message<"traintrack.v1.StreamMetricsRequest">
  * Use `create(StreamMetricsRequestSchema)` to create a new message.
  */
 export const StreamMetricsRequestSchema: GenMessage<StreamMetricsRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 36);
+  messageDesc(file_traintrack_v1_experiment, 37);
 
 /**
  * @generated from message traintrack.v1.StreamMetricsResponse
@@ -1113,7 +1162,7 @@ export type StreamMetricsResponse = Message<"traintrack.v1.StreamMetricsResponse
  * Use `create(StreamMetricsResponseSchema)` to create a new message.
  */
 export const StreamMetricsResponseSchema: GenMessage<StreamMetricsResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 37);
+  messageDesc(file_traintrack_v1_experiment, 38);
 
 /**
  * @generated from message traintrack.v1.GetMetricHistoryRequest
@@ -1157,7 +1206,7 @@ export type GetMetricHistoryRequest = Message<"traintrack.v1.GetMetricHistoryReq
  * Use `create(GetMetricHistoryRequestSchema)` to create a new message.
  */
 export const GetMetricHistoryRequestSchema: GenMessage<GetMetricHistoryRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 38);
+  messageDesc(file_traintrack_v1_experiment, 39);
 
 /**
  * @generated from message traintrack.v1.MetricSeries
@@ -1194,7 +1243,7 @@ export type MetricSeries = Message<"traintrack.v1.MetricSeries"> & {
  * Use `create(MetricSeriesSchema)` to create a new message.
  */
 export const MetricSeriesSchema: GenMessage<MetricSeries> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 39);
+  messageDesc(file_traintrack_v1_experiment, 40);
 
 /**
  * @generated from message traintrack.v1.GetMetricHistoryResponse
@@ -1219,7 +1268,7 @@ export type GetMetricHistoryResponse = Message<"traintrack.v1.GetMetricHistoryRe
  * Use `create(GetMetricHistoryResponseSchema)` to create a new message.
  */
 export const GetMetricHistoryResponseSchema: GenMessage<GetMetricHistoryResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_experiment, 40);
+  messageDesc(file_traintrack_v1_experiment, 41);
 
 /**
  * @generated from enum traintrack.v1.RunStatus

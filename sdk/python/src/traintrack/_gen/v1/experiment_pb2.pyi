@@ -137,7 +137,7 @@ class ListExperimentsResponse(_message.Message):
     def __init__(self, experiments: _Optional[_Iterable[_Union[Experiment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("run_id", "project", "experiment", "name", "status", "start_time", "end_time", "tags", "params", "inputs", "group", "rank", "host")
+    __slots__ = ("run_id", "project", "experiment", "name", "status", "start_time", "end_time", "tags", "params", "inputs", "group", "rank", "host", "latest_metrics")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -165,6 +165,7 @@ class Run(_message.Message):
     GROUP_FIELD_NUMBER: _ClassVar[int]
     RANK_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
+    LATEST_METRICS_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     project: str
     experiment: str
@@ -178,7 +179,20 @@ class Run(_message.Message):
     group: str
     rank: int
     host: str
-    def __init__(self, run_id: _Optional[str] = ..., project: _Optional[str] = ..., experiment: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[RunStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Mapping[str, str]] = ..., params: _Optional[_Mapping[str, str]] = ..., inputs: _Optional[_Iterable[_Union[_dataset_pb2.DatasetVersionRef, _Mapping]]] = ..., group: _Optional[str] = ..., rank: _Optional[int] = ..., host: _Optional[str] = ...) -> None: ...
+    latest_metrics: _containers.RepeatedCompositeFieldContainer[LatestMetric]
+    def __init__(self, run_id: _Optional[str] = ..., project: _Optional[str] = ..., experiment: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[RunStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Mapping[str, str]] = ..., params: _Optional[_Mapping[str, str]] = ..., inputs: _Optional[_Iterable[_Union[_dataset_pb2.DatasetVersionRef, _Mapping]]] = ..., group: _Optional[str] = ..., rank: _Optional[int] = ..., host: _Optional[str] = ..., latest_metrics: _Optional[_Iterable[_Union[LatestMetric, _Mapping]]] = ...) -> None: ...
+
+class LatestMetric(_message.Message):
+    __slots__ = ("key", "value", "step", "timestamp")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    value: float
+    step: int
+    timestamp: _timestamp_pb2.Timestamp
+    def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ..., step: _Optional[int] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateRunRequest(_message.Message):
     __slots__ = ("project", "experiment", "name", "tags", "params", "group", "rank", "host", "request_id")
