@@ -329,8 +329,11 @@ def start_mlflow(procs: Processes, work: Path, db_url: str) -> Tuple["subprocess
 
 
 def tree_cpu(pid: int) -> float:
-    """CPU seconds of a process and its live children."""
+    """CPU seconds of a process and its live children; of this process alone (its children are the servers, metered apart)."""
     total = 0.0
+    if pid == os.getpid():
+        own = psutil.Process(pid).cpu_times()
+        return float(own.user + own.system)
     try:
         root = psutil.Process(pid)
         for p in [root, *root.children(recursive=True)]:

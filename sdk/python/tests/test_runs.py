@@ -136,23 +136,23 @@ def test_eight_processes_log_into_one_shared_run(client: tt.Client, server: Serv
     assert (info.status, info.group, info.params) == ("finished", group, {"world_size": "8"})
 
 
-def test_a_full_queue_drops_under_the_drop_policy_and_stays_bounded(proxied: tt.Client, proxy: BreakingProxy) -> None:
-    options = tt.LoggerOptions(queue_size=1000, batch_size=500, on_full="drop", offline_after=60)
+def test_a_full_queue_drops_under_the_drop_policy_and_stays_bounded(proxied: tt.Client, proxy: BreakingProxy, tmp_path: Path) -> None:
+    options = tt.LoggerOptions(queue_size=1000, batch_size=500, on_full="drop", offline_after=60, spool_dir=str(tmp_path))
     run = proxied.start_run(project=unique("drop"), experiment="e", logger=options)
     proxy.down()  # the logger retries its first batch; the queue fills
     with pytest.warns(RuntimeWarning, match="dropping points"):
         for step in range(5000):
             run.log({"loss": step}, step=step)
     assert len(run._logger._queue) <= 1000
-    assert 5000 - 1000 - 500 <= run.dropped < 5000
+    assert 5000 - 1000 - options.max_in_flight * 500 <= run.dropped < 5000  # queued, and batches in flight
     proxy.up()
     run.finish(timeout=30)
     kept = proxied.runs.metric_history(run.id, "loss")[run.id].points
     assert len(kept) == 5000 - run.dropped
 
 
-def test_a_full_queue_blocks_under_the_block_policy(proxied: tt.Client, proxy: BreakingProxy) -> None:
-    options = tt.LoggerOptions(queue_size=100, batch_size=50, offline_after=60)
+def test_a_full_queue_blocks_under_the_block_policy(proxied: tt.Client, proxy: BreakingProxy, tmp_path: Path) -> None:
+    options = tt.LoggerOptions(queue_size=100, batch_size=50, offline_after=60, spool_dir=str(tmp_path))
     run = proxied.start_run(project=unique("block"), experiment="e", logger=options)
     proxy.down()
     logger = threading.Thread(target=lambda: [run.log({"loss": s}, step=s) for s in range(1000)])
@@ -171,10 +171,11 @@ def test_an_unreachable_server_spools_batches_and_replays_them_in_order(
     proxied: tt.Client, proxy: BreakingProxy, tmp_path: Path
 ) -> None:
     spool = tmp_path / "spool"
-    options = tt.LoggerOptions(batch_size=200, batch_interval=0.05, offline_after=0.5, spool_dir=str(spool))
+    # One batch in flight (two could be written in either order), one step and one timestamp: the history
+    # is then in order of arrival, which is the order logged, which the values number.
+    options = tt.LoggerOptions(batch_size=200, batch_interval=0.05, offline_after=0.5, spool_dir=str(spool), max_in_flight=1)
     run = proxied.start_run(project=unique("spool"), experiment="e", logger=options)
     when = time.time()
-    # One step and one timestamp: the history is then in order of arrival, which the values number.
     log = lambda values: [run.log({"loss": v}, step=0, timestamp=when) for v in values]  # noqa: E731
     log(range(0, 1000))
     run.flush()
@@ -183,7 +184,8 @@ def test_an_unreachable_server_spools_batches_and_replays_them_in_order(
     log(range(1000, 3000))
     wait_until(lambda: run._logger.spooled_points == 2000, 20, "2000 spooled points")
     files = sorted(p.name for p in Path(run.spool_dir).iterdir())
-    assert len(files) == 10 and all(re.fullmatch(r"\d{12}-[0-9a-f-]{36}\.batch", f) for f in files), files
+    assert files[0] == ".lock", "a live logger holds its spool directory's lock"
+    assert len(files) == 11 and all(re.fullmatch(r"\d{12}-[0-9a-f-]{36}\.batch", f) for f in files[1:]), files
     assert Path(run.spool_dir).parent == spool / run.id
     with pytest.raises(tt.MetricsNotDelivered, match="2000 points in 10 batches spooled") as raised:
         run.flush(timeout=0.5)
@@ -195,6 +197,21 @@ def test_an_unreachable_server_spools_batches_and_replays_them_in_order(
     values = proxied.runs.metric_history(run.id, "loss")[run.id].values
     assert values == [float(v) for v in range(3500)]
     assert not spool.joinpath(run.id).exists()
+
+
+def test_batches_in_flight_when_connections_break_arrive_once_each(proxied: tt.Client, proxy: BreakingProxy, tmp_path: Path) -> None:
+    options = tt.LoggerOptions(batch_size=500, batch_interval=0.05, offline_after=30, spool_dir=str(tmp_path))
+    assert options.max_in_flight == 2
+    run = proxied.start_run(project=unique("flight"), experiment="e", logger=options)
+    for part in range(3):
+        proxy.break_after(40_000)  # about two and a half batches on: every connection is reset mid-batch
+        for step in range(part * 5000, (part + 1) * 5000):
+            run.log({"loss": step}, step=step)
+        run.flush(timeout=30)
+    assert proxy.breaks == 3
+    run.finish(timeout=30)
+    # Resent batches (their responses lost, or never sent) are written once: every step, once.
+    assert proxied.runs.metric_history(run.id, "loss")[run.id].steps == list(range(15_000))
 
 
 def test_nan_and_infinities_round_trip(client: tt.Client) -> None:

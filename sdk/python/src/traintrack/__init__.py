@@ -14,6 +14,7 @@ Example::
     with client.start_run(project="churn", experiment="xgb-sweep", params={"lr": 0.1}) as run:
         run.use_dataset(v1)
         run.log({"loss": 0.4}, step=1)   # returns at once: a background logger batches
+        run.log_artefact("model.pt")     # what the run made, kept with it
 
 Importing the package does not contact the server; pandas and pyarrow are
 imported only when a DataFrame is used (``pip install 'traintrack[pandas]'``).
@@ -21,6 +22,7 @@ imported only when a DataFrame is used (``pip install 'traintrack[pandas]'``).
 
 from ._models import Artefact, DatasetRef, DatasetSummary, Lineage, LineageEdge
 from ._metric_logger import LoggerOptions, MetricsNotDelivered
+from ._replay import SpoolReplay
 from ._transport import RetryPolicy
 from .client import Client, Datasets
 from .dataset import Dataset, DatasetVersion, LocalArtefact
@@ -66,6 +68,7 @@ __all__ = [
     "LogResult",
     "LoggerOptions",
     "MetricsNotDelivered",
+    "SpoolReplay",
     "TraintrackError",
     "ConfigurationError",
     "InvalidArgument",

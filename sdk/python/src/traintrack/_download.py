@@ -1,4 +1,4 @@
-"""Reading artefacts as streams (DatasetService.DownloadArtefact).
+"""Reading artefacts, of a dataset version or of a run, as streams and as files.
 
 ``ArtefactStream`` is a raw binary file: ``read`` pulls the next chunks of the
 server stream, so memory stays at about one chunk (1 MiB) whatever the size.
@@ -6,6 +6,12 @@ A read from the first byte to the last is checked against the artefact's
 sha256 (DataLoss when they differ). A broken stream resumes at the current
 offset, with the same bounded retries as uploads. ``seek`` restarts the stream
 at the new offset (the hash is then no longer checked).
+
+Datasets (DatasetService.DownloadArtefact) and runs
+(RunArtefactService.DownloadRunArtefact) stream alike: a description first,
+then chunks. An ``ArtefactReader`` holds what differs, the call that opens
+one artefact's stream at an offset and a label for messages, and opens,
+downloads and writes files the same way for both.
 """
 
 from __future__ import annotations
@@ -13,29 +19,50 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import time
-from typing import Iterator, Optional
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Callable, Iterator, List, Optional, Sequence, Union
 
 import grpc
 
-from ._gen.v1 import dataset_pb2
-from ._models import Artefact, DatasetRef
+from . import _progress
+from ._gen.v1 import dataset_pb2, run_artefact_pb2
+from ._models import Artefact
+from ._paths import safe_join
 from ._transport import RETRYABLE, Transport, describe
 from .errors import DataLoss, from_rpc_error
 
 log = logging.getLogger("traintrack")
 
+#: One message of a download stream: the artefact's description first, then chunks.
+DownloadResponse = Union[dataset_pb2.DownloadArtefactResponse, run_artefact_pb2.DownloadRunArtefactResponse]
+#: Starts the server stream of the artefact at ``path`` from byte ``offset`` (no deadline: see Transport.stream).
+OpenAt = Callable[[str, int], Iterator[DownloadResponse]]
+
+_BLOCK = 1024 * 1024
+
 
 class ArtefactStream(io.RawIOBase):
-    """A read-only, seekable binary stream over one artefact of a saved version."""
+    """A read-only, seekable binary stream over one stored artefact.
 
-    def __init__(self, transport: Transport, ref: DatasetRef, artefact: Artefact) -> None:
+    Args:
+        transport: For the retry policy.
+        artefact: The artefact as listed (its size and sha256 are what the bytes are checked against).
+        open_at: Starts the server stream at an offset; called again to resume or after a seek.
+        label: What owns the artefact, for messages: ``customer_churn@1.0.0``, ``run "run_…"``.
+    """
+
+    def __init__(self, transport: Transport, artefact: Artefact, open_at: OpenAt, label: str) -> None:
         super().__init__()
         self._t = transport
-        self._ref = ref
+        self._open_at = open_at
+        self._label = label
         self.artefact = artefact
         self._position = 0
-        self._responses: Optional[Iterator[dataset_pb2.DownloadArtefactResponse]] = None
+        self._responses: Optional[Iterator[DownloadResponse]] = None
         self._pending = memoryview(b"")
         self._hasher: Optional["hashlib._Hash"] = hashlib.sha256()
 
@@ -107,7 +134,7 @@ class ArtefactStream(io.RawIOBase):
                     if response.WhichOneof("payload") == "chunk" and response.chunk:
                         return response.chunk
                 raise DataLoss(
-                    f'artefact "{self.artefact.name}" of {self._ref} ended after {self._position} of {self.artefact.size} bytes'
+                    f'artefact "{self.artefact.name}" of {self._label} ended after {self._position} of {self.artefact.size} bytes'
                 )
             except grpc.RpcError as error:
                 self._responses = None
@@ -122,14 +149,13 @@ class ArtefactStream(io.RawIOBase):
                 )
                 time.sleep(wait)
 
-    def _open(self) -> Iterator[dataset_pb2.DownloadArtefactResponse]:
-        request = dataset_pb2.DownloadArtefactRequest(dataset=self._ref._to_proto(), path=self.artefact.name, offset=self._position)
-        responses = self._t.stream(self._t.datasets.DownloadArtefact, request)
+    def _open(self) -> Iterator[DownloadResponse]:
+        responses = self._open_at(self.artefact.name, self._position)
         first = next(responses, None)
         if first is None or first.WhichOneof("payload") != "artefact":
             raise DataLoss(f'the download of "{self.artefact.name}" did not start with its description')
         if first.artefact.sha256 != self.artefact.sha256:
-            raise DataLoss(f'artefact "{self.artefact.name}" of {self._ref} changed on the server while it was read')
+            raise DataLoss(f'artefact "{self.artefact.name}" of {self._label} changed on the server while it was read')
         return responses
 
     def _verify(self) -> None:
@@ -139,6 +165,66 @@ class ArtefactStream(io.RawIOBase):
         self._hasher = None  # checked once
         if digest != self.artefact.sha256:
             raise DataLoss(
-                f'artefact "{self.artefact.name}" of {self._ref} arrived with sha256 {digest}, '
+                f'artefact "{self.artefact.name}" of {self._label} arrived with sha256 {digest}, '
                 f"but the server recorded {self.artefact.sha256}"
             )
+
+
+@dataclass(frozen=True)
+class ArtefactReader:
+    """Reads the artefacts of one owner, a dataset version or a run: as streams, or into files.
+
+    Attributes:
+        transport: The client's transport (retries).
+        open_at: Starts one artefact's server stream at an offset.
+        label: The owner, for messages: ``customer_churn@1.0.0``, ``run "run_…"``.
+        progress: The client's progress setting (see _progress.resolve).
+    """
+
+    transport: Transport
+    open_at: OpenAt
+    label: str
+    progress: Optional[bool]
+
+    def stream(self, artefact: Artefact) -> ArtefactStream:
+        """A raw, seekable stream over ``artefact``; nothing is fetched until it is read."""
+        return ArtefactStream(self.transport, artefact, self.open_at, self.label)
+
+    def open(self, artefact: Artefact, mode: str = "rb", *, encoding: Optional[str] = None) -> IO[Any]:
+        """A buffered binary stream (``"rb"``), or text (``"r"``, UTF-8 unless ``encoding``), over ``artefact``."""
+        if mode not in ("rb", "r"):
+            raise ValueError(f"mode must be 'rb' or 'r', not {mode!r}")
+        binary = io.BufferedReader(self.stream(artefact), buffer_size=_BLOCK)
+        return binary if mode == "rb" else io.TextIOWrapper(binary, encoding=encoding or "utf-8")
+
+    def download(self, root: Path, artefacts: Sequence[Artefact]) -> List[Path]:
+        """Writes each artefact under ``root`` at its path; returns the files written, in order.
+
+        Every path is checked before anything is written: one that would land
+        outside ``root`` is InvalidArgument.
+        """
+        targets = [(artefact, safe_join(root, artefact.name)) for artefact in artefacts]
+        for artefact, target in targets:
+            self.download_to(artefact, target)
+        return [target for _, target in targets]
+
+    def download_to(self, artefact: Artefact, target: Path) -> None:
+        """Writes ``artefact`` to ``target`` through a temporary file renamed once complete and verified."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # A reader never sees a partial file under the final name; a failed download leaves nothing.
+        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+        bar = _progress.bar(artefact.size, artefact.name, self.progress)
+        try:
+            with self.stream(artefact) as stream, open(partial, "wb") as out:
+                view = memoryview(bytearray(_BLOCK))
+                while True:
+                    n = stream.readinto(view)
+                    if not n:
+                        break
+                    out.write(view[:n])
+                    bar.update(n)
+            os.replace(partial, target)
+        finally:
+            bar.close()
+            if partial.exists():
+                partial.unlink()

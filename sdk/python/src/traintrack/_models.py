@@ -65,10 +65,10 @@ class DatasetRef:
 
 @dataclass(frozen=True)
 class Artefact:
-    """A file of a saved dataset version.
+    """A file of a saved dataset version, or of a run.
 
     Attributes:
-        name: Its path inside the dataset, e.g. ``"churn.csv"`` or ``"train/part-0.parquet"``.
+        name: Its path inside the dataset (or run), e.g. ``"churn.csv"`` or ``"train/part-0.parquet"``.
         size: Size in bytes.
         sha256: Lowercase hex sha256 of its bytes, computed by the server.
         media_type: Media type given at upload, e.g. ``"text/csv"``.

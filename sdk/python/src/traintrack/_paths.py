@@ -8,7 +8,8 @@ from pathlib import Path
 
 from .errors import InvalidArgument
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0, DEL and C1, as the server refuses them.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def check_artefact_path(path: str) -> str:
@@ -23,7 +24,7 @@ def check_artefact_path(path: str) -> str:
     if len(path.encode("utf-8")) > 1024:
         raise InvalidArgument(f"artefact name {path[:80]!r}... is longer than 1024 bytes")
     if path.startswith("/"):
-        raise InvalidArgument(f"artefact name {path!r} is absolute; give a path relative to the dataset, e.g. \"train/part-0.csv\"")
+        raise InvalidArgument(f"artefact name {path!r} is absolute; give a relative path, e.g. \"train/part-0.csv\"")
     for element in path.split("/"):
         if element in ("", ".", ".."):
             raise InvalidArgument(f"artefact name {path!r} has an empty, \".\" or \"..\" element; use a plain relative path such as \"train/part-0.csv\"")

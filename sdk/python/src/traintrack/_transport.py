@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import grpc
 
-from ._gen.v1 import dataset_pb2_grpc, experiment_pb2, experiment_pb2_grpc, upload_pb2_grpc
+from ._gen.v1 import dataset_pb2_grpc, experiment_pb2, experiment_pb2_grpc, run_artefact_pb2_grpc, upload_pb2_grpc
 from .errors import ConfigurationError, TraintrackError, from_rpc_error
 
 log = logging.getLogger("traintrack")
@@ -99,6 +99,7 @@ class Transport:
         self.uploads: Any = upload_pb2_grpc.UploadServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.datasets: Any = dataset_pb2_grpc.DatasetServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.experiments: Any = experiment_pb2_grpc.ExperimentServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self.run_artefacts: Any = run_artefact_pb2_grpc.RunArtefactServiceStub(self.channel)  # type: ignore[no-untyped-call]
         # LogMetrics taking the request already serialized: the metric logger encodes a
         # batch once, and sends (or spools to disk, and replays) those very bytes.
         self.log_metrics_bytes: Callable[..., experiment_pb2.LogMetricsResponse] = self.channel.unary_unary(

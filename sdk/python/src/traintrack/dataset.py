@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import mimetypes
 import os
 import posixpath
@@ -13,13 +12,12 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import IO, TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-from . import _progress
-from ._download import ArtefactStream
+from ._download import ArtefactReader
 from ._gen.v1 import dataset_pb2
 from ._models import PARQUET_MEDIA_TYPE, Artefact, DatasetRef, Lineage, format_of, to_datetime
-from ._paths import check_artefact_path, safe_join
+from ._paths import check_artefact_path
 from ._tables import TABULAR, read_table, write_table
 from .errors import InvalidArgument, NotFound
 
@@ -41,6 +39,13 @@ _MEDIA_TYPES = {
     ".txt": "text/plain",
 }
 
+# Model and array files, stored as opaque bytes. mimetypes reads the machine's
+# /etc/mime.types, where ".pt" is often "application/vnd.snesdev-page-table":
+# without this, a checkpoint's media type would depend on the machine that logged it.
+_OPAQUE_EXTENSIONS = frozenset(
+    {".pt", ".pth", ".ckpt", ".safetensors", ".bin", ".pkl", ".pickle", ".joblib", ".npy", ".npz", ".onnx", ".gguf", ".pb", ".tflite", ".keras"}
+)
+
 
 def as_ref(value: VersionLike) -> DatasetRef:
     """A DatasetRef from a saved version, a DatasetRef, a (name, version) pair or ``"name@version"``."""
@@ -59,6 +64,8 @@ def as_ref(value: VersionLike) -> DatasetRef:
 def guess_media_type(path: str) -> str:
     """The media type of a file from its extension; ``application/octet-stream`` when unknown."""
     extension = posixpath.splitext(path)[1].lower()
+    if extension in _OPAQUE_EXTENSIONS:
+        return "application/octet-stream"
     return _MEDIA_TYPES.get(extension) or mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
@@ -242,9 +249,7 @@ class DatasetVersion:
         """
         if mode not in ("rb", "r"):
             raise ValueError(f"mode must be 'rb' or 'r', not {mode!r}")
-        raw = ArtefactStream(self._client._transport, self.ref, self.artefact(name))
-        binary = io.BufferedReader(raw, buffer_size=1024 * 1024)
-        return binary if mode == "rb" else io.TextIOWrapper(binary, encoding=encoding or "utf-8")
+        return self._reader().open(self.artefact(name), mode, encoding=encoding)
 
     def download(self, dir: PathLike, *, names: Optional[Iterable[str]] = None) -> List[Path]:
         """Writes artefacts (all, or those in ``names``) under ``dir`` at their paths; returns the files.
@@ -253,34 +258,21 @@ class DatasetVersion:
         verified. An artefact path that would land outside ``dir`` is refused
         (InvalidArgument) before anything is written.
         """
-        root = Path(dir)
         chosen = self.artefacts if names is None else [self.artefact(n) for n in names]
-        targets = [(artefact, safe_join(root, artefact.name)) for artefact in chosen]
-        written: List[Path] = []
-        for artefact, target in targets:
-            self._download_to(artefact, target)
-            written.append(target)
-        return written
+        return self._reader().download(Path(dir), chosen)
 
     def _download_to(self, artefact: Artefact, target: Path) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
-        bar = _progress.bar(artefact.size, artefact.name, self._client._progress)
-        try:
-            with ArtefactStream(self._client._transport, self.ref, artefact) as stream, open(partial, "wb") as out:
-                buffer = bytearray(1024 * 1024)
-                view = memoryview(buffer)
-                while True:
-                    n = stream.readinto(view)
-                    if not n:
-                        break
-                    out.write(view[:n])
-                    bar.update(n)
-            os.replace(partial, target)
-        finally:
-            bar.close()
-            if partial.exists():
-                partial.unlink()
+        self._reader().download_to(artefact, target)
+
+    def _reader(self) -> ArtefactReader:
+        t = self._client._transport
+        ref = self.ref
+
+        def open_at(path: str, offset: int) -> Iterator[dataset_pb2.DownloadArtefactResponse]:
+            request = dataset_pb2.DownloadArtefactRequest(dataset=ref._to_proto(), path=path, offset=offset)
+            return t.stream(t.datasets.DownloadArtefact, request)
+
+        return ArtefactReader(t, open_at, str(ref), self._client._progress)
 
     def to_pandas(self, name: Optional[str] = None) -> "pandas.DataFrame":
         """Loads a tabular artefact (Parquet, CSV, TSV, JSON, JSON lines) as a DataFrame.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import calendar
 import logging
 import operator
 import re
@@ -13,13 +14,17 @@ import uuid
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Type, Union
+from typing import IO, TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
+from . import _run_artefacts
 from ._gen.v1 import experiment_pb2
-from ._metric_logger import LoggerOptions, MetricLogger, Point
-from ._models import DatasetRef, to_datetime
-from .dataset import VersionLike, as_ref
+from ._metric_encoding import PointEncoder, point as encode_point, request_header, worker_field
+from ._metric_logger import LoggerOptions, MetricLogger, default_spool_dir
+from ._replay import SpoolReplay, replay
+from ._models import Artefact, DatasetRef, to_datetime
+from .dataset import PathLike, VersionLike, as_ref
 from .errors import FailedPrecondition, InvalidArgument, TraintrackError
 
 if TYPE_CHECKING:
@@ -58,6 +63,15 @@ def _status(name: str) -> "experiment_pb2.RunStatus":
         raise InvalidArgument(f"unknown run status {name!r}: use one of {', '.join(_STATUSES)}") from None
 
 
+def _check_key(key: object) -> None:
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise InvalidArgument(f"metric key {key!r}: a key is 1 to 250 characters among letters, digits, \"_\", \"-\", \".\", \"/\" and \" \"")
+
+
+def _not_a_number(key: str, value: object) -> InvalidArgument:
+    return InvalidArgument(f"metric {key!r}: {value!r} is not a number")
+
+
 def _strings(values: Optional[Mapping[str, object]]) -> Dict[str, str]:
     """Params and tags are strings on the server: other values are converted with str()."""
     return {str(k): v if isinstance(v, str) else str(v) for k, v in (values or {}).items()}
@@ -74,6 +88,11 @@ class RunInfo:
         inputs: The dataset versions the run read.
         group: The run group of a distributed job, or ``""``.
         rank: The rank of the worker that created the run, or None.
+        latest_metrics: The latest point of every metric the run logged, by key (in key order):
+            the highest step, then the latest timestamp, then the last written, as
+            ``client.runs.search(metrics=...)`` compares them. Values are as logged, NaN and the
+            infinities included; the points carry key, value, step and timestamp, not the worker.
+            Read with the run, so ``run.refresh()`` brings it up to date.
     """
 
     run_id: str
@@ -89,6 +108,7 @@ class RunInfo:
     group: str
     rank: Optional[int]
     host: str
+    latest_metrics: Dict[str, MetricPoint] = field(default_factory=dict)
 
     @classmethod
     def _from_proto(cls, run: experiment_pb2.Run) -> "RunInfo":
@@ -106,6 +126,9 @@ class RunInfo:
             group=run.group,
             rank=run.rank if run.HasField("rank") else None,
             host=run.host,
+            latest_metrics={
+                m.key: MetricPoint(key=m.key, value=m.value, step=m.step, timestamp=to_datetime(m.timestamp)) for m in run.latest_metrics
+            },
         )
 
 
@@ -129,14 +152,12 @@ class MetricPoint:
     rank: Optional[int] = None
     host: str = ""
 
-    def _to_proto(self) -> experiment_pb2.MetricPoint:
-        point = experiment_pb2.MetricPoint(key=self.key, value=self.value, step=self.step)
+    def _encode(self) -> bytes:
+        """The point as a ``points`` field of a LogMetricsRequest (a naive timestamp is UTC, as protobuf takes it)."""
+        timestamp = None
         if self.timestamp is not None:
-            point.timestamp.FromDatetime(self.timestamp)
-        if self.rank is not None:
-            point.worker.rank = self.rank
-            point.worker.host = self.host
-        return point
+            timestamp = (calendar.timegm(self.timestamp.utctimetuple()), self.timestamp.microsecond * 1000)
+        return encode_point(self.key, self.value, self.step, timestamp, worker_field(self.rank, self.host))
 
     @classmethod
     def _from_proto(cls, p: experiment_pb2.MetricPoint, key: str) -> "MetricPoint":
@@ -233,9 +254,8 @@ class Run:
         self._status = info.status
         self._shared = shared
         self._rank = rank
-        worker = experiment_pb2.Worker(rank=rank, host=host) if rank is not None else None
-        self._logger = MetricLogger(self._t, info.run_id, options, worker)
-        self._keys: Set[str] = set()
+        self._logger = MetricLogger(self._t, info.run_id, options)
+        self._encode_points = PointEncoder(rank, host, _check_key, _not_a_number).encode
         self._next_step = 0
         self._ended = False
         with _open_runs_lock:
@@ -306,19 +326,7 @@ class Run:
             if not -_MAX_STEP <= step <= _MAX_STEP:
                 raise InvalidArgument(f"step must be between -(2**53 - 1) and 2**53 - 1, not {step}")
         ms = int((time.time() if timestamp is None else timestamp) * 1000)
-        points: List[Point] = []
-        for key, value in metrics.items():
-            if key not in self._keys:
-                if not isinstance(key, str) or not _KEY.fullmatch(key):
-                    raise InvalidArgument(
-                        f"metric key {key!r}: a key is 1 to 250 characters among letters, digits, \"_\", \"-\", \".\", \"/\" and \" \""
-                    )
-                self._keys.add(key)
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise InvalidArgument(f"metric {key!r}: {value!r} is not a number") from None
-            points.append((key, number, step, ms))
+        points = self._encode_points(metrics, step, ms)  # every point checked and encoded, or none queued
         if points:
             self._logger.put(points)
 
@@ -360,6 +368,65 @@ class Run:
         """
         request = experiment_pb2.UseDatasetsRequest(run_id=self.id, datasets=[as_ref(d)._to_proto() for d in datasets])
         self._set(self._t.call(self._t.experiments.UseDatasets, request, what="UseDatasets").run)
+
+    # --- artefacts ------------------------------------------------------------------
+
+    def log_artefact(self, path: PathLike, name: Optional[str] = None, *, media_type: Optional[str] = None) -> Artefact:
+        """Uploads a file (a model, a checkpoint, a plot) as an artefact of this run; returns it as stored.
+
+        Example::
+
+            run.log_artefact("model.pt")                               # as "model.pt"
+            run.log_artefact("out/loss.svg", name="plots/loss.svg")
+
+        Args:
+            path: The local file: streamed, resumed after a broken connection, checked by sha256.
+            name: Its path inside the run, e.g. ``"checkpoints/epoch-3.pt"``; defaults to the file's name.
+            media_type: Defaults to a guess from the extension (``application/octet-stream`` if unknown).
+
+        A name keeps one content for the life of the run: the same bytes again are
+        not uploaded (the stored artefact is returned), so a retried script is safe.
+
+        Raises:
+            AlreadyExists: the run has ``name`` with other content (raised before uploading).
+            InvalidArgument: a name the server would refuse.
+            FileNotFoundError: ``path`` is not a file.
+        """
+        return self._client.runs.log_artefact(self.id, path, name, media_type=media_type)
+
+    def log_artefacts(self, directory: PathLike, prefix: str = "") -> List[Artefact]:
+        """Uploads every file under ``directory`` and commits them to the run all or none; returns them by path.
+
+        Each file is named by its path relative to ``directory``, under ``prefix``
+        (``prefix="checkpoints"``: ``checkpoints/epoch-3/model.pt``). Files the run
+        already has with the same bytes are not uploaded again; one it has with other
+        bytes is AlreadyExists before anything is uploaded. If an upload or the commit
+        fails, the run gets none of the files. Above 1,000 files, the commit is made in
+        calls of 1,000, each all or none: after a failure between calls, call again to
+        log the rest (what is there already is skipped).
+        """
+        return self._client.runs.log_artefacts(self.id, directory, prefix)
+
+    def artefacts(self, prefix: str = "") -> List[Artefact]:
+        """The run's artefacts (whose path starts with ``prefix``), by path."""
+        return self._client.runs.artefacts(self.id, prefix)
+
+    def open_artefact(self, name: str, mode: str = "rb", *, encoding: Optional[str] = None) -> IO[Any]:
+        """Opens an artefact as a read-only stream (``"rb"``, or ``"r"`` for text), fetched as it is read.
+
+        The binary stream is seekable; reading it from start to end checks its sha256
+        (DataLoss on a mismatch), and a broken connection resumes where it stopped.
+        NotFound when the run has no artefact ``name``.
+        """
+        return self._client.runs.open_artefact(self.id, name, mode, encoding=encoding)
+
+    def download_artefacts(self, dir: PathLike, names: Optional[Iterable[str]] = None) -> List[Path]:
+        """Writes the run's artefacts (all, or those in ``names``) under ``dir`` at their paths; returns the files.
+
+        Each file is written to a temporary name and renamed once complete and verified;
+        a path that would land outside ``dir`` is refused (InvalidArgument) before anything is written.
+        """
+        return self._client.runs.download_artefacts(self.id, dir, names)
 
     def finish(self, status: str = "finished", *, timeout: Optional[float] = None) -> None:
         """Delivers every metric point, stops the logger and ends the run with ``status``.
@@ -476,6 +543,29 @@ class Runs:
         response: experiment_pb2.GetRunResponse = self._t.call(self._t.experiments.GetRun, experiment_pb2.GetRunRequest(run_id=run_id), what="GetRun")
         return response.run
 
+    # Artefacts by run id, for a process that has the id but not the Run; Run's methods call these.
+
+    def log_artefact(self, run_id: str, path: PathLike, name: Optional[str] = None, *, media_type: Optional[str] = None) -> Artefact:
+        """Uploads a file as an artefact of run ``run_id``; see ``Run.log_artefact``. NotFound: no such run (before uploading)."""
+        (artefact,) = _run_artefacts.log_files(self._client, run_id, [_run_artefacts.local_file(path, name, media_type)])
+        return artefact
+
+    def log_artefacts(self, run_id: str, directory: PathLike, prefix: str = "") -> List[Artefact]:
+        """Uploads every file under ``directory`` to run ``run_id``, all or none; see ``Run.log_artefacts``."""
+        return _run_artefacts.log_files(self._client, run_id, _run_artefacts.directory_files(directory, prefix))
+
+    def artefacts(self, run_id: str, prefix: str = "") -> List[Artefact]:
+        """The artefacts of run ``run_id`` (whose path starts with ``prefix``), by path. NotFound: no such run."""
+        return _run_artefacts.list_artefacts(self._client, run_id, prefix)
+
+    def open_artefact(self, run_id: str, name: str, mode: str = "rb", *, encoding: Optional[str] = None) -> IO[Any]:
+        """Opens an artefact of run ``run_id`` as a stream; see ``Run.open_artefact``."""
+        return _run_artefacts.open_artefact(self._client, run_id, name, mode, encoding)
+
+    def download_artefacts(self, run_id: str, dir: PathLike, names: Optional[Iterable[str]] = None) -> List[Path]:
+        """Writes artefacts of run ``run_id`` under ``dir``; see ``Run.download_artefacts``."""
+        return _run_artefacts.download(self._client, run_id, dir, names)
+
     def list(self, project: str, experiment: str = "", *, group: str = "", page_size: int = 100) -> Iterator[RunInfo]:
         """The runs of a project (or of one experiment, or one group), newest first; paginated lazily."""
         token = ""
@@ -569,8 +659,36 @@ class Runs:
         id the run has received before writes nothing again, and the result says
         ``deduplicated``. ``Run.log`` is what a training loop should use.
         """
-        request = experiment_pb2.LogMetricsRequest(
-            run_id=run_id, batch_id=batch_id or str(uuid.uuid4()), points=[p._to_proto() for p in points]
-        )
-        response = self._t.call(self._t.experiments.LogMetrics, request, what="LogMetrics")
+        request = request_header(run_id, batch_id or str(uuid.uuid4())) + b"".join([p._encode() for p in points])
+        response = self._t.call(self._t.log_metrics_bytes, request, what="LogMetrics")
         return LogResult(points_accepted=response.points_accepted, deduplicated=response.deduplicated)
+
+    def replay_spool(self, run_id: Optional[str] = None, *, spool_dir: Optional[str] = None) -> Dict[str, SpoolReplay]:
+        """Sends the metric batches that loggers left in the spool undelivered (e.g. their process was killed).
+
+        Each batch goes as it was spooled, with its batch id, oldest first, and
+        its file is deleted once the server has it; a batch the server had
+        received already is not written twice. Directories of live loggers
+        (this process's included) are left to them, and two replays at once
+        never send one batch twice. Running it again sends nothing new.
+
+        Example::
+
+            client.runs.replay_spool()          # every run's leftovers under the default spool directory
+            client.runs.replay_spool(run.id)    # one run's
+
+        Args:
+            run_id: Only this run's batches; every run's when None.
+            spool_dir: The spool's root, as in LoggerOptions.spool_dir; defaults to
+                ``$TRAINTRACK_SPOOL_DIR`` or ``~/.cache/traintrack/spool``.
+
+        Returns:
+            A SpoolReplay per run that had leftovers: batches and points sent,
+            batches deduplicated, points rejected (with the errors), live directories skipped.
+
+        Raises:
+            Unavailable, Aborted, DeadlineExceeded: the server could not be reached
+                (after the client's retries); what was not sent stays spooled, in order.
+            InvalidArgument: ``run_id`` is not a run id (e.g. it holds a "/").
+        """
+        return replay(self._t, Path(spool_dir) if spool_dir else default_spool_dir(), run_id)
