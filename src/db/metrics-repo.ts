@@ -8,9 +8,21 @@
  * statement), so the (run_id, key, step) index serves every query.
  */
 import { type Kysely, sql } from "kysely";
+import { float8Array, intArray, textArray } from "./pg-arrays.js";
 import type { Database } from "./schema.js";
 
-export interface NewPoint {
+/** A batch's points as columns, point i at index i of each: how they are validated and written, without an object per point. */
+export interface PointColumns {
+  keys: string[];
+  values: number[];
+  steps: number[];
+  /** Milliseconds since the epoch. */
+  tsMs: number[];
+  ranks: (number | null)[];
+  hosts: string[];
+}
+
+export interface StoredPoint {
   key: string;
   value: number;
   step: number;
@@ -18,9 +30,6 @@ export interface NewPoint {
   tsMs: number;
   rank: number | null;
   host: string;
-}
-
-export interface StoredPoint extends NewPoint {
   batchSeq: number;
   ord: number;
 }
@@ -40,15 +49,16 @@ const TS = (ms: unknown) => sql`timestamptz 'epoch' + ${ms}::float8 * interval '
  * 2^ROLLUP_SHIFTS[i] steps (bucket = step >> shift), each row keeping the
  * bucket's count, step range and extreme points. A factor of 8 between
  * levels keeps a downsampled read within 8x its bucket budget (the next finer
- * level had more than that), while a 10,000-point batch upserts about 720
- * rollup rows across the 7 levels (625 at the finest). 16 steps is the
- * finest: spans under 16 x buckets steps are read from the points, which are
- * few then. 2^22 (4M steps) is the coarsest: a series' totals are the sum of
- * its rows there, one row up to 4M steps. The migration
- * 20261123T2000Z-metric-rollups backfilled with this list; changing it needs
- * a migration that rebuilds metric_rollups.
+ * level had more than that), while a 10,000-point batch upserts about 92
+ * rollup rows across the 6 levels (79 at the finest). 128 steps is the
+ * finest: spans under 128 x buckets steps (64,000 for 1,000 points) are read
+ * from the points, which are few then. A 16-step level made the batch's
+ * statement cost PostgreSQL 6.1 instead of 4.6 CPU-s per 1M points, for
+ * little read gain: the migration 20261123T2200Z-coarser-rollups dropped it. 2^22 (4M steps) is the
+ * coarsest: a series' totals are the sum of its rows there, one row up to 4M
+ * steps. Changing this list needs a migration that rebuilds metric_rollups.
  */
-export const ROLLUP_SHIFTS: readonly number[] = [4, 7, 10, 13, 16, 19, 22];
+export const ROLLUP_SHIFTS: readonly number[] = [7, 10, 13, 16, 19, 22];
 const COARSEST = ROLLUP_SHIFTS.length - 1;
 const FINEST = ROLLUP_SHIFTS[0] as number;
 
@@ -105,21 +115,19 @@ export async function writeBatch(
   orgId: string,
   runId: string,
   batchId: string,
-  points: readonly NewPoint[],
+  points: PointColumns,
 ): Promise<"written" | "duplicate" | "no-run"> {
-  // Numbers go as array literals: pg and PGlite both spell NaN and ±Infinity
-  // the way float8 input reads them ("NaN", "Infinity", "-Infinity").
   const result = await sql<{ seq: number | null }>`
     with batch as (
       insert into metric_batches (run_id, batch_id, org_id, point_count)
-      select id, ${batchId}::text, org_id, ${points.length}::int4 from runs where id = ${runId} and org_id = ${orgId}
+      select id, ${batchId}::text, org_id, ${points.keys.length}::int4 from runs where id = ${runId} and org_id = ${orgId}
       on conflict do nothing
       returning seq, org_id
     ), pts as (
       select batch.org_id, batch.seq, u.key, u.step, u.value, u.ms, u.rank, u.host, u.ord
       from batch, unnest(
-        ${points.map((p) => p.key)}::text[], ${points.map((p) => p.step)}::int8[], ${points.map((p) => p.value)}::float8[],
-        ${points.map((p) => p.tsMs)}::int8[], ${points.map((p) => p.rank)}::int4[], ${points.map((p) => p.host)}::text[]
+        ${textArray(points.keys)}::text[], ${intArray(points.steps)}::int8[], ${float8Array(points.values)}::float8[],
+        ${intArray(points.tsMs)}::int8[], ${intArray(points.ranks)}::int4[], ${textArray(points.hosts)}::text[]
       ) with ordinality as u(key, step, value, ms, rank, host, ord)
     ), written as (
       insert into metric_points (org_id, run_id, key, step, value, ts, rank, host, batch_seq, ord)

@@ -5,7 +5,7 @@
  */
 import type { Kysely } from "kysely";
 import * as metricsRepo from "../db/metrics-repo.js";
-import type { NewPoint, PointCursor } from "../db/metrics-repo.js";
+import type { PointColumns, PointCursor } from "../db/metrics-repo.js";
 import type { Database } from "../db/schema.js";
 import { bucketCount, extremesToPoints, planRollupRead } from "./downsample.js";
 import { InvalidInputError, NotFoundError } from "./errors.js";
@@ -15,8 +15,8 @@ import { decodeToken, encodeToken } from "./page-tokens.js";
 export interface MetricBatch {
   runId: string;
   batchId: string;
-  /** tsMs undefined: the time the server receives the batch. */
-  points: (Omit<NewPoint, "tsMs"> & { tsMs: number | undefined })[];
+  /** A tsMs of undefined: the time the server receives the batch. */
+  points: Omit<PointColumns, "tsMs"> & { tsMs: (number | undefined)[] };
 }
 
 export interface BatchTotals {
@@ -68,10 +68,10 @@ export function createMetricsService(deps: { db: Kysely<Database>; now: () => Da
   async function log(orgId: string, batch: MetricBatch): Promise<{ pointsAccepted: number; deduplicated: boolean }> {
     if (!isWellFormedId("run", batch.runId)) throw new NotFoundError(`run "${batch.runId}" not found`);
     const receivedMs = now().getTime();
-    const points = batch.points.map((p) => ({ ...p, tsMs: p.tsMs ?? receivedMs }));
+    const points = { ...batch.points, tsMs: batch.points.tsMs.map((ms) => ms ?? receivedMs) };
     const outcome = await metricsRepo.writeBatch(db, orgId, batch.runId, batch.batchId, points);
     if (outcome === "no-run") throw new NotFoundError(`run "${batch.runId}" not found`);
-    return outcome === "written" ? { pointsAccepted: points.length, deduplicated: false } : { pointsAccepted: 0, deduplicated: true };
+    return outcome === "written" ? { pointsAccepted: points.keys.length, deduplicated: false } : { pointsAccepted: 0, deduplicated: true };
   }
 
   /** Writes each batch before reading the next (backpressure); the first failure ends the stream. */

@@ -220,11 +220,12 @@ describe.each(backends())("experiment tracking on $name", (backend) => {
 
     it("downsamples from rollups as a full scan of the points would, after out-of-order points, late points and a resent batch", async () => {
       const runId = await newRun();
-      const N = 30_000;
-      // A permutation of 0..N-1 (7919 is prime to 30,000), written in three batches.
+      // Spans more steps than the finest rollup level has buckets for 1,000 points (128 x 500).
+      const N = 70_000;
+      // A permutation of 0..N-1 (7919 is prime to 70,000), written in seven batches.
       const steps = range(0, N).map((i) => (i * 7919) % N);
       const value = (s: number) => (s === 2024 ? Number.NaN : s === 17_001 ? Number.NEGATIVE_INFINITY : Math.cos(s / 50) * ((s % 13) - 6));
-      for (let b = 0; b < 3; b++) {
+      for (let b = 0; b < 7; b++) {
         await experiments().logMetrics({ runId, batchId: `b${b}`, points: points("loss", steps.slice(b * 10_000, (b + 1) * 10_000), value) });
       }
       // Resent with other values: deduplicated, so no rollup moves.
@@ -316,6 +317,25 @@ describe.each(backends())("experiment tracking on $name", (backend) => {
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ pointsAccepted: "2" });
       expect((await seriesOf(runId, "loss")).slice(-2).map((p) => p.value)).toEqual([Number.NaN, Number.NEGATIVE_INFINITY]);
+    });
+
+    it("returns every value, step and worker exactly as written: signed zero, extremes, hosts with quotes and braces", async () => {
+      const runId = await newRun();
+      const values = [-0, 0, 1e-300, 5e-324, -1.7976931348623157e308, 0.1 + 0.2, 123456789.123456789, -2.5e-7];
+      const steps = [-(2 ** 53 - 1), 2 ** 53 - 1, 0, -1, 1e15, 7, 8, 9];
+      const hosts = ['a "quoted" host', "back\\slash", "{braces,commas}", "NULL", "", "ünïcode", " ", "h"];
+      await experiments().logMetrics({
+        runId,
+        batchId: "exact",
+        points: values.map((value, i) => ({ key: "x", value, step: BigInt(steps[i] ?? 0), worker: { rank: i, host: hosts[i] ?? "" } })),
+      });
+      const stored = await seriesOf(runId, "x");
+      const byRank = new Map(stored.map((p) => [p.worker?.rank, p]));
+      for (let i = 0; i < values.length; i++) {
+        const p = byRank.get(i);
+        expect({ value: p?.value, step: p?.step, host: p?.worker?.host }).toEqual({ value: values[i], step: BigInt(steps[i] ?? 0), host: hosts[i] });
+        expect(Object.is(p?.value, values[i]), `value ${values[i]}`).toBe(true);
+      }
     });
 
     it("refuses bad input with the documented code and a message saying what to fix", async () => {

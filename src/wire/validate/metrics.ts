@@ -20,9 +20,19 @@ export function metricBatch(req: { runId: string; batchId: string; points: Metri
   if (req.points.length > MAX_POINTS_PER_BATCH) {
     throw new InvalidInputError("points", `the batch has ${req.points.length} points; the limit is ${MAX_POINTS_PER_BATCH}: split it into several batches`);
   }
-  const keys = new Set<string>(); // a batch repeats a few keys many times: check each once
-  const points = req.points.map((p, i) => {
-    if (!keys.has(p.key)) keys.add(key(`points[${i}].key`, p.key));
+  const n = req.points.length;
+  const points: MetricBatch["points"] = {
+    keys: new Array<string>(n),
+    values: new Array<number>(n),
+    steps: new Array<number>(n),
+    tsMs: new Array<number | undefined>(n),
+    ranks: new Array<number | null>(n),
+    hosts: new Array<string>(n),
+  };
+  const checkedKeys = new Set<string>(); // a batch repeats a few keys many times: check each once
+  for (let i = 0; i < n; i++) {
+    const p = req.points[i] as MetricPoint;
+    if (!checkedKeys.has(p.key)) checkedKeys.add(key(`points[${i}].key`, p.key));
     if (p.step > MAX_STEP || p.step < -MAX_STEP) throw new InvalidInputError(`points[${i}].step`, `points[${i}].step must be between -(2^53 - 1) and 2^53 - 1`);
     let tsMs: number | undefined;
     if (p.timestamp) {
@@ -32,16 +42,14 @@ export function metricBatch(req: { runId: string; batchId: string; points: Metri
       }
       tsMs = Number(seconds) * 1000 + Math.floor(nanos / 1_000_000);
     }
+    points.keys[i] = p.key;
     // NaN and ±Infinity are values like any other: stored and returned as sent.
-    return {
-      key: p.key,
-      value: p.value,
-      step: Number(p.step),
-      tsMs,
-      rank: p.worker ? nonNegative(`points[${i}].worker.rank`, p.worker.rank) : null,
-      host: p.worker ? host(`points[${i}].worker.host`, p.worker.host) : "",
-    };
-  });
+    points.values[i] = p.value;
+    points.steps[i] = Number(p.step);
+    points.tsMs[i] = tsMs;
+    points.ranks[i] = p.worker ? nonNegative(`points[${i}].worker.rank`, p.worker.rank) : null;
+    points.hosts[i] = p.worker ? host(`points[${i}].worker.host`, p.worker.host) : "";
+  }
   return { runId: f.id("run_id", req.runId), batchId, points };
 }
 
