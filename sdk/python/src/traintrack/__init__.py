@@ -21,7 +21,8 @@ imported only when a DataFrame is used (``pip install 'traintrack[pandas]'``).
 """
 
 from ._models import Artefact, DatasetRef, DatasetSummary, Lineage, LineageEdge
-from ._metric_logger import LoggerOptions, MetricsNotDelivered
+from ._metric_failures import MetricsNotDelivered
+from ._metric_options import LoggerOptions
 from ._replay import SpoolReplay
 from ._transport import RetryPolicy
 from .client import Client, Datasets

@@ -6,7 +6,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Iterator, Sequence, Tuple, TypeVar
 from urllib.parse import urlsplit
 
 import grpc
@@ -102,7 +102,7 @@ class Transport:
         self.run_artefacts: Any = run_artefact_pb2_grpc.RunArtefactServiceStub(self.channel)  # type: ignore[no-untyped-call]
         # LogMetrics taking the request already serialized: the metric logger encodes a
         # batch once, and sends (or spools to disk, and replays) those very bytes.
-        self.log_metrics_bytes: Callable[..., experiment_pb2.LogMetricsResponse] = self.channel.unary_unary(
+        self.log_metrics_bytes: grpc.UnaryUnaryMultiCallable[bytes, experiment_pb2.LogMetricsResponse] = self.channel.unary_unary(
             "/traintrack.v1.ExperimentService/LogMetrics",
             request_serializer=None,
             response_deserializer=experiment_pb2.LogMetricsResponse.FromString,

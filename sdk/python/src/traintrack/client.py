@@ -8,7 +8,7 @@ import posixpath
 from typing import Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._gen.v1 import dataset_pb2
-from ._metric_logger import LoggerOptions
+from ._metric_options import LoggerOptions
 from ._models import DatasetRef, DatasetSummary, Lineage
 from ._transport import RetryPolicy, Transport
 from ._upload import UploadResult, Uploader

@@ -21,8 +21,10 @@ from typing import IO, TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mappi
 from . import _run_artefacts
 from ._gen.v1 import experiment_pb2
 from ._metric_encoding import PointEncoder, point as encode_point, request_header, worker_field
-from ._metric_logger import LoggerOptions, MetricLogger, default_spool_dir
+from ._metric_logger import MetricLogger
+from ._metric_options import LoggerOptions
 from ._replay import SpoolReplay, replay
+from ._spool import default_spool_dir
 from ._models import Artefact, DatasetRef, to_datetime
 from .dataset import PathLike, VersionLike, as_ref
 from .errors import FailedPrecondition, InvalidArgument, TraintrackError
