@@ -9,7 +9,7 @@ import { findVersion, findVersions, type VersionKey } from "../db/datasets-repo.
 import type { Database } from "../db/schema.js";
 import { AlreadyExistsError, NotFoundError } from "./errors.js";
 import { newId } from "./ids.js";
-import type { ArtefactSource, StagedArtefact, UploadCommitter } from "./upload-commit.js";
+import { type ArtefactSource, artefactColumns, type StagedArtefact, type UploadCommitter } from "./upload-commit.js";
 
 export interface CreateDatasetInput {
   name: string;
@@ -79,15 +79,7 @@ export function createDatasetCommitter(deps: DatasetCommitDeps) {
       await trx
         .insertInto("artefacts")
         .values(
-          artefacts.slice(i, i + BATCH).map(({ path, upload }) => ({
-            versionId,
-            orgId,
-            path,
-            sha256: upload.sha256 ?? "",
-            size: upload.bytesReceived,
-            mediaType: upload.mediaType,
-            uploadId: upload.id,
-          })),
+          artefacts.slice(i, i + BATCH).map((a) => ({ versionId, orgId, ...artefactColumns(a) })),
         )
         .execute();
     }

@@ -13,7 +13,7 @@ import { type ArtefactView, type OpenedArtefact, openArtefactBytes, toArtefactVi
 import { AlreadyExistsError, NotFoundError } from "./errors.js";
 import { isWellFormedId } from "./ids.js";
 import { decodeToken, encodeToken, isString, type Page } from "./page-tokens.js";
-import type { ArtefactSource, StagedArtefact, UploadCommitter } from "./upload-commit.js";
+import { type ArtefactSource, artefactColumns, type StagedArtefact, type UploadCommitter } from "./upload-commit.js";
 
 export interface RunArtefactDeps {
   db: Kysely<Database>;
@@ -62,15 +62,7 @@ export function createRunArtefactService(deps: RunArtefactDeps) {
     if (pending.length > 0) {
       added = await committer.commit(orgId, pending, "LogRunArtefacts", {
         async insert(trx) {
-          const rows = pending.map(({ path, upload }) => ({
-            runId,
-            orgId,
-            path,
-            sha256: upload.sha256 ?? "",
-            size: upload.bytesReceived,
-            mediaType: upload.mediaType,
-            uploadId: upload.id,
-          }));
+          const rows = pending.map((a) => ({ runId, orgId, ...artefactColumns(a) }));
           const inserted = await repo.insertNew(trx, rows);
           // A concurrent call took some of these paths first: fine if with these bytes (rolls back otherwise).
           if (inserted < rows.length) missingFrom(runId, pending, await repo.findByPaths(trx, orgId, runId, paths));

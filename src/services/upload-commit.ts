@@ -38,6 +38,11 @@ export interface StagedArtefact {
   upload: UploadRow;
 }
 
+/** The columns an artefact row (of a dataset version or a run) takes from its upload. */
+export function artefactColumns({ path, upload }: StagedArtefact) {
+  return { path, sha256: upload.sha256 ?? "", size: upload.bytesReceived, mediaType: upload.mediaType, uploadId: upload.id };
+}
+
 /** Points where tests inject failures (a storage error, a database error, a killed process). */
 export type CommitStep = "leased" | "copied" | "in-transaction" | "committed";
 
