@@ -5,14 +5,13 @@
  * reader from ever seeing a path's bytes change under it.
  */
 import type { Kysely } from "kysely";
-import { runExists } from "../db/experiments-repo.js";
 import * as repo from "../db/run-artefacts-repo.js";
 import type { Database, RunArtefactRow } from "../db/schema.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { type ArtefactView, type OpenedArtefact, openArtefactBytes, toArtefactView } from "./artefacts.js";
 import { AlreadyExistsError, NotFoundError } from "./errors.js";
-import { isWellFormedId } from "./ids.js";
 import { decodeToken, encodeToken, isString, type Page } from "./page-tokens.js";
+import { mustFindRun } from "./runs.js";
 import { type ArtefactSource, artefactColumns, type StagedArtefact, type UploadCommitter } from "./upload-commit.js";
 
 export interface RunArtefactDeps {
@@ -26,10 +25,6 @@ export type RunArtefactService = ReturnType<typeof createRunArtefactService>;
 
 export function createRunArtefactService(deps: RunArtefactDeps) {
   const { db, store, committer } = deps;
-
-  async function mustFindRun(orgId: string, runId: string): Promise<void> {
-    if (!isWellFormedId("run", runId) || !(await runExists(db, orgId, runId))) throw new NotFoundError(`run "${runId}" not found`);
-  }
 
   /**
    * Which of `staged` the run does not have yet. A path it has with the same
@@ -54,7 +49,7 @@ export function createRunArtefactService(deps: RunArtefactDeps) {
    * ConflictError (retryable).
    */
   async function log(orgId: string, runId: string, sources: readonly ArtefactSource[]): Promise<{ artefacts: ArtefactView[]; added: number }> {
-    await mustFindRun(orgId, runId);
+    await mustFindRun(db, orgId, runId);
     const staged = await committer.resolve(orgId, sources, deps.maxArtefactsPerCall);
     const paths = staged.map((a) => a.path);
     const pending = missingFrom(runId, staged, await repo.findByPaths(db, orgId, runId, paths));
@@ -86,7 +81,7 @@ export function createRunArtefactService(deps: RunArtefactDeps) {
 
   /** A run's artefacts by path, optionally under a prefix. */
   async function list(orgId: string, runId: string, opts: { prefix: string; pageSize: number; pageToken: string }): Promise<Page<ArtefactView>> {
-    await mustFindRun(orgId, runId);
+    await mustFindRun(db, orgId, runId);
     const afterPath = opts.pageToken ? decodeToken(opts.pageToken, isString) : undefined;
     const rows = await repo.list(db, orgId, runId, { prefix: opts.prefix, afterPath, limit: opts.pageSize + 1 });
     const page = rows.slice(0, opts.pageSize);
@@ -96,7 +91,7 @@ export function createRunArtefactService(deps: RunArtefactDeps) {
 
   /** An artefact's description and its bytes from `offset`. NotFoundError, InvalidInputError (offset past the end). */
   async function open(orgId: string, runId: string, path: string, offset: number): Promise<OpenedArtefact> {
-    await mustFindRun(orgId, runId);
+    await mustFindRun(db, orgId, runId);
     const [row] = await repo.findByPaths(db, orgId, runId, [path]);
     if (!row) throw new NotFoundError(`run "${runId}" has no artefact "${path}"`);
     return openArtefactBytes(store, orgId, toArtefactView(row), offset);

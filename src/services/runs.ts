@@ -61,6 +61,11 @@ export interface RunSearch {
 
 export type RunService = ReturnType<typeof createRunService>;
 
+/** Throws NotFoundError unless the run is the organisation's; `db` may be a transaction. */
+export async function mustFindRun(db: Kysely<Database>, orgId: string, runId: string): Promise<void> {
+  if (!isWellFormedId("run", runId) || !(await repo.runExists(db, orgId, runId))) throw new NotFoundError(`run "${runId}" not found`);
+}
+
 export function createRunService(deps: { db: Kysely<Database>; experiments: ExperimentService; now: () => Date }) {
   const { db, experiments, now } = deps;
 
@@ -88,11 +93,6 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
       host: r.host,
       latestMetrics: latest.get(r.id) ?? [],
     }));
-  }
-
-  /** Throws NotFoundError unless the run is the organisation's. */
-  async function mustExist(trx: Kysely<Database>, orgId: string, runId: string): Promise<void> {
-    if (!isWellFormedId("run", runId) || !(await repo.runExists(trx, orgId, runId))) throw new NotFoundError(`run "${runId}" not found`);
   }
 
   /** A run with its tags, params, inputs and latest metrics; NotFoundError otherwise. */
@@ -150,7 +150,7 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
 
   async function setTags(orgId: string, runId: string, set: [string, string][], remove: string[]): Promise<RunView> {
     await db.transaction().execute(async (trx) => {
-      await mustExist(trx, orgId, runId);
+      await mustFindRun(trx, orgId, runId);
       await details.writeEntries(trx, "runTags", orgId, runId, set, "overwrite");
       await details.deleteEntries(trx, "runTags", orgId, runId, remove);
     });
@@ -160,7 +160,7 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
   /** Sets params, all or none: a param already set to another value is FailedPreconditionError naming it. */
   async function logParams(orgId: string, runId: string, params: [string, string][]): Promise<RunView> {
     await db.transaction().execute(async (trx) => {
-      await mustExist(trx, orgId, runId);
+      await mustFindRun(trx, orgId, runId);
       // Insert what is new, then compare: a concurrent writer's value is seen
       // once its transaction ends (the insert waits on its key), and a
       // mismatch rolls back this whole call.
@@ -180,7 +180,7 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
   /** Records dataset versions the run read, all or none; NotFoundError names an unknown version. */
   async function useDatasets(orgId: string, runId: string, refs: VersionKey[]): Promise<RunView> {
     await db.transaction().execute(async (trx) => {
-      await mustExist(trx, orgId, runId);
+      await mustFindRun(trx, orgId, runId);
       const found = await datasetsRepo.findVersions(trx, orgId, refs);
       const missing = refs.find((ref) => !found.some((v) => v.name === ref.name && v.version === ref.version));
       if (missing) throw new NotFoundError(`dataset "${missing.name}" version "${missing.version}" not found`);

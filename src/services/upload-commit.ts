@@ -66,6 +66,13 @@ export interface CommitOwner<T> {
 
 const BATCH = 1000;
 
+/** Rows `select` finds for `keys`, asked BATCH keys at a time (an IN list per statement stays bounded). */
+async function countInBatches(keys: readonly string[], select: (batch: string[]) => Promise<unknown[]>): Promise<number> {
+  let found = 0;
+  for (let i = 0; i < keys.length; i += BATCH) found += (await select(keys.slice(i, i + BATCH))).length;
+  return found;
+}
+
 export type UploadCommitter = ReturnType<typeof createUploadCommitter>;
 
 export function createUploadCommitter(deps: UploadCommitDeps) {
@@ -143,34 +150,23 @@ export function createUploadCommitter(deps: UploadCommitDeps) {
   async function lockUploadsAndLeases(trx: Kysely<Database>, orgId: string, artefacts: readonly StagedArtefact[], what: string): Promise<void> {
     const uploadIds = artefacts.map((a) => a.upload.id);
     const hashes = [...new Set(artefacts.map((a) => a.upload.sha256 ?? ""))];
-    let locked = 0;
-    for (let i = 0; i < uploadIds.length; i += BATCH) {
-      const rows = await trx
-        .selectFrom("uploads")
-        .select("id")
-        .where("orgId", "=", orgId)
-        .where("id", "in", uploadIds.slice(i, i + BATCH))
-        .where("state", "=", "complete")
-        .forUpdate()
-        .execute();
-      locked += rows.length;
-    }
+    const locked = await countInBatches(uploadIds, (batch) =>
+      trx.selectFrom("uploads").select("id").where("orgId", "=", orgId).where("id", "in", batch).where("state", "=", "complete").forUpdate().execute(),
+    );
     if (locked !== uploadIds.length) {
       throw new ConflictError(`an upload named here was committed or aborted concurrently; retry the ${what}`);
     }
-    let leased = 0;
-    for (let i = 0; i < hashes.length; i += BATCH) {
-      const rows = await trx
+    const leased = await countInBatches(hashes, (batch) =>
+      trx
         .selectFrom("blobs")
         .select("sha256")
         .where("orgId", "=", orgId)
-        .where("sha256", "in", hashes.slice(i, i + BATCH))
+        .where("sha256", "in", batch)
         .where("state", "=", "live")
         .where("leaseUntil", ">", now())
         .forShare()
-        .execute();
-      leased += rows.length;
-    }
+        .execute(),
+    );
     if (leased !== hashes.length) throw new ConflictError(`the commit took longer than its lease; retry the ${what}`);
   }
 
