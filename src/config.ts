@@ -24,9 +24,35 @@ export interface Limits {
   maxArtefactsPerVersion: number;
 }
 
+/** What one connection may hold, and how long it may stay silent. */
+export interface ConnectionLimits {
+  /** Most connections open at once; further ones are refused. */
+  maxConnections: number;
+  /** Most concurrent streams (RPCs) one HTTP/2 connection may open. */
+  maxStreamsPerConnection: number;
+  /** A new connection must send its first bytes, and an HTTP/1.1 request its headers, within this. */
+  headersTimeoutMs: number;
+  /** A connection with no traffic in either direction for this long is closed. */
+  idleTimeoutMs: number;
+  /** Largest response message of any RPC (Connect's writeMaxBytes). */
+  maxResponseBytes: number;
+}
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+export interface OpsConfig {
+  logLevel: LogLevel;
+  /** In-flight RPCs get this long to finish after SIGTERM; streams still open then end with UNAVAILABLE. */
+  shutdownGraceMs: number;
+  /** When set, GET /metrics requires `authorization: Bearer <token>`; unset, it is open like health. */
+  metricsToken: string | undefined;
+}
+
 export interface Config {
   port: number;
   host: string;
+  connections: ConnectionLimits;
+  ops: OpsConfig;
   database: DatabaseConfig;
   storage: StorageConfig;
   limits: Limits;
@@ -58,6 +84,18 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port: int(env, "TRAINTRACK_PORT", 8080, 0, 65535),
     host: env.TRAINTRACK_HOST ?? "0.0.0.0",
+    connections: {
+      maxConnections: int(env, "TRAINTRACK_MAX_CONNECTIONS", 10_000, 1, 1_000_000),
+      maxStreamsPerConnection: int(env, "TRAINTRACK_MAX_STREAMS_PER_CONNECTION", 100, 1, 10_000),
+      headersTimeoutMs: int(env, "TRAINTRACK_HEADERS_TIMEOUT_SECONDS", 30, 1, 3600) * 1000,
+      idleTimeoutMs: int(env, "TRAINTRACK_CONNECTION_IDLE_TIMEOUT_SECONDS", 300, 1, 24 * 3600) * 1000,
+      maxResponseBytes: int(env, "TRAINTRACK_MAX_RESPONSE_BYTES", 64 * MiB, 1 * MiB, 1024 * MiB),
+    },
+    ops: {
+      logLevel: oneOf(env, "TRAINTRACK_LOG_LEVEL", "info", LOG_LEVELS),
+      shutdownGraceMs: int(env, "TRAINTRACK_SHUTDOWN_GRACE_SECONDS", 30, 0, 3600) * 1000,
+      metricsToken: env.TRAINTRACK_METRICS_TOKEN || undefined,
+    },
     database: env.TRAINTRACK_DB_URL
       ? { kind: "postgres", url: env.TRAINTRACK_DB_URL }
       : { kind: "pglite", dataDir: path.join(dataDir, "db") },
@@ -98,6 +136,16 @@ function storageConfig(env: Env, dataDir: string): StorageConfig {
     bucket: env.TRAINTRACK_S3_BUCKET ?? "traintrack",
     region: env.TRAINTRACK_S3_REGION ?? "us-east-1",
   };
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const satisfies readonly LogLevel[];
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = allowed.find((a) => a === raw.toLowerCase());
+  if (value === undefined) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, not ${JSON.stringify(raw)}`);
+  return value;
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -1,36 +1,70 @@
-/** Starts Traintrack from the environment: `npm start`. */
+/**
+ * Starts Traintrack from the environment (`npm start`, or `node dist/src/main.js`
+ * after `npm run build`). SIGTERM or SIGINT shuts it down gracefully (see
+ * App.close); a second signal exits at once.
+ */
 import { createApp } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { createLogger, errorField, type Logger } from "./ops/logger.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const app = await createApp(config);
+  const logger = createLogger(config.ops.logLevel);
+  // Whatever escapes every handler is a bug: log it as one JSON line, then die as Node would.
+  const die = (error: unknown, what: string) => {
+    logger.fatal({ err: errorField(error, true) }, what);
+    process.exit(1);
+  };
+  process.on("uncaughtException", (error) => die(error, "uncaught exception"));
+  process.on("unhandledRejection", (reason) => die(reason, "unhandled promise rejection"));
+
+  const app = await createApp(config, { logger });
   const where = config.database.kind === "postgres" ? "PostgreSQL" : `embedded PGlite in ${config.database.dataDir}`;
   const storage = config.storage.kind === "s3" ? `S3 at ${config.storage.endpoint}` : `local files in ${config.storage.root}`;
-  console.log(`traintrack listening on ${config.host}:${app.port} (gRPC, gRPC-Web, Connect; ${where}; ${storage})`);
+  logger.info(
+    { host: config.host, port: app.port, database: config.database.kind, storage: config.storage.kind },
+    `traintrack listening on ${config.host}:${app.port} (gRPC, gRPC-Web, Connect; ${where}; ${storage})`,
+  );
   if (app.bootstrapKey) {
-    console.log(`\nCreated organisation "default" and its admin API key. It is shown only this once:\n\n  ${app.bootstrapKey}\n`);
+    logger.warn(
+      { organization: "default", apiKey: app.bootstrapKey },
+      `created organisation "default" and its admin API key; it is shown only this once: ${app.bootstrapKey}`,
+    );
   }
+  onSignals(logger, config.ops.shutdownGraceMs, () => app.close());
+}
 
-  const janitorPass = () => app.janitor.runOnce().catch((error: unknown) => console.error("janitor pass failed", error));
-  void janitorPass();
-  const timer = config.janitorIntervalSeconds > 0 ? setInterval(janitorPass, config.janitorIntervalSeconds * 1000) : undefined;
-  timer?.unref();
-
+/** The first SIGTERM/SIGINT starts a graceful shutdown; a second one exits at once. */
+function onSignals(logger: Logger, graceMs: number, close: () => Promise<void>): void {
   let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
     stopping = true;
-    console.log(`${signal}: shutting down`);
-    clearInterval(timer);
-    await app.close();
-    process.exit(0);
+    logger.info({ signal, graceMs }, "shutting down: draining in-flight calls");
+    close().then(
+      () => {
+        logger.info("shut down");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: errorField(error, true) }, "shutdown failed");
+        process.exit(1);
+      },
+    );
   };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error);
+  // Before the logger exists (a configuration error) this is still one JSON line.
+  const line =
+    error instanceof ConfigError
+      ? { level: "fatal", msg: `configuration error: ${error.message}` }
+      : { level: "fatal", msg: "start-up failed", err: errorField(error, true) };
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service: "traintrack", ...line })}\n`);
   process.exit(1);
 });

@@ -1,10 +1,10 @@
 /**
  * The one place where domain errors become Connect errors. Most specific
- * first. Anything unrecognised becomes a generic Internal error with a request
- * id, and the original goes to the log: ConnectError.from would otherwise send
- * its raw message (SQL, paths, hostnames) to the client.
+ * first. Anything unrecognised becomes a generic Internal error with the
+ * request id, and the original stays on the error as its `cause`, which the
+ * RPC's log line shows and the client never sees: ConnectError.from would
+ * otherwise send its raw message (SQL, paths, hostnames) to the client.
  */
-import { randomUUID } from "node:crypto";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   AlreadyExistsError,
@@ -18,23 +18,24 @@ import {
   UnavailableError,
 } from "../services/errors.js";
 
-export type ErrorLogger = (message: string, error: unknown) => void;
-
 const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EPIPE", "57P01"]);
 
-export function toConnectError(error: unknown, log: ErrorLogger): ConnectError {
+export function toConnectError(error: unknown, requestId: string): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof DomainError) {
     const code = domainCode(error);
-    if (code !== undefined) return new ConnectError(error.message, code);
+    if (code !== undefined) return new ConnectError(error.message, code, undefined, undefined, error.cause);
   }
-  const id = randomUUID();
   if (isUnreachable(error)) {
-    log(`request ${id}: a backing service is unreachable`, error);
-    return new ConnectError(`a backing service (database or object storage) is unreachable; retry later (request id ${id})`, Code.Unavailable);
+    return new ConnectError(
+      `a backing service (database or object storage) is unreachable; retry later (request id ${requestId})`,
+      Code.Unavailable,
+      undefined,
+      undefined,
+      error,
+    );
   }
-  log(`request ${id}: internal error`, error);
-  return new ConnectError(`internal error (request id ${id})`, Code.Internal);
+  return new ConnectError(`internal error (request id ${requestId})`, Code.Internal, undefined, undefined, error);
 }
 
 function domainCode(error: DomainError): Code | undefined {

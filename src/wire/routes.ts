@@ -32,11 +32,12 @@ export interface RouteDeps {
   metrics: MetricsService;
   health: HealthServer;
   maxChunkBytes: number;
+  countUploadBytes: (bytes: number) => void;
 }
 
 export function routes(deps: RouteDeps): (router: ConnectRouter) => void {
   return (router) => {
-    router.service(UploadService, uploadHandlers(deps.uploads, deps));
+    router.service(UploadService, uploadHandlers(deps.uploads, { maxChunkBytes: deps.maxChunkBytes, countBytes: deps.countUploadBytes }));
     router.service(DatasetService, datasetHandlers(deps.datasets));
     router.service(ProjectService, projectHandlers(deps.experiments));
     router.service(ExperimentService, experimentHandlers(deps));

@@ -30,7 +30,13 @@ function toUpload(row: UploadRow): Upload {
   });
 }
 
-export function uploadHandlers(uploads: Uploads, limits: { maxChunkBytes: number }): ServiceImpl<typeof UploadService> {
+export interface UploadHandlerOptions {
+  maxChunkBytes: number;
+  /** Told the size of every chunk received, for the metrics. */
+  countBytes: (bytes: number) => void;
+}
+
+export function uploadHandlers(uploads: Uploads, opts: UploadHandlerOptions): ServiceImpl<typeof UploadService> {
   return {
     async upload(requests, ctx) {
       const { orgId } = principalOf(ctx);
@@ -41,7 +47,9 @@ export function uploadHandlers(uploads: Uploads, limits: { maxChunkBytes: number
       // chunk fails the upload from inside the service's read loop.
       async function* chunks() {
         for (let next = await messages.next(); !next.done; next = await messages.next()) {
-          yield v.uploadChunk(next.value, limits.maxChunkBytes);
+          const chunk = v.uploadChunk(next.value, opts.maxChunkBytes);
+          opts.countBytes(chunk.length);
+          yield chunk;
         }
       }
       return { upload: toUpload(await uploads.receive(orgId, start, chunks())) };

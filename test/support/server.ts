@@ -12,6 +12,7 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import pg from "pg";
 import { type App, type AppOverrides, createApp } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/ops/logger.js";
 import { postgresService, s3Service, uniqueSuffix } from "./services.js";
 
 export type BackendName = "embedded" | "postgres+minio";
@@ -46,7 +47,7 @@ export interface TestServer {
 
 /** Environment for a server on `backend`: a fresh database and a fresh bucket or directory. */
 export async function backendEnv(backend: BackendName, dir: string): Promise<Record<string, string>> {
-  const base = { TRAINTRACK_PORT: "0", TRAINTRACK_HOST: "127.0.0.1", TRAINTRACK_DATA_DIR: dir, TRAINTRACK_JANITOR_INTERVAL_SECONDS: "0" };
+  const base = { TRAINTRACK_PORT: "0", TRAINTRACK_HOST: "127.0.0.1", TRAINTRACK_DATA_DIR: dir, TRAINTRACK_JANITOR_INTERVAL_SECONDS: "0", TRAINTRACK_SHUTDOWN_GRACE_SECONDS: "1" };
   if (backend === "embedded") return base;
   const postgres = postgresService();
   const s3 = s3Service();
@@ -104,7 +105,7 @@ export async function startTestServer(backend: BackendName, opts: StartOptions =
   };
   const apiKey = env.TRAINTRACK_API_KEY as string;
   const config = loadConfig(env);
-  const app = await createApp(config, { log: () => undefined, ...opts.overrides });
+  const app = await createApp(config, { logger: createLogger("silent"), ...opts.overrides });
   const baseUrl = `http://127.0.0.1:${app.port}`;
   const transports = {
     connectH1: createConnectTransport({ baseUrl, httpVersion: "1.1" }),

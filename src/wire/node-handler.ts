@@ -1,0 +1,224 @@
+/**
+ * The Node.js request handler: Connect's router, plus what connect-node's
+ * `connectNodeAdapter` does not give an operator: one JSON log line and the
+ * metrics of every RPC (method, code, duration, bytes each way, caller,
+ * request id), GET /metrics, and a count of RPCs in flight so that shutdown
+ * can wait for them. (The adapter also prints write failures with
+ * console.error, which would break the one-JSON-object-per-line log.)
+ */
+import { randomUUID } from "node:crypto";
+import type http from "node:http";
+import type http2 from "node:http2";
+import { performance } from "node:perf_hooks";
+import { Code, type ConnectRouter, createConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
+import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { codeFromHttpStatus } from "@connectrpc/connect/protocol-connect";
+import { errorField, type Logger } from "../ops/logger.js";
+import type { Metrics } from "../ops/metrics.js";
+import { codeName, type RpcRecord, rpcRecordKey } from "./rpc-record.js";
+
+type Request = http.IncomingMessage | http2.Http2ServerRequest;
+type Response = http.ServerResponse | http2.Http2ServerResponse;
+
+export interface NodeHandlerOptions {
+  routes: (router: ConnectRouter) => void;
+  interceptors: Interceptor[];
+  readMaxBytes: number;
+  writeMaxBytes: number;
+  logger: Logger;
+  metrics: Metrics;
+  /** When set, GET /metrics needs `authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
+}
+
+export interface NodeHandler {
+  handle(req: Request, res: Response): void;
+  /** RPCs being served now. */
+  readonly inFlight: number;
+  /** Resolves when no RPC is in flight. */
+  idle(): Promise<void>;
+}
+
+/** Services whose calls are logged at debug: load balancers probe health every few seconds. */
+const QUIET_SERVICES = new Set(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
+
+export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
+  const { logger, metrics } = opts;
+  const router = createConnectRouter({
+    interceptors: opts.interceptors,
+    readMaxBytes: opts.readMaxBytes,
+    writeMaxBytes: opts.writeMaxBytes,
+    acceptCompression: [compressionGzip, compressionBrotli],
+  });
+  opts.routes(router);
+  const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));
+  let inFlight = 0;
+  let idleWaiters: (() => void)[] = [];
+
+  function finished(): void {
+    inFlight -= 1;
+    metrics.rpcInFlight.dec();
+    if (inFlight === 0) {
+      for (const wake of idleWaiters) wake();
+      idleWaiters = [];
+    }
+  }
+
+  function handle(req: Request, res: Response): void {
+    const path = req.url?.split("?", 2)[0] ?? "";
+    const uHandler = paths.get(path);
+    if (!uHandler) {
+      if (path === "/metrics" && req.method === "GET") return void serveMetrics(req, res);
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    const started = performance.now();
+    const record: RpcRecord = { requestId: randomUUID(), procedure: `${uHandler.service.typeName}/${uHandler.method.name}` };
+    const bytes = { received: 0, sent: 0 };
+    // A Connect-protocol error the interceptors never saw carries its code in a small JSON body.
+    const errorBody: Uint8Array[] = [];
+    inFlight += 1;
+    metrics.rpcInFlight.inc();
+    const uReq = universalRequestFromNodeRequest(req, res, undefined, createContextValues().set(rpcRecordKey, record));
+    const body = uReq.body;
+    if (isByteStream(body)) uReq.body = counted(body, (n) => (bytes.received += n));
+    let response: UniversalServerResponse | undefined;
+    // Done when the handler has settled and the response is closed (sent, or the
+    // client gone). Not when universalResponseToNodeResponse resolves: it waits
+    // for an "end" event that Node's responses never emit.
+    let pending = 2;
+    const done = () => {
+      if (--pending > 0) return;
+      finished();
+      if (!res.writableEnded && (record.code === undefined || record.code === "ok")) record.code = Code.Canceled;
+      report(record, response, errorBody, uReq.signal.aborted, (performance.now() - started) / 1000, bytes);
+    };
+    res.once("close", done);
+    uHandler(uReq)
+      .then((uRes) => {
+        response = uRes;
+        const keep = uRes.status !== 200 ? errorBody : undefined;
+        universalResponseToNodeResponse({ ...uRes, body: uRes.body && counted(uRes.body, (n) => (bytes.sent += n), keep) }, res).catch(
+          (error: unknown) => {
+            // The response could not be written: the client went away mid-response.
+            record.error ??= error;
+          },
+        );
+      })
+      .catch((error: unknown) => {
+        // A universal handler turns every error into a response; this is a bug of ours.
+        record.code = Code.Internal;
+        record.error = error;
+        res.destroy();
+      })
+      .finally(done);
+  }
+
+  function report(
+    record: RpcRecord,
+    response: UniversalServerResponse | undefined,
+    errorBody: Uint8Array[],
+    aborted: boolean,
+    seconds: number,
+    bytes: { received: number; sent: number },
+  ) {
+    if (record.code === undefined) Object.assign(record, outcomeOfResponse(response, errorBody, aborted));
+    const code = record.code ?? Code.Unknown;
+    const name = codeName(code);
+    metrics.rpcDuration.observe({ method: record.procedure, code: name }, seconds);
+    metrics.rpcReceivedBytes.inc({ method: record.procedure }, bytes.received);
+    metrics.rpcSentBytes.inc({ method: record.procedure }, bytes.sent);
+    const internal = code === Code.Internal || code === Code.Unknown;
+    const level = internal || code === Code.DataLoss ? "error" : code === Code.Unavailable ? "warn" : QUIET_SERVICES.has(record.procedure.split("/")[0] ?? "") ? "debug" : "info";
+    if (!logger.isLevelEnabled(level)) return;
+    logger[level](
+      {
+        rpc: record.procedure,
+        code: name,
+        durationMs: Math.round(seconds * 10_000) / 10,
+        bytesIn: bytes.received,
+        bytesOut: bytes.sent,
+        requestId: record.requestId,
+        org: record.orgId,
+        keyId: record.keyId,
+        ...(record.message !== undefined ? { error: record.message } : {}),
+        ...(record.error !== undefined ? { err: errorField(record.error, internal) } : {}),
+      },
+      "rpc",
+    );
+  }
+
+  async function serveMetrics(req: Request, res: Response): Promise<void> {
+    if (opts.metricsToken !== undefined && req.headers.authorization !== `Bearer ${opts.metricsToken}`) {
+      res.writeHead(401, { "content-type": "text/plain" });
+      res.end("GET /metrics needs the header: authorization: Bearer <TRAINTRACK_METRICS_TOKEN>\n");
+      return;
+    }
+    try {
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { "content-type": metrics.registry.contentType });
+      res.end(text);
+    } catch (error) {
+      logger.error({ err: errorField(error, true) }, "collecting metrics failed");
+      res.writeHead(500);
+      res.end();
+    }
+  }
+
+  return {
+    handle,
+    get inFlight() {
+      return inFlight;
+    },
+    idle() {
+      return inFlight === 0 ? Promise.resolve() : new Promise<void>((wake) => idleWaiters.push(wake));
+    },
+  };
+}
+
+/**
+ * The code and message of a response the interceptors never saw (a body that
+ * did not parse, an unsupported content type): gRPC carries the code in a
+ * status trailer (or header, when trailers-only), the Connect protocol in the
+ * HTTP status and a JSON body.
+ */
+function outcomeOfResponse(response: UniversalServerResponse | undefined, errorBody: Uint8Array[], aborted: boolean): Pick<RpcRecord, "code" | "message"> {
+  if (!response) return { code: aborted ? Code.Canceled : Code.Unknown };
+  const grpcStatus = response.trailer?.get("grpc-status") ?? response.header?.get("grpc-status");
+  if (grpcStatus !== null && grpcStatus !== undefined) {
+    const message = response.trailer?.get("grpc-message") ?? response.header?.get("grpc-message") ?? undefined;
+    return { code: grpcStatus === "0" ? "ok" : (Number(grpcStatus) as Code), message: message && decodeURIComponent(message) };
+  }
+  if (response.status === 200) return { code: "ok" };
+  try {
+    const { code, message } = JSON.parse(Buffer.concat(errorBody).toString("utf8")) as { code?: string; message?: string };
+    const known = Object.values(Code).find((c) => typeof c === "number" && codeName(c) === code) as Code | undefined;
+    return { code: known ?? codeFromHttpStatus(response.status), message };
+  } catch {
+    return { code: codeFromHttpStatus(response.status) };
+  }
+}
+
+function isByteStream(body: unknown): body is AsyncIterable<Uint8Array> {
+  return typeof body === "object" && body !== null && Symbol.asyncIterator in body;
+}
+
+/** Counts a body's bytes as they pass; keeps the first few KiB in `keep` when given. */
+async function* counted(body: AsyncIterable<Uint8Array>, add: (n: number) => void, keep?: Uint8Array[]): AsyncIterable<Uint8Array> {
+  let kept = 0;
+  for await (const chunk of body) {
+    add(chunk.byteLength);
+    if (keep && kept < 4096) {
+      keep.push(chunk.subarray(0, 4096 - kept));
+      kept += chunk.byteLength;
+    }
+    yield chunk;
+  }
+}
