@@ -54,7 +54,7 @@ export async function createStore(config: StorageConfig): Promise<ObjectStore> {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.log ?? ((message: string, error?: unknown) => console.error(message, error ?? ""));
   const now = overrides.now ?? (() => new Date());
-  const db = overrides.db ?? (await createDb(config.database));
+  const db = overrides.db ?? (await createDb(config.database, { log })).db;
   const store = overrides.store ?? (await createStore(config.storage));
 
   const auth = createAuthService({ db, now });
