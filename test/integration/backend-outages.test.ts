@@ -103,10 +103,10 @@ describe.skipIf(pgBin === undefined || minio === undefined)("backend outages", (
     const admin = new pg.Client({ connectionString: cluster.url });
     await admin.connect();
     try {
-      const killed = await admin.query<{ pid: number }>(
-        "select pid from pg_stat_activity where application_name = 'traintrack' and pg_terminate_backend(pid)",
-      );
-      const pids = killed.rows.map((r) => r.pid);
+      // Two statements: within one, PostgreSQL may call pg_terminate_backend before the filter.
+      const sessions = await admin.query<{ pid: number }>("select pid from pg_stat_activity where application_name = 'traintrack'");
+      const pids = sessions.rows.map((r) => r.pid);
+      await admin.query("select pg_terminate_backend(pid) from unnest($1::int[]) as pid", [pids]);
       await pollUntil("the terminated sessions are gone", async () => {
         const left = await admin.query("select 1 from pg_stat_activity where pid = any($1::int[])", [pids]);
         return left.rowCount === 0;
