@@ -71,6 +71,7 @@ describe.skipIf(pgBin === undefined || minio === undefined)("backend outages", (
       TRAINTRACK_API_KEY: apiKey,
       TRAINTRACK_DB_URL: cluster.url,
       TRAINTRACK_DB_CONNECT_TIMEOUT_MS: "2000",
+      TRAINTRACK_DB_STATEMENT_TIMEOUT_MS: "2000",
       TRAINTRACK_STORAGE: "s3",
       TRAINTRACK_S3_ENDPOINT: store.endpoint,
       TRAINTRACK_S3_ACCESS_KEY: store.accessKey,
@@ -176,6 +177,24 @@ describe.skipIf(pgBin === undefined || minio === undefined)("backend outages", (
     }
     expect(outcomes.filter((o) => o === "ok").length).toBeGreaterThan(failures.length);
     await createProject();
+  });
+
+  it("a statement stuck past the statement timeout answers DEADLINE_EXCEEDED, not UNAVAILABLE, and the database serves on", async () => {
+    await createProject();
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    try {
+      // Holds every statement on projects until the server's statement timeout cancels it.
+      await admin.query("begin");
+      await admin.query("lock table projects in access exclusive mode");
+      const error = await failure(listProjects());
+      expect(error.code).toBe(Code.DeadlineExceeded);
+      expect(error.rawMessage).toMatch(/statement timeout/);
+      await admin.query("rollback");
+    } finally {
+      await admin.end();
+    }
+    await listProjects();
   });
 
   it("while MinIO is down, uploads and downloads answer UNAVAILABLE saying object storage is unreachable; then work again", async () => {
