@@ -40,7 +40,8 @@ const SQLSTATE: Record<string, string> = {
 const PG_MESSAGES: Record<string, string> = {
   "Connection terminated unexpectedly": "connection lost",
   "Connection terminated due to connection timeout": "connect timeout",
-  "timeout exceeded when trying to connect": "connect timeout",
+  // pg-pool says this also when every pooled connection stayed busy for the connect timeout.
+  "timeout exceeded when trying to connect": "connect timeout: database down, or all connections busy",
   "Client has encountered a connection error and is not queryable": "connection lost",
 };
 
