@@ -28,9 +28,10 @@ import { ProjectService } from "../../gen/traintrack/v1/experiment_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
 import { type ChildServer, startChildServer } from "../support/child-server.js";
 import { bytesOf, download, sha256, upload } from "../support/data.js";
-import { pollUntil } from "../support/free-port.js";
+
 import { type MinioServer, startMinioServer } from "../support/minio-server.js";
 import { type PostgresCluster, startPostgresCluster } from "../support/pg-cluster.js";
+import { pollUntil } from "../support/poll.js";
 import { withKey } from "../support/server.js";
 import { minioBinary, postgresBinDir, uniqueSuffix } from "../support/services.js";
 

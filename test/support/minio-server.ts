@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { freePort, pollUntil } from "./free-port.js";
+import { freePort } from "./free-port.js";
+import { pollUntil } from "./poll.js";
 
 export interface MinioServer {
   endpoint: string;
