@@ -75,7 +75,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const log = (message: string, error?: unknown) => logger.warn({ err: errorField(error, true) }, message);
   const metrics = createMetrics();
   const now = overrides.now ?? (() => new Date());
-  const db = overrides.db ?? (await createDb(config.database));
+  const { db, poolStats } = overrides.db ? { db: overrides.db, poolStats: undefined } : await createDb(config.database, { log });
   const store = overrides.store ?? (await createStore(config.storage));
 
   const auth = createAuthService({ db, now });
@@ -116,6 +116,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics,
     metricsToken: config.ops.metricsToken,
   });
+  metrics.observe({ dbPool: poolStats });
   const server = await startServer({ handler, host: config.host, port: config.port, limits: config.connections });
   const janitorRuns =
     config.janitorIntervalSeconds > 0 ? schedule(config.janitorIntervalSeconds * 1000, () => janitorPass().then(() => undefined, () => undefined)) : undefined;

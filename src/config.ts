@@ -6,12 +6,33 @@
 import path from "node:path";
 
 export type DatabaseConfig =
-  | { kind: "postgres"; url: string }
+  | { kind: "postgres"; url: string; pool: PostgresPoolConfig }
   | { kind: "pglite"; dataDir: string };
+
+/** How the server holds its PostgreSQL connections, and how long it waits on them. */
+export interface PostgresPoolConfig {
+  /** Most connections open at once; requests beyond it wait for one (up to connectTimeoutMs). */
+  size: number;
+  /** A connection not opened (or not freed by another request) within this fails the request as UNAVAILABLE. */
+  connectTimeoutMs: number;
+  /** The server cancels a statement running longer (0: never). */
+  statementTimeoutMs: number;
+  /** The server ends a session idle inside a transaction this long (0: never). */
+  idleInTransactionTimeoutMs: number;
+}
 
 export type StorageConfig =
   | { kind: "local"; root: string }
-  | { kind: "s3"; endpoint: string; accessKey: string; secretKey: string; bucket: string; region: string };
+  | {
+      kind: "s3";
+      endpoint: string;
+      accessKey: string;
+      secretKey: string;
+      bucket: string;
+      region: string;
+      /** A request whose connection stays silent this long fails (UNAVAILABLE), instead of hanging. */
+      requestTimeoutMs: number;
+    };
 
 export interface Limits {
   /** Largest chunk an Upload message may carry. */
@@ -97,7 +118,7 @@ export function loadConfig(env: Env = process.env): Config {
       metricsToken: env.TRAINTRACK_METRICS_TOKEN || undefined,
     },
     database: env.TRAINTRACK_DB_URL
-      ? { kind: "postgres", url: env.TRAINTRACK_DB_URL }
+      ? { kind: "postgres", url: env.TRAINTRACK_DB_URL, pool: postgresPoolConfig(env) }
       : { kind: "pglite", dataDir: path.join(dataDir, "db") },
     storage: storageConfig(env, dataDir),
     limits: {
@@ -112,6 +133,15 @@ export function loadConfig(env: Env = process.env): Config {
     uploadTtlSeconds: int(env, "TRAINTRACK_UPLOAD_TTL_SECONDS", 24 * 3600, 1, 365 * 24 * 3600),
     janitorIntervalSeconds: int(env, "TRAINTRACK_JANITOR_INTERVAL_SECONDS", 300, 0, 24 * 3600),
     bootstrapApiKey: env.TRAINTRACK_API_KEY || undefined,
+  };
+}
+
+function postgresPoolConfig(env: Env): PostgresPoolConfig {
+  return {
+    size: int(env, "TRAINTRACK_DB_POOL_SIZE", 20, 1, 1000),
+    connectTimeoutMs: int(env, "TRAINTRACK_DB_CONNECT_TIMEOUT_MS", 5000, 100, 600_000),
+    statementTimeoutMs: int(env, "TRAINTRACK_DB_STATEMENT_TIMEOUT_MS", 30_000, 0, 24 * 3600_000),
+    idleInTransactionTimeoutMs: int(env, "TRAINTRACK_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 60_000, 0, 24 * 3600_000),
   };
 }
 
@@ -135,6 +165,7 @@ function storageConfig(env: Env, dataDir: string): StorageConfig {
     secretKey: need("TRAINTRACK_S3_SECRET_KEY"),
     bucket: env.TRAINTRACK_S3_BUCKET ?? "traintrack",
     region: env.TRAINTRACK_S3_REGION ?? "us-east-1",
+    requestTimeoutMs: int(env, "TRAINTRACK_S3_REQUEST_TIMEOUT_MS", 60_000, 100, 3600_000),
   };
 }
 

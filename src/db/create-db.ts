@@ -1,11 +1,13 @@
 import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
-import { CamelCasePlugin, Kysely, PGliteDialect, PostgresDialect } from "kysely";
+import { CamelCasePlugin, Kysely, PGliteDialect, PostgresDialect, sql } from "kysely";
 import { Migrator } from "kysely/migration";
-import pg from "pg";
 import type { DatabaseConfig } from "../config.js";
 import { migrationProvider } from "./migrations/index.js";
+import { createPostgresPool, type DbLogger, type PoolStats } from "./postgres-pool.js";
 import type { Database } from "./schema.js";
+
+export type { PoolStats } from "./postgres-pool.js";
 
 const INT8_OID = 20;
 
@@ -14,21 +16,29 @@ const INT8_OID = 20;
 // counts stay far below 2^53.
 const parseInt8 = (value: string): number => Number(value);
 
+export interface OpenDb {
+  db: Kysely<Database>;
+  /** The PostgreSQL pool's connections (undefined on PGlite, which has none): for a metric. */
+  poolStats: (() => PoolStats) | undefined;
+}
+
+export interface CreateDbOptions {
+  /** Where lost connections are reported; they never stop the process. */
+  log?: DbLogger;
+}
+
 /** Opens the configured database (PostgreSQL, or PGlite in-process) and migrates it to the latest schema. */
-export async function createDb(config: DatabaseConfig): Promise<Kysely<Database>> {
-  const dialect =
-    config.kind === "postgres"
-      ? new PostgresDialect({
-          pool: new pg.Pool({
-            connectionString: config.url,
-            max: 20,
-            types: {
-              getTypeParser: ((oid: number, format?: "text" | "binary") =>
-                oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-            },
-          }),
-        })
-      : new PGliteDialect({ pglite: await openPglite(config.dataDir) });
+export async function createDb(config: DatabaseConfig, opts: CreateDbOptions = {}): Promise<OpenDb> {
+  const log = opts.log ?? ((message: string, error?: unknown) => console.error(message, error ?? ""));
+  let poolStats: OpenDb["poolStats"];
+  let dialect: PostgresDialect | PGliteDialect;
+  if (config.kind === "postgres") {
+    const { pool, stats } = createPostgresPool(config.url, config.pool, parseInt8, log);
+    dialect = new PostgresDialect({ pool });
+    poolStats = stats;
+  } else {
+    dialect = new PGliteDialect({ pglite: await openPglite(config.dataDir) });
+  }
   const db = new Kysely<Database>({ dialect, plugins: [new CamelCasePlugin()] });
   try {
     await migrate(db);
@@ -36,7 +46,7 @@ export async function createDb(config: DatabaseConfig): Promise<Kysely<Database>
     await db.destroy();
     throw error;
   }
-  return db;
+  return { db, poolStats };
 }
 
 async function openPglite(dataDir: string): Promise<PGlite> {
@@ -46,9 +56,23 @@ async function openPglite(dataDir: string): Promise<PGlite> {
   return pglite;
 }
 
-/** Runs pending migrations; the Migrator takes a lock, so replicas starting together are safe. */
+/**
+ * Runs pending migrations; the Migrator takes a lock, so replicas starting together are safe.
+ * They run on one connection without the statement and idle-in-transaction timeouts: a
+ * migration may rewrite a large table, and a replica may wait on another's migration lock.
+ */
 export async function migrate(db: Kysely<Database>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  const { error, results } = await db.connection().execute(async (conn) => {
+    await sql`set statement_timeout = 0`.execute(conn);
+    await sql`set idle_in_transaction_session_timeout = 0`.execute(conn);
+    try {
+      return await new Migrator({ db: conn, provider: migrationProvider }).migrateToLatest();
+    } finally {
+      // Back to the values the connection was opened with, before the pool reuses it.
+      await sql`reset statement_timeout`.execute(conn).catch(() => undefined);
+      await sql`reset idle_in_transaction_session_timeout`.execute(conn).catch(() => undefined);
+    }
+  });
   const failed = results?.find((r) => r.status === "Error");
   if (error || failed) {
     throw new Error(`database migration ${failed?.migrationName ?? ""} failed`, { cause: error });

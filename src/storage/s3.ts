@@ -1,6 +1,9 @@
+import http from "node:http";
+import https from "node:https";
 import { Readable } from "node:stream";
 import { Client, CopyDestinationOptions, CopySourceOptions } from "minio";
 import type { BucketItem } from "minio";
+import { markOrigin } from "../util/backend-origin.js";
 import { mapConcurrent } from "../util/map-concurrent.js";
 import { ObjectNotFoundError } from "./object-store.js";
 import type { ObjectInfo, ObjectStore } from "./object-store.js";
@@ -13,6 +16,7 @@ const MAX_PART = 5 * 1024 * MiB;
 const MAX_PARTS = 10_000;
 const COPY_CONCURRENCY = 8;
 const DEFAULT_PART = 16 * MiB;
+const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 export interface S3StoreOptions {
   /** e.g. "http://127.0.0.1:9000"; https selects TLS. */
@@ -25,6 +29,8 @@ export interface S3StoreOptions {
   prefix?: string;
   /** Bytes buffered per upload part (5 MiB to 5 GiB, default 16 MiB): the memory one put holds. */
   partSize?: number;
+  /** A request whose connection stays silent this long fails with ETIMEDOUT (default 60 s). */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -54,6 +60,7 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
     secretKey: opts.secretKey,
     region: opts.region,
     partSize,
+    transport: timingOut(useSSL ? https : http, opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
   });
   if (!(await client.bucketExists(bucket))) {
     await client.makeBucket(bucket, opts.region).catch((e: unknown) => {
@@ -246,7 +253,51 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
     }
   }
 
-  return { put, get, stat, compose, delete: deleteKeys, list };
+  // Every error the store raises is marked as object storage's, so that an
+  // outage (ECONNREFUSED, a reset, a timeout) reaches the client as
+  // "object storage is unreachable", not as an unnamed or internal error.
+  const fail = (e: unknown): never => {
+    throw markOrigin(e, "object storage");
+  };
+  return {
+    put: (key, body, size) => put(key, body, size).catch(fail),
+    // A download can also fail after it started, when the server goes away mid-body.
+    get: async (key, offset) => {
+      const body = await get(key, offset).catch(fail);
+      return body.prependListener("error", (e) => markOrigin(e, "object storage"));
+    },
+    stat: (key) => stat(key).catch(fail),
+    compose: (sources, dest) => compose(sources, dest).catch(fail),
+    delete: (keys) => deleteKeys(keys).catch(fail),
+    list: (prefix) => markErrors(list(prefix)),
+  };
+}
+
+async function* markErrors<T>(items: AsyncIterable<T>): AsyncIterable<T> {
+  try {
+    yield* items;
+  } catch (e) {
+    throw markOrigin(e, "object storage");
+  }
+}
+
+/**
+ * minio-js sets no timeout, so a server that stops answering (hung, or gone
+ * without a reset) would hold a request forever. This transport ends a request
+ * whose socket stays silent for `ms` (an idle timeout: a long transfer that
+ * keeps moving is not cut). A paused download counts as silent too, so a
+ * client that stops reading a download for that long loses it.
+ */
+function timingOut(transport: typeof http | typeof https, ms: number): Pick<typeof http, "request"> {
+  // minio calls request(options, callback) only.
+  const request = (options: http.RequestOptions, callback?: (res: http.IncomingMessage) => void) => {
+    const req = transport.request(options, callback);
+    req.setTimeout(ms, () => {
+      req.destroy(Object.assign(new Error(`object storage sent nothing for ${ms} ms`), { code: "ETIMEDOUT" }));
+    });
+    return req;
+  };
+  return { request: request as typeof http.request };
 }
 
 /** Cuts a byte stream into `partSize` buffers; the final one (flagged `last`) may be short or empty. */

@@ -6,6 +6,7 @@
  * otherwise send its raw message (SQL, paths, hostnames) to the client.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
+import { classifyBackendFailure } from "./backend-errors.js";
 import {
   AlreadyExistsError,
   ConflictError,
@@ -18,23 +19,14 @@ import {
   UnavailableError,
 } from "../services/errors.js";
 
-const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EPIPE", "57P01"]);
-
 export function toConnectError(error: unknown, requestId: string): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof DomainError) {
     const code = domainCode(error);
     if (code !== undefined) return new ConnectError(error.message, code, undefined, undefined, error.cause);
   }
-  if (isUnreachable(error)) {
-    return new ConnectError(
-      `a backing service (database or object storage) is unreachable; retry later (request id ${requestId})`,
-      Code.Unavailable,
-      undefined,
-      undefined,
-      error,
-    );
-  }
+  const backend = backendError(error, requestId);
+  if (backend) return backend;
   return new ConnectError(`internal error (request id ${requestId})`, Code.Internal, undefined, undefined, error);
 }
 
@@ -50,10 +42,27 @@ function domainCode(error: DomainError): Code | undefined {
   return undefined;
 }
 
-function isUnreachable(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && UNREACHABLE.has(code)) return true;
+/**
+ * An outage of the database or object storage is UNAVAILABLE: the request did
+ * not happen and the same request may succeed later. A statement cancelled by
+ * the server's statement timeout is DEADLINE_EXCEEDED instead: the database
+ * is up and answered, the request itself was too slow, so retrying it at once
+ * will probably time out again (narrow it, or retry when the load is lower).
+ */
+const SERVICE_NAMES = { database: "the database", "object storage": "object storage" } as const;
+
+function backendError(error: unknown, id: string): ConnectError | undefined {
+  const failure = classifyBackendFailure(error);
+  if (!failure) return undefined;
+  if (failure.kind === "statement-timeout") {
+    return new ConnectError(
+      `a database statement ran past the server's statement timeout; retry later or ask for less (request id ${id})`,
+      Code.DeadlineExceeded,
+      undefined,
+      undefined,
+      error,
+    );
   }
-  return false;
+  const what = failure.backend ? SERVICE_NAMES[failure.backend] : "a backing service (database or object storage)";
+  return new ConnectError(`${what} is unreachable (${failure.reason}); retry later (request id ${id})`, Code.Unavailable, undefined, undefined, error);
 }

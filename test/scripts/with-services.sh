@@ -12,6 +12,8 @@
 #   TRAINTRACK_TEST_S3_SECRET_KEY  MinIO root password
 #   TRAINTRACK_TEST_S3_REGION      us-east-1
 #   TRAINTRACK_TEST_GRPCURL        path of grpcurl
+#   TRAINTRACK_TEST_PG_BIN         directory of initdb and pg_ctl (for suites running a cluster of their own)
+#   TRAINTRACK_TEST_MINIO          path of the MinIO binary (for suites running a server of their own)
 #
 # If a service cannot start, prints why with its log and exits non-zero: CMD is
 # not run. Tools come from test/scripts/install-tools.sh (same TRAINTRACK_TOOLS_DIR).
@@ -224,6 +226,8 @@ export TRAINTRACK_TEST_S3_ACCESS_KEY="$S3_ACCESS_KEY"
 export TRAINTRACK_TEST_S3_SECRET_KEY="$S3_SECRET_KEY"
 export TRAINTRACK_TEST_S3_REGION="us-east-1"
 export TRAINTRACK_TEST_GRPCURL="$GRPCURL"
+export TRAINTRACK_TEST_PG_BIN="$PG_BIN"
+export TRAINTRACK_TEST_MINIO="$MINIO"
 log "PostgreSQL on 127.0.0.1:$PG_PORT, MinIO on 127.0.0.1:$S3_PORT (ready in $((SECONDS - started)) s)"
 
 # CMD runs in the background so that a signal reaches our trap at once, with

@@ -42,6 +42,16 @@ export function s3Service(): S3Service | undefined {
   return required("MinIO (TRAINTRACK_TEST_S3_ENDPOINT and keys)", service);
 }
 
+/** Where initdb and pg_ctl are, for suites that run a PostgreSQL cluster of their own (test/support/pg-cluster.ts). */
+export function postgresBinDir(): string | undefined {
+  return required("PostgreSQL's programs (TRAINTRACK_TEST_PG_BIN)", process.env.TRAINTRACK_TEST_PG_BIN || undefined);
+}
+
+/** The MinIO binary, for suites that run a MinIO server of their own (test/support/minio-server.ts). */
+export function minioBinary(): string | undefined {
+  return required("MinIO's binary (TRAINTRACK_TEST_MINIO)", process.env.TRAINTRACK_TEST_MINIO || undefined);
+}
+
 export function grpcurlPath(): string | undefined {
   return required("grpcurl (TRAINTRACK_TEST_GRPCURL)", process.env.TRAINTRACK_TEST_GRPCURL);
 }

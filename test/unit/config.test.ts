@@ -16,7 +16,11 @@ describe("configuration", () => {
       TRAINTRACK_S3_ACCESS_KEY: "a",
       TRAINTRACK_S3_SECRET_KEY: "s",
     });
-    expect(config.database).toEqual({ kind: "postgres", url: "postgres://u@h/db" });
+    expect(config.database).toEqual({
+      kind: "postgres",
+      url: "postgres://u@h/db",
+      pool: { size: 20, connectTimeoutMs: 5000, statementTimeoutMs: 30_000, idleInTransactionTimeoutMs: 60_000 },
+    });
     expect(config.storage).toMatchObject({ kind: "s3", bucket: "traintrack", endpoint: "http://127.0.0.1:9000" });
   });
 
@@ -25,6 +29,8 @@ describe("configuration", () => {
     [{ TRAINTRACK_SEGMENT_BYTES: "1024" }, /TRAINTRACK_SEGMENT_BYTES/],
     [{ TRAINTRACK_STORAGE: "gcs" }, /"local" or "s3"/],
     [{ TRAINTRACK_STORAGE: "s3" }, /TRAINTRACK_S3_ENDPOINT is required/],
+    [{ TRAINTRACK_DB_URL: "postgres://h/db", TRAINTRACK_DB_POOL_SIZE: "0" }, /TRAINTRACK_DB_POOL_SIZE/],
+    [{ TRAINTRACK_DB_URL: "postgres://h/db", TRAINTRACK_DB_STATEMENT_TIMEOUT_MS: "-1" }, /TRAINTRACK_DB_STATEMENT_TIMEOUT_MS/],
   ])("names the variable to fix: %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
