@@ -5,6 +5,7 @@
  */
 import type { Kysely } from "kysely";
 import type { Config, StorageConfig } from "./config.js";
+import { withAdvisoryLock } from "./db/advisory-lock.js";
 import { createDb } from "./db/create-db.js";
 import type { Database } from "./db/schema.js";
 import { type AuthService, createAuthService } from "./services/auth.js";
@@ -44,6 +45,9 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** The janitor's advisory lock: "tt" (Traintrack's namespace), job 1. */
+const JANITOR_LOCK = { space: 0x7474, job: 1 };
+
 /** As documented on LogRunArtefactsRequest. */
 const MAX_RUN_ARTEFACTS_PER_CALL = 1000;
 
@@ -68,13 +72,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     uploadTtlSeconds: config.uploadTtlSeconds,
   });
   // Dataset versions and runs commit their uploads by one protocol.
-  const committer = createUploadCommitter({ db, store, now, onStep: overrides.onCommitStep, log });
+  const committer = createUploadCommitter({ db, store, now, blobLeaseMs: config.blobLeaseSeconds * 1000, onStep: overrides.onCommitStep, log });
   const datasets = createDatasetService({ db, store, now, committer, maxArtefactsPerVersion: config.limits.maxArtefactsPerVersion });
   const experiments = createExperimentService({ db });
   const runs = createRunService({ db, experiments, now });
   const runArtefacts = createRunArtefactService({ db, store, committer, maxArtefactsPerCall: MAX_RUN_ARTEFACTS_PER_CALL });
   const metrics = createMetricsService({ db, now });
-  const janitor = createJanitor({ db, store, uploads });
+  const janitor = createJanitor({
+    db,
+    store,
+    uploads,
+    stagingGraceMs: config.stagingGraceSeconds * 1000,
+    budgetMs: config.janitorBudgetSeconds * 1000,
+    claimTakeoverMs: config.janitorClaimTakeoverSeconds * 1000,
+    // PGlite serves one process, where the janitor's own guard suffices.
+    crossProcessLock: config.database.kind === "postgres" ? (pass) => withAdvisoryLock(db, JANITOR_LOCK, pass) : undefined,
+  });
   const health = createHealth(servedServices.map((s) => s.typeName));
 
   const created = await auth.bootstrap(config.bootstrapApiKey);
