@@ -126,7 +126,8 @@ describe.each(backends())("janitor passes racing commits on $name", (backend) =>
       const passB = await replicaB.app.janitor.runOnce(orphan.passAt());
 
       // The same bytes are uploaded and committed again while pass A is still going.
-      const request = (uploadId: string) => ({ name: `again-${uniqueSuffix()}`, version: "1", artefacts: [{ uploadId, path: "again.bin" }] });
+      const name = `again-${uniqueSuffix()}`;
+      const request = (uploadId: string) => ({ name, version: "1", artefacts: [{ uploadId, path: "again.bin" }] });
       let again = await tryUpload("again.bin", data);
       const committed = "uploadId" in again ? await outcomeOf(clients().datasets.createDataset(request(again.uploadId))) : "not tried";
       const commitRequest = "uploadId" in again ? request(again.uploadId) : undefined;
