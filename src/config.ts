@@ -84,7 +84,7 @@ export function loadConfig(env: Env = process.env): Config {
     janitorIntervalSeconds: int(env, "TRAINTRACK_JANITOR_INTERVAL_SECONDS", 300, 0, 24 * 3600),
     janitorBudgetSeconds,
     // A live pass must never look dead: its claims must outlast its budget by a wide margin.
-    janitorClaimTakeoverSeconds: int(env, "TRAINTRACK_JANITOR_CLAIM_TAKEOVER_SECONDS", 900, 2 * janitorBudgetSeconds, 7 * 24 * 3600),
+    janitorClaimTakeoverSeconds: int(env, "TRAINTRACK_JANITOR_CLAIM_TAKEOVER_SECONDS", Math.max(900, 2 * janitorBudgetSeconds), 2 * janitorBudgetSeconds, 7 * 24 * 3600),
     blobLeaseSeconds: int(env, "TRAINTRACK_BLOB_LEASE_SECONDS", 3600, 1, 7 * 24 * 3600),
     stagingGraceSeconds: int(env, "TRAINTRACK_STAGING_GRACE_SECONDS", 60, 0, 24 * 3600),
     bootstrapApiKey: env.TRAINTRACK_API_KEY || undefined,
