@@ -3,15 +3,15 @@
  * main.ts runs it with the environment's config; tests run it in-process with
  * overrides (a clock, a failure-injecting store, a commit step hook).
  */
-import { performance } from "node:perf_hooks";
 import type { Kysely } from "kysely";
 import type { Config, StorageConfig } from "./config.js";
+import { withAdvisoryLock } from "./db/advisory-lock.js";
 import { createDb } from "./db/create-db.js";
 import type { Database } from "./db/schema.js";
 import { type AuthService, createAuthService } from "./services/auth.js";
 import { createDatasetService } from "./services/datasets.js";
 import { createExperimentService } from "./services/experiments.js";
-import { createJanitor, type JanitorReport } from "./services/janitor.js";
+import { createJanitor } from "./services/janitor.js";
 import { createMetricsService } from "./services/metrics.js";
 import { createRunArtefactService } from "./services/run-artefacts.js";
 import { createRunService } from "./services/runs.js";
@@ -19,6 +19,7 @@ import { type CommitStep, createUploadCommitter } from "./services/upload-commit
 import { createUploadService } from "./services/uploads.js";
 import { errorField, type Logger, createLogger } from "./ops/logger.js";
 import { createMetrics, type Metrics } from "./ops/metrics.js";
+import { observeJanitor } from "./ops/observed-janitor.js";
 import { schedule } from "./ops/schedule.js";
 import { UnavailableError } from "./services/errors.js";
 import { createLocalFsStore } from "./storage/local-fs.js";
@@ -63,6 +64,9 @@ export interface App {
   close(): Promise<void>;
 }
 
+/** The janitor's advisory lock: "tt" (Traintrack's namespace), job 1. */
+const JANITOR_LOCK = { space: 0x7474, job: 1 };
+
 /** As documented on LogRunArtefactsRequest. */
 const MAX_RUN_ARTEFACTS_PER_CALL = 1000;
 
@@ -89,13 +93,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     uploadTtlSeconds: config.uploadTtlSeconds,
   });
   // Dataset versions and runs commit their uploads by one protocol.
-  const committer = createUploadCommitter({ db, store, now, onStep: overrides.onCommitStep, log });
+  const committer = createUploadCommitter({ db, store, now, blobLeaseMs: config.blobLeaseSeconds * 1000, onStep: overrides.onCommitStep, log });
   const datasets = createDatasetService({ db, store, now, committer, maxArtefactsPerVersion: config.limits.maxArtefactsPerVersion });
   const experiments = createExperimentService({ db });
   const runs = createRunService({ db, experiments, now });
   const runArtefacts = createRunArtefactService({ db, store, committer, maxArtefactsPerCall: MAX_RUN_ARTEFACTS_PER_CALL });
   const metricsService = createMetricsService({ db, now });
-  const janitor = createJanitor({ db, store, uploads });
+  const janitor = createJanitor({
+    db,
+    store,
+    uploads,
+    stagingGraceMs: config.stagingGraceSeconds * 1000,
+    budgetMs: config.janitorBudgetSeconds * 1000,
+    claimTakeoverMs: config.janitorClaimTakeoverSeconds * 1000,
+    // PGlite serves one process, where the janitor's own guard suffices.
+    crossProcessLock: config.database.kind === "postgres" ? (pass) => withAdvisoryLock(db, JANITOR_LOCK, pass) : undefined,
+  });
   const health = createHealth(servedServices.map((s) => s.typeName));
 
   const created = await auth.bootstrap(config.bootstrapApiKey);
@@ -118,33 +131,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   metrics.observe({ dbPool: poolStats });
   const server = await startServer({ handler, host: config.host, port: config.port, limits: config.connections });
+  const observed = observeJanitor(janitor, { metrics, logger });
   const janitorRuns =
-    config.janitorIntervalSeconds > 0 ? schedule(config.janitorIntervalSeconds * 1000, () => janitorPass().then(() => undefined, () => undefined)) : undefined;
-
-  /** A janitor pass, logged and counted in the metrics; the next scheduled pass retries a failed one. */
-  async function janitorPass(at?: Date): Promise<JanitorReport> {
-    const started = performance.now();
-    try {
-      const report = await janitor.runOnce(at);
-      metrics.janitorPasses.inc({ outcome: "completed" });
-      metrics.janitorDuration.observe((performance.now() - started) / 1000);
-      for (const [kind, count] of Object.entries(report)) metrics.janitorReclaimed.inc({ kind }, count);
-      const reclaimed = Object.values(report).some((n) => n > 0);
-      logger[reclaimed ? "info" : "debug"]({ janitor: report, durationMs: Math.round(performance.now() - started) }, "janitor pass");
-      return report;
-    } catch (error) {
-      metrics.janitorPasses.inc({ outcome: "failed" });
-      logger.warn({ err: errorField(error, false) }, "janitor pass failed; the next pass retries");
-      throw error;
-    }
-  }
+    config.janitorIntervalSeconds > 0 ? schedule(config.janitorIntervalSeconds * 1000, () => observed.runOnce().then(() => undefined, () => undefined)) : undefined;
 
   return {
     port: server.port,
     db,
     store,
     auth,
-    janitor: { runOnce: janitorPass },
+    janitor: observed,
     logger,
     metrics,
     bootstrapKey: created && !config.bootstrapApiKey ? created.apiKey : undefined,

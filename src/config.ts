@@ -85,6 +85,14 @@ export interface Config {
   uploadTtlSeconds: number;
   /** How often the janitor reclaims expired uploads and unreferenced objects. */
   janitorIntervalSeconds: number;
+  /** How long one janitor pass may work before it leaves the rest of its backlog to the next. */
+  janitorBudgetSeconds: number;
+  /** A blob deletion claimed by a pass this long ago is taken over: that pass died. Exceeds the budget. */
+  janitorClaimTakeoverSeconds: number;
+  /** How long a commit may take between leasing its blobs and committing; the janitor leaves them alone until then. */
+  blobLeaseSeconds: number;
+  /** Staged objects younger than this are never reclaimed: a stream may still be writing them. */
+  stagingGraceSeconds: number;
   /** Admin key to create on first start instead of a random one. */
   bootstrapApiKey: string | undefined;
 }
@@ -102,6 +110,7 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(env.TRAINTRACK_DATA_DIR ?? ".traintrack");
   const segmentBytes = int(env, "TRAINTRACK_SEGMENT_BYTES", 8 * MiB, 5 * MiB, 1024 * MiB);
   const maxChunkBytes = int(env, "TRAINTRACK_MAX_CHUNK_BYTES", 4 * MiB, 1024, 64 * MiB);
+  const janitorBudgetSeconds = int(env, "TRAINTRACK_JANITOR_BUDGET_SECONDS", 60, 1, 3600);
   return {
     port: int(env, "TRAINTRACK_PORT", 8080, 0, 65535),
     host: env.TRAINTRACK_HOST ?? "0.0.0.0",
@@ -132,6 +141,11 @@ export function loadConfig(env: Env = process.env): Config {
     uploadMemoryBytes: int(env, "TRAINTRACK_UPLOAD_MEMORY_BYTES", 64 * MiB, segmentBytes, 64 * 1024 * MiB),
     uploadTtlSeconds: int(env, "TRAINTRACK_UPLOAD_TTL_SECONDS", 24 * 3600, 1, 365 * 24 * 3600),
     janitorIntervalSeconds: int(env, "TRAINTRACK_JANITOR_INTERVAL_SECONDS", 300, 0, 24 * 3600),
+    janitorBudgetSeconds,
+    // A live pass must never look dead: its claims must outlast its budget by a wide margin.
+    janitorClaimTakeoverSeconds: int(env, "TRAINTRACK_JANITOR_CLAIM_TAKEOVER_SECONDS", Math.max(900, 2 * janitorBudgetSeconds), 2 * janitorBudgetSeconds, 7 * 24 * 3600),
+    blobLeaseSeconds: int(env, "TRAINTRACK_BLOB_LEASE_SECONDS", 3600, 1, 7 * 24 * 3600),
+    stagingGraceSeconds: int(env, "TRAINTRACK_STAGING_GRACE_SECONDS", 60, 0, 24 * 3600),
     bootstrapApiKey: env.TRAINTRACK_API_KEY || undefined,
   };
 }

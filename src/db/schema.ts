@@ -96,8 +96,8 @@ export type BlobState = "live" | "deleting";
 /**
  * One row per permanent, content-addressed object. A commit leases the row
  * before copying bytes in; the janitor deletes only rows that are unreferenced
- * and unleased, marking them "deleting" first so a commit never reuses an
- * object that is about to disappear.
+ * and unleased, marking them "deleting" first (claimed by one pass) so a
+ * commit never reuses an object that is about to disappear.
  */
 export interface BlobsTable {
   orgId: string;
@@ -105,6 +105,9 @@ export interface BlobsTable {
   size: number;
   state: BlobState;
   leaseUntil: Date;
+  /** The janitor pass that marked a "deleting" row, and when; only that pass deletes it, until its claim ages out. */
+  claimedBy: ColumnType<string | null, string | null | undefined, string | null>;
+  claimedAt: ColumnType<Date | null, Date | null | undefined, Date | null>;
   createdAt: CreatedAt;
 }
 

@@ -105,12 +105,12 @@ export function createDatasetService(deps: DatasetCommitDeps & { store: ObjectSt
     };
   }
 
-  /** An artefact's description and its bytes from `offset`. NotFoundError, InvalidInputError (offset past the end). */
+  /** An artefact's description and its bytes from `offset`. NotFoundError, InvalidInputError (offset past the end), DataLossError. */
   async function openArtefact(orgId: string, key: VersionKey, path: string, offset: number): Promise<OpenedArtefact> {
     const version = await mustFindVersion(orgId, key);
     const row = await repo.findArtefact(db, orgId, version.id, path);
     if (!row) throw new NotFoundError(`dataset "${version.name}" version "${version.version}" has no artefact "${path}"`);
-    return openArtefactBytes(store, orgId, toArtefactView(row), offset);
+    return openArtefactBytes(store, orgId, toArtefactView(row), offset, `dataset "${version.name}@${version.version}"`);
   }
 
   return { create, get, list, listVersions, lineage, openArtefact };

@@ -41,3 +41,6 @@ export class LimitExceededError extends DomainError {}
 
 /** A dependency (database, object storage) is unreachable; retry later. */
 export class UnavailableError extends DomainError {}
+
+/** Committed bytes are missing or damaged in storage: nothing the client can fix; an operator must restore them. */
+export class DataLossError extends DomainError {}

@@ -89,12 +89,12 @@ export function createRunArtefactService(deps: RunArtefactDeps) {
     return { items: page.map(toArtefactView), nextPageToken: rows.length > opts.pageSize && last ? encodeToken(last.path) : "" };
   }
 
-  /** An artefact's description and its bytes from `offset`. NotFoundError, InvalidInputError (offset past the end). */
+  /** An artefact's description and its bytes from `offset`. NotFoundError, InvalidInputError (offset past the end), DataLossError. */
   async function open(orgId: string, runId: string, path: string, offset: number): Promise<OpenedArtefact> {
     await mustFindRun(db, orgId, runId);
     const [row] = await repo.findByPaths(db, orgId, runId, [path]);
     if (!row) throw new NotFoundError(`run "${runId}" has no artefact "${path}"`);
-    return openArtefactBytes(store, orgId, toArtefactView(row), offset);
+    return openArtefactBytes(store, orgId, toArtefactView(row), offset, `run "${runId}"`);
   }
 
   return { log, list, open };

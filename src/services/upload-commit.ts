@@ -6,6 +6,7 @@
  *                the janitor never deletes a leased or referenced blob.
  *   2. copy    — staged segments are composed into their permanent,
  *                content-addressed home. Idempotent: same hash, same bytes.
+ *                A blob stored before is reused only once its size checks.
  *   3. commit  — one transaction re-checks the uploads and leases, lets the
  *                owner insert its rows, and marks the uploads committed. The
  *                artefacts are visible all at once, or never.
@@ -18,10 +19,10 @@ import { Readable } from "node:stream";
 import type { Kysely } from "kysely";
 import { markPurged } from "../db/uploads-repo.js";
 import type { Database, UploadRow } from "../db/schema.js";
-import type { ObjectStore } from "../storage/object-store.js";
+import { ObjectNotFoundError, type ObjectStore } from "../storage/object-store.js";
 import { mapConcurrent } from "../util/map-concurrent.js";
 import { leaseBlobs } from "./blobs.js";
-import { ConflictError, FailedPreconditionError, InvalidInputError, NotFoundError } from "./errors.js";
+import { ConflictError, FailedPreconditionError, InvalidInputError, NotFoundError, UnavailableError } from "./errors.js";
 import { isWellFormedId } from "./ids.js";
 import { blobKey, segmentKey } from "./object-keys.js";
 import { describeState } from "./uploads.js";
@@ -126,24 +127,54 @@ export function createUploadCommitter(deps: UploadCommitDeps) {
     }
   }
 
-  /** Step 2: compose each distinct upload's segments into its permanent home, unless already there. */
+  /**
+   * Step 2: compose each distinct upload's segments into its permanent home,
+   * unless a blob stored before holds them whole. A blob row does not prove
+   * its object (a janitor, an operator, a bucket policy may have removed it),
+   * so a reused blob's size is checked, and a missing or short one is
+   * composed again from staging where the upload still has it.
+   */
   async function copyToPermanent(orgId: string, artefacts: readonly StagedArtefact[], existed: Set<string>): Promise<void> {
+    // Per hash, prefer an upload with staged segments: it can re-create a lost blob; a small upload cannot.
     const byHash = new Map<string, UploadRow>();
-    for (const { upload } of artefacts) byHash.set(upload.sha256 ?? "", upload);
+    for (const { upload } of artefacts) {
+      const held = byHash.get(upload.sha256 ?? "");
+      if (!held || (held.storedAsBlob && !upload.storedAsBlob)) byHash.set(upload.sha256 ?? "", upload);
+    }
     await mapConcurrent([...byHash.values()], concurrency, async (upload) => {
       const sha256 = upload.sha256 ?? "";
       const dest = blobKey(orgId, sha256);
-      if (upload.storedAsBlob) {
-        // Written straight to its blob at upload, under a lease that outlives the upload: the row
-        // existing means the object does. A row created just now means the janitor reclaimed it.
-        if (existed.has(sha256) || (await store.stat(dest))?.size === upload.bytesReceived) return;
-        throw new FailedPreconditionError(`the bytes of upload "${upload.id}" were reclaimed; upload the file again`);
+      // A small upload's blob was written at upload time: its row always existed.
+      if (upload.storedAsBlob || existed.has(sha256)) {
+        if ((await store.stat(dest))?.size === upload.bytesReceived) return;
+        if (upload.storedAsBlob) {
+          throw new FailedPreconditionError(`the bytes of upload "${upload.id}" are missing from object storage; upload the file again`);
+        }
       }
-      if (existed.has(sha256) && (await store.stat(dest))?.size === upload.bytesReceived) return;
-      if (upload.segmentCount === 0) return store.put(dest, Readable.from([]), 0);
-      const sources = Array.from({ length: upload.segmentCount }, (_, seq) => segmentKey(orgId, upload.id, seq));
-      await store.compose(sources, dest);
+      await composeFromStaging(orgId, upload, dest);
     });
+  }
+
+  /** Composes an upload's staged segments at `dest` and checks the result holds every byte the upload recorded. */
+  async function composeFromStaging(orgId: string, upload: UploadRow, dest: string): Promise<void> {
+    if (upload.segmentCount === 0) return store.put(dest, Readable.from([]), 0);
+    const sources = Array.from({ length: upload.segmentCount }, (_, seq) => segmentKey(orgId, upload.id, seq));
+    try {
+      await store.compose(sources, dest);
+    } catch (error) {
+      if (!(error instanceof ObjectNotFoundError)) throw error;
+      throw new FailedPreconditionError(`a staged segment of upload "${upload.id}" is missing from object storage; upload the file again`, {
+        cause: error,
+      });
+    }
+    const composed = await store.stat(dest);
+    // Read-after-write is strong on S3 and files: an object gone at once was removed under us, and a retry composes it again.
+    if (!composed) throw new UnavailableError(`object storage lost the blob just composed from upload "${upload.id}"; retry`);
+    if (composed.size !== upload.bytesReceived) {
+      throw new FailedPreconditionError(
+        `the staged segments of upload "${upload.id}" hold ${composed.size} bytes, not the ${upload.bytesReceived} it received; upload the file again`,
+      );
+    }
   }
 
   /** Step 3, first half: the uploads are still complete and the blobs still leased, locked until the transaction ends. */

@@ -10,6 +10,7 @@ import { classifyBackendFailure } from "./backend-errors.js";
 import {
   AlreadyExistsError,
   ConflictError,
+  DataLossError,
   DomainError,
   FailedPreconditionError,
   InvalidInputError,
@@ -39,6 +40,7 @@ function domainCode(error: DomainError): Code | undefined {
   if (error instanceof UnauthenticatedError) return Code.Unauthenticated;
   if (error instanceof LimitExceededError) return Code.ResourceExhausted;
   if (error instanceof UnavailableError) return Code.Unavailable;
+  if (error instanceof DataLossError) return Code.DataLoss;
   return undefined;
 }
 

@@ -24,7 +24,19 @@ describe("configuration", () => {
     expect(config.storage).toMatchObject({ kind: "s3", bucket: "traintrack", endpoint: "http://127.0.0.1:9000" });
   });
 
+  it("reads the janitor's budget and the leases it waits for, so tests can shorten them", () => {
+    const config = loadConfig({
+      TRAINTRACK_BLOB_LEASE_SECONDS: "2",
+      TRAINTRACK_STAGING_GRACE_SECONDS: "1",
+      TRAINTRACK_JANITOR_BUDGET_SECONDS: "5",
+      TRAINTRACK_JANITOR_CLAIM_TAKEOVER_SECONDS: "10",
+    });
+    expect(config).toMatchObject({ blobLeaseSeconds: 2, stagingGraceSeconds: 1, janitorBudgetSeconds: 5, janitorClaimTakeoverSeconds: 10 });
+    expect(loadConfig({})).toMatchObject({ blobLeaseSeconds: 3600, stagingGraceSeconds: 60, janitorBudgetSeconds: 60, janitorClaimTakeoverSeconds: 900 });
+  });
+
   it.each([
+    [{ TRAINTRACK_JANITOR_BUDGET_SECONDS: "600", TRAINTRACK_JANITOR_CLAIM_TAKEOVER_SECONDS: "900" }, /TRAINTRACK_JANITOR_CLAIM_TAKEOVER_SECONDS must be an integer from 1200/],
     [{ TRAINTRACK_PORT: "http" }, /TRAINTRACK_PORT must be an integer/],
     [{ TRAINTRACK_SEGMENT_BYTES: "1024" }, /TRAINTRACK_SEGMENT_BYTES/],
     [{ TRAINTRACK_STORAGE: "gcs" }, /"local" or "s3"/],
