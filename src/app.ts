@@ -148,7 +148,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       health.setServing(false);
       await server.close({
         graceMs: config.ops.shutdownGraceMs,
-        onGraceExpired: () => drain.abort(new UnavailableError("the server is shutting down; retry the call, or resume the upload, on another replica")),
+        endStreams: () => drain.abort(new UnavailableError("the server is shutting down; retry the call, or resume the upload, on another replica")),
       });
       await janitorRuns?.stop();
       if (!overrides.db) await db.destroy();

@@ -41,12 +41,16 @@ export interface NodeHandler {
   handle(req: Request, res: Response): void;
   /** RPCs being served now. */
   readonly inFlight: number;
-  /** Resolves when no RPC is in flight. */
-  idle(): Promise<void>;
+  /**
+   * Resolves when no RPC is in flight; with `includeHealth: false`, open health
+   * Watch streams (which last as long as their client) do not count.
+   */
+  idle(opts: { includeHealth: boolean }): Promise<void>;
 }
 
+const HEALTH = "grpc.health.v1.Health";
 /** Services whose calls are logged at debug: load balancers probe health every few seconds. */
-const QUIET_SERVICES = new Set(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
+const QUIET_SERVICES = new Set([HEALTH, "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
 
 export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
   const { logger, metrics } = opts;
@@ -59,14 +63,24 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
   opts.routes(router);
   const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));
   let inFlight = 0;
-  let idleWaiters: (() => void)[] = [];
+  let inFlightHealth = 0;
+  const idleWaiters = new Set<{ includeHealth: boolean; wake: () => void }>();
+  const busy = (includeHealth: boolean) => (includeHealth ? inFlight : inFlight - inFlightHealth) > 0;
 
-  function finished(): void {
+  function started(health: boolean): void {
+    inFlight += 1;
+    if (health) inFlightHealth += 1;
+    metrics.rpcInFlight.inc();
+  }
+
+  function finished(health: boolean): void {
     inFlight -= 1;
+    if (health) inFlightHealth -= 1;
     metrics.rpcInFlight.dec();
-    if (inFlight === 0) {
-      for (const wake of idleWaiters) wake();
-      idleWaiters = [];
+    for (const waiter of idleWaiters) {
+      if (busy(waiter.includeHealth)) continue;
+      idleWaiters.delete(waiter);
+      waiter.wake();
     }
   }
 
@@ -79,13 +93,13 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
       res.end();
       return;
     }
-    const started = performance.now();
+    const startedAt = performance.now();
     const record: RpcRecord = { requestId: randomUUID(), procedure: `${uHandler.service.typeName}/${uHandler.method.name}` };
     const bytes = { received: 0, sent: 0 };
     // A Connect-protocol error the interceptors never saw carries its code in a small JSON body.
     const errorBody: Uint8Array[] = [];
-    inFlight += 1;
-    metrics.rpcInFlight.inc();
+    const health = uHandler.service.typeName === HEALTH;
+    started(health);
     const uReq = universalRequestFromNodeRequest(req, res, undefined, createContextValues().set(rpcRecordKey, record));
     const body = uReq.body;
     if (isByteStream(body)) uReq.body = counted(body, (n) => (bytes.received += n));
@@ -96,9 +110,9 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
     let pending = 2;
     const done = () => {
       if (--pending > 0) return;
-      finished();
+      finished(health);
       if (!res.writableEnded && (record.code === undefined || record.code === "ok")) record.code = Code.Canceled;
-      report(record, response, errorBody, uReq.signal.aborted, (performance.now() - started) / 1000, bytes);
+      report(record, response, errorBody, uReq.signal.aborted, (performance.now() - startedAt) / 1000, bytes);
     };
     res.once("close", done);
     uHandler(uReq)
@@ -177,8 +191,8 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
     get inFlight() {
       return inFlight;
     },
-    idle() {
-      return inFlight === 0 ? Promise.resolve() : new Promise<void>((wake) => idleWaiters.push(wake));
+    idle({ includeHealth }) {
+      return busy(includeHealth) ? new Promise<void>((wake) => idleWaiters.add({ includeHealth, wake })) : Promise.resolve();
     },
   };
 }

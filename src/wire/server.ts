@@ -28,8 +28,8 @@ export interface ServerOptions {
 export interface ShutdownOptions {
   /** How long in-flight RPCs get to finish. */
   graceMs: number;
-  /** Called when the grace period ends with RPCs still in flight: end their streams. */
-  onGraceExpired: () => void;
+  /** Called once the grace period is over (or nothing but health watches is left) with streams still open: end them. */
+  endStreams: () => void;
 }
 
 export interface RunningServer {
@@ -117,10 +117,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         // GOAWAY: no new streams on open sessions; HTTP/1.1 connections close once idle.
         for (const session of sessions) session.close();
         h1.closeIdleConnections();
-        await within(handler.idle(), shutdown.graceMs);
+        // Health watches last as long as their clients: they get NOT_SERVING, but are not waited for.
+        await within(handler.idle({ includeHealth: false }), shutdown.graceMs);
         if (handler.inFlight > 0) {
-          shutdown.onGraceExpired();
-          await within(handler.idle(), ABORT_WAIT_MS);
+          shutdown.endStreams();
+          await within(handler.idle({ includeHealth: true }), ABORT_WAIT_MS);
         }
       }
       // Clients keep HTTP/2 sessions open indefinitely; closing would wait forever.
