@@ -3,6 +3,7 @@
  * HTTP/2 connection), and how much the server's RSS grows meanwhile. Memory
  * per upload should be bounded by a segment or two, whatever the artefact size.
  */
+import { LANDED, landedNote } from "./landed.js";
 import { connect, forEachConcurrent, Payload, since, upload } from "./client.js";
 import { type BenchOptions, type ProviderName, providerLabel, servicePorts } from "./options.js";
 import { type CpuSplit, type MemoryWindow, meterCpu, toMiB, watchMemory } from "./proc.js";
@@ -76,7 +77,10 @@ export function printConcurrent(opts: BenchOptions, results: ConcurrentResult[])
       total / r.seconds,
     ]),
     results.map((r) => ({ what: `${providerLabel(r.provider)}: growth < ${GROWTH_TARGET_MIB} MiB`, met: toMiB(r.memory.growthBytes) < GROWTH_TARGET_MIB })),
-    [`each upload from its own client (own HTTP/2 connection), ${opts.chunkKiB} KiB messages; ${total} MiB in all`],
+    [
+      `each upload from its own client (own HTTP/2 connection), ${opts.chunkKiB} KiB messages; ${total} MiB in all`,
+      ...results.map((r) => landedNote(`${providerLabel(r.provider)}: ${LANDED.concurrent[r.provider]}`)),
+    ],
   );
   printCpu("2b", results.map((r) => ({ phase: providerLabel(r.provider), cpu: r.cpu })));
 }

@@ -3,6 +3,7 @@
  * commits them. Upload time and commit time are measured separately, so the
  * cost of each is visible as the count grows.
  */
+import { LANDED, landedNote } from "./landed.js";
 import { type Clients, connect, forEachConcurrent, Payload, since, upload } from "./client.js";
 import { type BenchOptions, type ProviderName, providerLabel, servicePorts } from "./options.js";
 import { type CpuSplit, meterCpu } from "./proc.js";
@@ -106,7 +107,7 @@ export function printCommit(opts: BenchOptions, rows: CommitRow[]): void {
         met: target.length === 0 ? undefined : target.every((r) => r.commitSeconds < COMMIT_TARGET.seconds),
       },
     ],
-    [`artefacts of ${opts.smallFileBytes} bytes, distinct contents, uploaded 32 at a time (upload time not part of the target)`],
+    [`artefacts of ${opts.smallFileBytes} bytes, distinct contents, uploaded 32 at a time (upload time not part of the target)`, landedNote(LANDED.commit)],
   );
   printCpu(
     "3",
@@ -198,6 +199,7 @@ export function printMany(opts: BenchOptions, results: ManyResult[]): void {
     [
       `${opts.manyConcurrency} Upload streams in flight over ${opts.manyConnections} HTTP/2 connection(s); one CreateDataset at the end`,
       "direct: the same files written straight to the same storage from the bench process, as many in flight (a floor, not a target)",
+      landedNote(LANDED.many),
     ],
   );
   printCpu(

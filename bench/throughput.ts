@@ -5,6 +5,7 @@
  * fs.createWriteStream file on the server's own volume. The server's RSS is
  * watched during its upload.
  */
+import { LANDED, landedNote } from "./landed.js";
 import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
@@ -148,6 +149,7 @@ export function printThroughput(opts: BenchOptions, results: ThroughputResult[])
     "CPU per GiB: seconds of CPU the server child / this bench process (the client) used per GiB written",
   ];
   if (opts.cpuProf) notes.push("the server ran with --cpu-prof: its throughput is slightly understated");
+  for (const r of results) notes.push(landedNote(`${label(r.provider)}: ${LANDED.throughput[r.provider]}`));
   printTable(
     `1. Upload throughput (${opts.sizeMiB} MiB)`,
     ["provider", "direct write", "direct MiB/s", "Upload MiB/s", "ratio", "server CPU s / GiB", "client CPU s / GiB (Upload)", "client CPU s / GiB (direct)"],
