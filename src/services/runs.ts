@@ -15,6 +15,7 @@ import { FailedPreconditionError, NotFoundError } from "./errors.js";
 import type { ExperimentService } from "./experiments.js";
 import { isWellFormedId, newId } from "./ids.js";
 import { decodeToken, encodeToken, isSafeInt, type Page } from "./page-tokens.js";
+import { MAX_LATEST_METRICS_PER_RUN } from "./read-limits.js";
 
 export interface RunView {
   id: string;
@@ -30,8 +31,10 @@ export interface RunView {
   group: string;
   rank: number | null;
   host: string;
-  /** The latest point of each metric, ordered by key. */
+  /** The latest point of each metric, ordered by key: the first MAX_LATEST_METRICS_PER_RUN keys. */
   latestMetrics: LatestPoint[];
+  /** True when the run has more metrics than latestMetrics holds. */
+  latestMetricsTruncated: boolean;
 }
 
 export interface NewRun {
@@ -75,7 +78,7 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
       details.entriesOf(db, "runTags", orgId, ids),
       details.entriesOf(db, "runParams", orgId, ids),
       details.inputsOf(db, orgId, ids),
-      latestMetricsOf(db, orgId, ids),
+      latestMetricsOf(db, orgId, ids, MAX_LATEST_METRICS_PER_RUN),
     ]);
     return rows.map((r) => ({
       id: r.id,
@@ -91,7 +94,8 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
       group: r.runGroup ?? "",
       rank: r.rank,
       host: r.host,
-      latestMetrics: latest.get(r.id) ?? [],
+      latestMetrics: latest.get(r.id)?.points ?? [],
+      latestMetricsTruncated: latest.get(r.id)?.truncated ?? false,
     }));
   }
 
@@ -192,8 +196,7 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
   /** Runs of a project matching every filter, newest first; NotFoundError for an unknown project or experiment. */
   async function search(orgId: string, query: RunSearch): Promise<Page<RunView>> {
     const project = await experiments.mustFindProject(orgId, query.project);
-    const experimentIds: string[] = [];
-    for (const name of query.experiments) experimentIds.push((await experiments.mustFindExperiment(orgId, project, name)).id);
+    const experimentIds = (await experiments.mustFindExperiments(orgId, project, query.experiments)).map((e) => e.id);
     const filter: RunFilter = {
       projectId: project.id,
       experimentIds,
