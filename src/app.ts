@@ -22,6 +22,7 @@ import { createS3Store } from "./storage/s3.js";
 import { createHealth } from "./wire/health.js";
 import { authInterceptor } from "./wire/interceptors/auth.js";
 import { errorInterceptor } from "./wire/interceptors/errors.js";
+import { malformedStreamInterceptor } from "./wire/malformed-bodies.js";
 import { routes, servedServices } from "./wire/routes.js";
 import { startServer } from "./wire/server.js";
 
@@ -80,7 +81,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const created = await auth.bootstrap(config.bootstrapApiKey);
   const server = await startServer({
     routes: routes({ uploads, datasets, experiments, runs, runArtefacts, metrics, health, maxChunkBytes: config.limits.maxChunkBytes }),
-    interceptors: [errorInterceptor(log), authInterceptor(auth)],
+    interceptors: [errorInterceptor(log), authInterceptor(auth), malformedStreamInterceptor],
     host: config.host,
     port: config.port,
     // A chunk plus its framing must fit, as must the largest CreateDataset.
