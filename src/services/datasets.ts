@@ -10,7 +10,14 @@ import { type ArtefactView, type OpenedArtefact, openArtefactBytes, toArtefactVi
 import { NotFoundError } from "./errors.js";
 import { type LineageGraph, walkLineage } from "./lineage.js";
 import { decodeToken, encodeToken, isSafeInt, isString, type Page } from "./page-tokens.js";
-import { ARTEFACTS_IN_VERSION, MAX_LINEAGE_DEPTH, MAX_PARENTS_LISTED_PER_VERSION, MAX_PARENTS_PER_VERSION } from "./read-limits.js";
+import {
+  ARTEFACTS_IN_VERSION,
+  countWithinBytes,
+  entriesBytes,
+  MAX_LINEAGE_DEPTH,
+  MAX_PARENTS_LISTED_PER_VERSION,
+  MAX_PARENTS_PER_VERSION,
+} from "./read-limits.js";
 
 export interface DatasetVersionView {
   name: string;
@@ -95,12 +102,17 @@ export function createDatasetService(deps: DatasetCommitDeps & { store: ObjectSt
     if (rows.length === 0 && !opts.pageToken && !(await repo.datasetExists(db, orgId, opts.name))) {
       throw new NotFoundError(`dataset "${opts.name}" not found`);
     }
-    const page = rows.slice(0, opts.pageSize);
-    const parents = await repo.parentsOf(db, orgId, page.map((v) => v.id), MAX_PARENTS_LISTED_PER_VERSION);
+    const candidates = rows.slice(0, opts.pageSize);
+    const parents = await repo.parentsOf(db, orgId, candidates.map((v) => v.id), MAX_PARENTS_LISTED_PER_VERSION);
+    // Versions with large metadata or many parents make a short page rather than a huge message.
+    const sizeOf = (v: VersionWithName) =>
+      300 + v.description.length + entriesBytes(v.metadata) + (parents.get(v.id)?.refs ?? []).reduce((n, p) => n + p.name.length + p.version.length + 8, 0);
+    const page = candidates.slice(0, countWithinBytes(candidates, sizeOf));
     const last = page.at(-1);
+    const more = page.length < candidates.length || rows.length > opts.pageSize;
     return {
       items: page.map((v) => toView(v, undefined, parents.get(v.id))),
-      nextPageToken: rows.length > opts.pageSize && last ? encodeToken(last.seq) : "",
+      nextPageToken: more && last ? encodeToken(last.seq) : "",
     };
   }
 

@@ -37,3 +37,29 @@ export const ARTEFACTS_IN_VERSION = 1000;
 /** ListArtefacts page size: default and cap. */
 export const DEFAULT_ARTEFACT_PAGE = 1000;
 export const MAX_ARTEFACT_PAGE = 10_000;
+
+/**
+ * Estimated bytes of one page of runs or dataset versions. Each item can be
+ * large (a run's tags and params hold up to 6,000 bytes a value, a version's
+ * metadata up to 256 × 4 KiB), so a page of page_size items is cut short
+ * once it holds this much, and its next_page_token continues after the last
+ * item it holds. A page always holds at least one item.
+ */
+export const MAX_LIST_PAGE_BYTES = 4 * 1024 * 1024;
+
+/** How many of `items`, in order, fit in `budget` bytes by `sizeOf` (at least one, when there is one). */
+export function countWithinBytes<T>(items: readonly T[], sizeOf: (item: T) => number, budget = MAX_LIST_PAGE_BYTES): number {
+  let used = 0;
+  for (let i = 0; i < items.length; i++) {
+    used += sizeOf(items[i] as T);
+    if (used > budget && i > 0) return i;
+  }
+  return items.length;
+}
+
+/** Bytes of a string map's keys and values (UTF-16 length; an estimate within 3× of UTF-8). */
+export function entriesBytes(map: Record<string, string>): number {
+  let n = 0;
+  for (const key in map) n += key.length + (map[key]?.length ?? 0) + 4;
+  return n;
+}

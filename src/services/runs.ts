@@ -15,7 +15,7 @@ import { FailedPreconditionError, NotFoundError } from "./errors.js";
 import type { ExperimentService } from "./experiments.js";
 import { isWellFormedId, newId } from "./ids.js";
 import { decodeToken, encodeToken, isSafeInt, type Page } from "./page-tokens.js";
-import { MAX_LATEST_METRICS_PER_RUN } from "./read-limits.js";
+import { countWithinBytes, entriesBytes, MAX_LATEST_METRICS_PER_RUN } from "./read-limits.js";
 
 export interface RunView {
   id: string;
@@ -209,10 +209,21 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
       limit: query.pageSize + 1,
     };
     const rows = await repo.searchRuns(db, orgId, filter);
-    const page = rows.slice(0, query.pageSize);
-    const last = page.at(-1);
-    return { items: await views(orgId, page), nextPageToken: rows.length > query.pageSize && last ? encodeToken(last.seq) : "" };
+    const candidates = rows.slice(0, query.pageSize);
+    const all = await views(orgId, candidates);
+    // Large runs make a short page rather than a huge message; the token continues after the last one sent.
+    const kept = countWithinBytes(all, runViewBytes);
+    const last = candidates[kept - 1];
+    const more = kept < candidates.length || rows.length > query.pageSize;
+    return { items: all.slice(0, kept), nextPageToken: more && last ? encodeToken(last.seq) : "" };
   }
 
   return { create, get, updateStatus, setTags, logParams, useDatasets, search };
+}
+
+/** A run's estimated size on the wire, for cutting pages by bytes. */
+function runViewBytes(r: RunView): number {
+  const inputs = r.inputs.reduce((n, i) => n + i.name.length + i.version.length + 8, 0);
+  const metrics = r.latestMetrics.reduce((n, m) => n + m.key.length + 40, 0);
+  return 200 + r.name.length + r.host.length + entriesBytes(r.tags) + entriesBytes(r.params) + inputs + metrics;
 }

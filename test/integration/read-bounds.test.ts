@@ -164,6 +164,37 @@ describe.each(backends().filter((b) => b.name === "postgres+minio"))("bounded re
       );
     });
 
+    it("ListRuns and ListDatasetVersions cut a page of large items short and the token goes on from there", async () => {
+      const tags = Object.fromEntries(range(1000).map((i) => [`t${pad(i)}`, "x".repeat(3000)])); // ~3 MB a run
+      const runIds = [];
+      for (const i of range(3)) runIds.push((await experiments.createRun({ project: "large-runs", experiment: "e", name: `r${i}`, tags })).run?.runId);
+      const pages: number[] = [];
+      const listed: (string | undefined)[] = [];
+      let pageToken = "";
+      do {
+        const page = await experiments.listRuns({ project: "large-runs", pageSize: 100, pageToken });
+        pages.push(page.runs.length);
+        listed.push(...page.runs.map((r) => r.runId));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      expect(pages).toEqual([1, 1, 1]);
+      expect(listed).toEqual([...runIds].reverse());
+
+      const metadata = Object.fromEntries(range(256).map((i) => [`m${pad(i)}`, "y".repeat(4096)])); // ~1 MB a version
+      for (const i of range(5)) await datasets.createDataset({ name: "large-versions", version: `v${i}`, metadata });
+      const versions: string[] = [];
+      const sizes: number[] = [];
+      pageToken = "";
+      do {
+        const page = await datasets.listDatasetVersions({ name: "large-versions", pageSize: 100, pageToken });
+        sizes.push(page.versions.length);
+        versions.push(...page.versions.map((v) => v.version));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      expect(sizes.length).toBeGreaterThan(1);
+      expect(versions).toEqual(["v4", "v3", "v2", "v1", "v0"]);
+    });
+
     it("a version with more artefacts than a page is read whole through ListArtefacts", async () => {
       const uploads = s.client(UploadService);
       const count = ARTEFACTS_IN_VERSION + 205;

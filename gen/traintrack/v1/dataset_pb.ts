@@ -338,7 +338,7 @@ export const ListArtefactsRequestSchema: GenMessage<ListArtefactsRequest> = /*@_
  */
 export type ListArtefactsResponse = Message<"traintrack.v1.ListArtefactsResponse"> & {
   /**
-   * By path (bytewise).
+   * By path.
    *
    * @generated from field: repeated traintrack.v1.Artefact artefacts = 1;
    */
@@ -468,6 +468,10 @@ export type ListDatasetVersionsRequest = Message<"traintrack.v1.ListDatasetVersi
   name: string;
 
   /**
+   * At most 1000; 0 means 100. A page holds fewer when its versions are
+   * large (metadata, parents): about 4 MiB at most; page until
+   * next_page_token is empty.
+   *
    * @generated from field: int32 page_size = 2;
    */
   pageSize: number;

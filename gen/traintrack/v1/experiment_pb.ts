@@ -624,6 +624,10 @@ export type ListRunsRequest = Message<"traintrack.v1.ListRunsRequest"> & {
   group: string;
 
   /**
+   * At most 1000; 0 means 100. A page holds fewer when its runs are large
+   * (tags, params, inputs): about 4 MiB at most; page until next_page_token
+   * is empty.
+   *
    * @generated from field: int32 page_size = 4;
    */
   pageSize: number;
@@ -778,6 +782,8 @@ export type SearchRunsRequest = Message<"traintrack.v1.SearchRunsRequest"> & {
   metrics: MetricThreshold[];
 
   /**
+   * As ListRunsRequest.page_size.
+   *
    * @generated from field: int32 page_size = 7;
    */
   pageSize: number;
