@@ -220,6 +220,15 @@ describe.each(backends().filter((b) => b.name === "postgres+minio"))("bounded re
       expect(prefixed.artefacts.map((a) => a.path)).toEqual(range(10).map((i) => `part/f${pad(1000 + i)}.txt`));
       expect(prefixed.nextPageToken).toBe("");
       await expectCode(datasets.listArtefacts({ dataset: { name: "big", version: "1" }, pageSize: 10_001 }), Code.InvalidArgument, /page_size/);
+
+      // The longest paths make the longest tokens, and they page too.
+      const long = (c: string) => [c.repeat(250), '"'.repeat(250), c.repeat(250), `${c.repeat(200)}.txt`].join("/");
+      const two = await inBatches(["a", "b"], 2, (c) => upload(uploads, `${c}.txt`, Buffer.from(c)));
+      await datasets.createDataset({ name: "long-paths", version: "1", artefacts: two.map((u, i) => ({ uploadId: u.uploadId, path: long(i ? "b" : "a") })) });
+      const first = await datasets.listArtefacts({ dataset: { name: "long-paths", version: "1" }, pageSize: 1 });
+      const second = await datasets.listArtefacts({ dataset: { name: "long-paths", version: "1" }, pageSize: 1, pageToken: first.nextPageToken });
+      expect([...first.artefacts, ...second.artefacts].map((a) => a.path)).toEqual([long("a"), long("b")]);
+      expect(second.nextPageToken).toBe("");
       await expectCode(datasets.listArtefacts({ dataset: { name: "big", version: "" } }), Code.InvalidArgument, /dataset.version is required/);
       await expectCode(datasets.listArtefacts({ dataset: { name: "big", version: "2" } }), Code.NotFound, /not found/);
     });
