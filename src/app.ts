@@ -30,6 +30,7 @@ import { authInterceptor } from "./wire/interceptors/auth.js";
 import { drainInterceptor } from "./wire/interceptors/drain.js";
 import { errorInterceptor } from "./wire/interceptors/errors.js";
 import { observeInterceptor } from "./wire/interceptors/observe.js";
+import { malformedStreamInterceptor } from "./wire/malformed-bodies.js";
 import { createNodeHandler } from "./wire/node-handler.js";
 import { routes, servedServices } from "./wire/routes.js";
 import { startServer } from "./wire/server.js";
@@ -115,13 +116,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Aborted when shutdown's grace period is over: streams still open end with UNAVAILABLE.
   const drain = new AbortController();
   const handler = createNodeHandler({
-    routes: routes({ uploads, datasets, experiments, runs, runArtefacts, metrics: metricsService,
+    routes: routes({
+      uploads,
+      datasets,
+      experiments,
+      runs,
+      runArtefacts,
+      metrics: metricsService,
       health,
       maxChunkBytes: config.limits.maxChunkBytes,
       countUploadBytes: (bytes) => metrics.uploadBytes.inc(bytes),
     }),
-    // Outermost first: observe sees the codes the error interceptor chose; auth runs last, next to the handler.
-    interceptors: [observeInterceptor(), errorInterceptor(), drainInterceptor(drain.signal), authInterceptor(auth)],
+    // Outermost first: observe sees the codes the error interceptor chose; auth runs
+    // next to the handler, and inside it request bodies that fail to parse become INVALID_ARGUMENT.
+    interceptors: [observeInterceptor(), errorInterceptor(), drainInterceptor(drain.signal), authInterceptor(auth), malformedStreamInterceptor],
     // A chunk plus its framing must fit, as must the largest CreateDataset.
     readMaxBytes: Math.max(config.limits.maxRequestBytes, config.limits.maxChunkBytes + 64 * 1024),
     writeMaxBytes: config.connections.maxResponseBytes,

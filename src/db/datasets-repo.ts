@@ -4,6 +4,7 @@
  * scoped to one organisation.
  */
 import { type Kysely, sql } from "kysely";
+import { textArray } from "./pg-arrays.js";
 import type { ArtefactRow, Database, DatasetVersionRow } from "./schema.js";
 
 export interface VersionKey {
@@ -37,13 +38,23 @@ export async function findVersions(db: Kysely<Database>, orgId: string, keys: re
     .execute();
 }
 
+/** Versions by id; one array parameter however many ids (a lineage graph holds thousands). */
 export async function versionsByIds(db: Kysely<Database>, orgId: string, ids: readonly string[]): Promise<VersionWithName[]> {
   if (ids.length === 0) return [];
-  return versions(db, orgId).where("v.id", "in", ids).execute();
+  return versions(db, orgId).where("v.id", "=", anyText(ids)).execute();
 }
 
-export async function listArtefacts(db: Kysely<Database>, orgId: string, versionId: string): Promise<ArtefactRow[]> {
-  return db.selectFrom("artefacts").selectAll().where("orgId", "=", orgId).where("versionId", "=", versionId).orderBy("path").execute();
+/** A version's artefacts by path, after `afterPath`, whose path starts with `prefix`; at most `limit`. */
+export async function listArtefacts(
+  db: Kysely<Database>,
+  orgId: string,
+  versionId: string,
+  opts: { prefix: string; afterPath: string | undefined; limit: number },
+): Promise<ArtefactRow[]> {
+  let query = db.selectFrom("artefacts").selectAll().where("orgId", "=", orgId).where("versionId", "=", versionId).orderBy("path").limit(opts.limit);
+  if (opts.prefix) query = query.where(sql<boolean>`starts_with(path, ${opts.prefix})`);
+  if (opts.afterPath !== undefined) query = query.where("path", ">", opts.afterPath);
+  return query.execute();
 }
 
 export async function findArtefact(db: Kysely<Database>, orgId: string, versionId: string, path: string): Promise<ArtefactRow | undefined> {
@@ -56,24 +67,31 @@ export async function findArtefact(db: Kysely<Database>, orgId: string, versionI
     .executeTakeFirst();
 }
 
-/** Parents of each version, by name, for `derived_from`. */
-export async function parentsOf(db: Kysely<Database>, orgId: string, childIds: readonly string[]): Promise<Map<string, VersionKey[]>> {
-  const parents = new Map<string, VersionKey[]>();
+export interface Parents {
+  /** The first parents by name and version, at most the limit asked for. */
+  refs: VersionKey[];
+  /** How many parents the version has. */
+  total: number;
+}
+
+/** Parents of each version, by name, for `derived_from`: the first `perVersion` of each, and their count. */
+export async function parentsOf(db: Kysely<Database>, orgId: string, childIds: readonly string[], perVersion: number): Promise<Map<string, Parents>> {
+  const parents = new Map<string, Parents>();
   if (childIds.length === 0) return parents;
-  const rows = await db
-    .selectFrom("lineageEdges as e")
-    .innerJoin("datasetVersions as v", "v.id", "e.parentId")
-    .innerJoin("datasets as d", "d.id", "v.datasetId")
-    .select(["e.childId", "d.name", "v.version"])
-    .where("e.orgId", "=", orgId)
-    .where("e.childId", "in", childIds)
-    .orderBy("d.name")
-    .orderBy("v.version")
-    .execute();
-  for (const row of rows) {
-    const list = parents.get(row.childId) ?? [];
-    list.push({ name: row.name, version: row.version });
-    parents.set(row.childId, list);
+  const result = await sql<{ childId: string; name: string; version: string; total: number }>`
+    select child_id, name, version, total from (
+      select e.child_id, d.name, v.version,
+        row_number() over (partition by e.child_id order by d.name, v.version) as n,
+        count(*) over (partition by e.child_id)::int as total
+      from lineage_edges e
+        join dataset_versions v on v.id = e.parent_id
+        join datasets d on d.id = v.dataset_id
+      where e.org_id = ${orgId} and e.child_id = any(${textArray(childIds)}::text[])
+    ) p where n <= ${perVersion} order by child_id, n`.execute(db);
+  for (const row of result.rows) {
+    const entry = parents.get(row.childId) ?? { refs: [], total: Number(row.total) };
+    entry.refs.push({ name: row.name, version: row.version });
+    parents.set(row.childId, entry);
   }
   return parents;
 }
@@ -144,26 +162,27 @@ export async function datasetExists(db: Kysely<Database>, orgId: string, name: s
 }
 
 /**
- * Edges reachable from `startId` following lineage up (ancestors) or down
- * (descendants), at most `depth` generations away.
+ * One generation of lineage: the edges to the parents (ancestors) or the
+ * children (descendants) of `ids`, ordered, at most `limit`. The ids go as
+ * one array parameter, so a generation of any width is one statement.
  */
-export async function lineageEdges(
+export async function lineageStep(
   db: Kysely<Database>,
   orgId: string,
-  startId: string,
+  ids: readonly string[],
   direction: "ancestors" | "descendants",
-  depth: number,
+  limit: number,
 ): Promise<{ parentId: string; childId: string }[]> {
+  if (ids.length === 0) return [];
   const [from, to] = direction === "ancestors" ? (["child_id", "parent_id"] as const) : (["parent_id", "child_id"] as const);
   const result = await sql<{ parentId: string; childId: string }>`
-    with recursive walk(parent_id, child_id, depth) as (
-      select parent_id, child_id, 1 from lineage_edges
-        where org_id = ${orgId} and ${sql.ref(from)} = ${startId}
-      union
-      select e.parent_id, e.child_id, w.depth + 1 from lineage_edges e
-        join walk w on e.${sql.ref(from)} = w.${sql.ref(to)}
-        where e.org_id = ${orgId} and w.depth < ${depth}
-    )
-    select distinct parent_id, child_id from walk`.execute(db);
+    select parent_id, child_id from lineage_edges
+      where org_id = ${orgId} and ${sql.ref(from)} = any(${textArray(ids)}::text[])
+      order by ${sql.ref(from)}, ${sql.ref(to)} limit ${limit}`.execute(db);
   return result.rows;
+}
+
+/** `= any($1::text[])`: a list of any length as one bind parameter. */
+function anyText(values: readonly string[]) {
+  return sql<string>`any(${textArray(values)}::text[])`;
 }

@@ -5,6 +5,7 @@
  */
 import { type Kysely, sql } from "kysely";
 import { latestPointOf } from "./latest-metrics-repo.js";
+import { textArray } from "./pg-arrays.js";
 import type { ExperimentRow, Database, ProjectRow, RunRow } from "./schema.js";
 
 export type RunWithNames = RunRow & { projectName: string; experimentName: string };
@@ -44,6 +45,18 @@ export async function findExperiment(db: Kysely<Database>, orgId: string, projec
     .where("projectId", "=", projectId)
     .where("name", "=", name)
     .executeTakeFirst();
+}
+
+/** The project's experiments among `names` (absent names are simply missing); one array parameter for any number of names. */
+export async function findExperiments(db: Kysely<Database>, orgId: string, projectId: string, names: readonly string[]): Promise<ExperimentRow[]> {
+  if (names.length === 0) return [];
+  return db
+    .selectFrom("experiments")
+    .selectAll()
+    .where("orgId", "=", orgId)
+    .where("projectId", "=", projectId)
+    .where("name", "=", sql<string>`any(${textArray(names)}::text[])`)
+    .execute();
 }
 
 export async function listExperiments(
@@ -128,7 +141,7 @@ export interface RunFilter {
 /** Runs of a project matching every filter, newest first. */
 export async function searchRuns(db: Kysely<Database>, orgId: string, filter: RunFilter): Promise<RunWithNames[]> {
   let query = runsWithNames(db, orgId).where("r.projectId", "=", filter.projectId).orderBy("r.seq", "desc").limit(filter.limit);
-  if (filter.experimentIds.length > 0) query = query.where("r.experimentId", "in", filter.experimentIds);
+  if (filter.experimentIds.length > 0) query = query.where("r.experimentId", "=", sql<string>`any(${textArray(filter.experimentIds)}::text[])`);
   if (filter.statuses.length > 0) query = query.where("r.status", "in", filter.statuses);
   if (filter.group !== undefined) query = query.where("r.runGroup", "=", filter.group);
   if (filter.beforeSeq !== undefined) query = query.where("r.seq", "<", filter.beforeSeq);

@@ -3,22 +3,23 @@
  * computed on read, so the metric write path (one statement per batch, the
  * throughput the benchmark measures) gains no work.
  *
- * One recursive query walks metric_points' (run_id, key, step) index
- * backwards, a skip scan: for each run, the first entry below the previous
- * key is the next key's highest step, so one index descent finds a key and
- * its latest point at once (the tie-breaks on ts and arrival sort only the
- * points at that step). A page costs one descent per (run, key), whatever
- * the number of points, and reads the points table alone, as SearchRuns'
- * thresholds do. (Finding the keys in metric_rollups first costs another
- * descent per key, measured no faster, and would tie this read to how the
- * write path keeps rollups.)
+ * One recursive query skip-scans metric_points' (run_id, key, step) index
+ * forwards: for each run, the first entry above the previous key is the
+ * next key, one index descent each, and the walk stops after the first
+ * MAX_LATEST_METRICS_PER_RUN keys (plus one, which only says there are
+ * more), so a run with a million keys costs what a run with a hundred does.
+ * Each key's latest point is then one backward descent (latestPointOf; the
+ * tie-breaks on ts and arrival sort only the points at the highest step). A
+ * page costs two descents per (run, key), whatever the number of points, and
+ * reads the points table alone, as SearchRuns' thresholds do.
  *
- * EXPLAIN ANALYZE, PostgreSQL 15, warm cache, a run with 1,000,000 points of
- * "loss" and 100 of each of 3 other keys: 5 "Index Scan Backward using
- * metric_points_series", 2 rows read each, 22 buffers, 0.06 ms (0.7 ms for
- * the call from Node). A page of 1000 runs of 4 keys: 41 ms; PGlite: 75 ms.
+ * (Before the cap, one backward walk found a key and its latest point in one
+ * descent: 0.06 ms for a run of 4 keys and 1,000,000 points, 41 ms for a page
+ * of 1000 runs of 4 keys on PostgreSQL 15. A backward walk can only cap the
+ * last keys, not the first.)
  */
 import { type Expression, type Kysely, type RawBuilder, sql } from "kysely";
+import { textArray } from "./pg-arrays.js";
 import type { Database } from "./schema.js";
 
 export interface LatestPoint {
@@ -47,26 +48,37 @@ export function latestPointOf(runId: Expression<unknown>, key: Expression<unknow
   return sql`select p.value, p.step, p.ts from metric_points p where p.run_id = ${runId} and p.key = ${key} ${LATEST_FIRST}`;
 }
 
+/** The latest points of one run's metrics: the first `perRun` keys, and whether it has more. */
+export interface LatestOfRun {
+  points: LatestPoint[];
+  truncated: boolean;
+}
+
 /**
- * The latest point of every metric of each run, by run id, ordered by key
- * (code point); runs without metrics, and runs not of the organisation, are
- * absent.
+ * The latest point of the first `perRun` metrics of each run (by key, in the
+ * database's order), by run id, ordered by key (code point); runs without
+ * metrics, and runs not of the organisation, are absent.
+ *
+ * A recursive walk finds each run's keys in ascending order, one index
+ * descent each, and stops after one more than `perRun` (that one only says
+ * the run has more); then each key's latest point is one descent more.
  */
-export async function latestMetricsOf(db: Kysely<Database>, orgId: string, runIds: readonly string[]): Promise<Map<string, LatestPoint[]>> {
-  const byRun = new Map<string, LatestPoint[]>();
+export async function latestMetricsOf(db: Kysely<Database>, orgId: string, runIds: readonly string[], perRun: number): Promise<Map<string, LatestOfRun>> {
+  const byRun = new Map<string, LatestOfRun>();
   if (runIds.length === 0) return byRun;
   const query = async (trx: Kysely<Database>) => {
-    const result = await sql<{ runId: string; key: string; value: number; step: number; tsMs: number }>`
-      with recursive latest(run_id, key, value, step, ts) as (
-        select r.id, p.key, p.value, p.step, p.ts from runs r cross join lateral (
-          select p.key, p.value, p.step, p.ts from metric_points p where p.run_id = r.id ${LATEST_FIRST}
-        ) p where r.id = any(${[...runIds]}::text[]) and r.org_id = ${orgId}
+    const result = await sql<{ runId: string; key: string; n: number; value: number | null; step: number | null; tsMs: number | null }>`
+      with recursive keys(run_id, key, n) as (
+        select r.id, k.key, 1 from runs r cross join lateral (
+          select p.key from metric_points p where p.run_id = r.id order by p.key limit 1
+        ) k where r.id = any(${textArray(runIds)}::text[]) and r.org_id = ${orgId}
         union all
-        select k.run_id, p.key, p.value, p.step, p.ts from latest k cross join lateral (
-          select p.key, p.value, p.step, p.ts from metric_points p where p.run_id = k.run_id and p.key < k.key ${LATEST_FIRST}
-        ) p
+        select k.run_id, next.key, k.n + 1 from keys k cross join lateral (
+          select p.key from metric_points p where p.run_id = k.run_id and p.key > k.key order by p.key limit 1
+        ) next where k.n <= ${perRun}
       )
-      select run_id, key, value, step, (extract(epoch from ts) * 1000)::int8 as ts_ms from latest`.execute(trx);
+      select k.run_id, k.key, k.n, l.value, l.step, (extract(epoch from l.ts) * 1000)::int8 as ts_ms
+      from keys k left join lateral (${latestPointOf(sql.ref("k.run_id"), sql.ref("k.key"))}) l on k.n <= ${perRun}`.execute(trx);
     return result.rows;
   };
   // The planner guesses 100 rows per run for the recursion, so from a few
@@ -83,11 +95,12 @@ export async function latestMetricsOf(db: Kysely<Database>, orgId: string, runId
           return query(trx);
         });
   for (const row of rows) {
-    const list = byRun.get(row.runId) ?? [];
-    list.push({ key: row.key, value: row.value, step: Number(row.step), tsMs: Number(row.tsMs) });
-    byRun.set(row.runId, list);
+    const entry = byRun.get(row.runId) ?? { points: [], truncated: false };
+    if (Number(row.n) > perRun) entry.truncated = true;
+    else entry.points.push({ key: row.key, value: Number(row.value), step: Number(row.step), tsMs: Number(row.tsMs) });
+    byRun.set(row.runId, entry);
   }
   // By code point, not by the database's collation, so both backends list keys alike.
-  for (const list of byRun.values()) list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const { points } of byRun.values()) points.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return byRun;
 }

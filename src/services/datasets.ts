@@ -4,33 +4,41 @@
  */
 import * as repo from "../db/datasets-repo.js";
 import type { VersionKey, VersionWithName } from "../db/datasets-repo.js";
-import type { ArtefactRow } from "../db/schema.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { createDatasetCommitter, type CreateDatasetInput, type DatasetCommitDeps } from "./dataset-commit.js";
 import { type ArtefactView, type OpenedArtefact, openArtefactBytes, toArtefactView } from "./artefacts.js";
 import { NotFoundError } from "./errors.js";
+import { type LineageGraph, walkLineage } from "./lineage.js";
 import { decodeToken, encodeToken, isSafeInt, isString, type Page } from "./page-tokens.js";
+import {
+  ARTEFACTS_IN_VERSION,
+  countWithinBytes,
+  entriesBytes,
+  MAX_LINEAGE_DEPTH,
+  MAX_PARENTS_LISTED_PER_VERSION,
+  MAX_PARENTS_PER_VERSION,
+} from "./read-limits.js";
 
 export interface DatasetVersionView {
   name: string;
   version: string;
   description: string;
   metadata: Record<string, string>;
+  /** The first ARTEFACTS_IN_VERSION artefacts by path (none in listings). */
   artefacts: ArtefactView[];
+  /** The ListArtefacts token that continues after `artefacts`; "" when they are all there. */
+  artefactsNextPageToken: string;
   derivedFrom: VersionKey[];
+  /** How many parents the version has (derivedFrom may hold fewer in listings). */
+  derivedFromCount: number;
   createdAt: Date;
   totalSize: number;
   artefactCount: number;
 }
 
-export interface LineageGraph {
-  nodes: { ref: VersionKey; createdAt: Date }[];
-  edges: { parent: VersionKey; child: VersionKey }[];
-}
+export type { LineageGraph };
 
 export type DatasetService = ReturnType<typeof createDatasetService>;
-
-const MAX_LINEAGE_DEPTH = 100;
 
 export function createDatasetService(deps: DatasetCommitDeps & { store: ObjectStore }) {
   const { db, store } = deps;
@@ -43,9 +51,22 @@ export function createDatasetService(deps: DatasetCommitDeps & { store: ObjectSt
     throw new NotFoundError(`${what} not found`);
   }
 
-  async function view(orgId: string, version: VersionWithName, artefacts: ArtefactRow[] | undefined): Promise<DatasetVersionView> {
-    const parents = await repo.parentsOf(db, orgId, [version.id]);
-    return toView(version, artefacts, parents.get(version.id) ?? []);
+  /** A page of a version's artefacts by path; the token is the last path of the page. */
+  async function artefactPage(orgId: string, versionId: string, opts: { prefix: string; pageSize: number; pageToken: string }): Promise<Page<ArtefactView>> {
+    const afterPath = opts.pageToken ? decodeToken(opts.pageToken, isString) : undefined;
+    const rows = await repo.listArtefacts(db, orgId, versionId, { prefix: opts.prefix, afterPath, limit: opts.pageSize + 1 });
+    const page = rows.slice(0, opts.pageSize);
+    const last = page.at(-1);
+    return { items: page.map(toArtefactView), nextPageToken: rows.length > opts.pageSize && last ? encodeToken(last.path) : "" };
+  }
+
+  /** A version with its first page of artefacts and all its parents. */
+  async function view(orgId: string, version: VersionWithName): Promise<DatasetVersionView> {
+    const [artefacts, parents] = await Promise.all([
+      artefactPage(orgId, version.id, { prefix: "", pageSize: ARTEFACTS_IN_VERSION, pageToken: "" }),
+      repo.parentsOf(db, orgId, [version.id], MAX_PARENTS_PER_VERSION),
+    ]);
+    return toView(version, artefacts, parents.get(version.id));
   }
 
   /** Commits a version (see dataset-commit.ts for the protocol and its errors). */
@@ -53,13 +74,18 @@ export function createDatasetService(deps: DatasetCommitDeps & { store: ObjectSt
     const versionId = await committer.commit(orgId, input);
     const [version] = await repo.versionsByIds(db, orgId, [versionId]);
     if (!version) throw new Error(`version ${versionId} vanished right after its commit`);
-    return view(orgId, version, await repo.listArtefacts(db, orgId, versionId));
+    return view(orgId, version);
   }
 
-  /** One version with its artefacts; the latest when `key.version` is empty. NotFoundError otherwise. */
+  /** One version with its first page of artefacts; the latest when `key.version` is empty. NotFoundError otherwise. */
   async function get(orgId: string, key: VersionKey): Promise<DatasetVersionView> {
+    return view(orgId, await mustFindVersion(orgId, key));
+  }
+
+  /** A page of the artefacts of one version (name and version both given); NotFoundError for an unknown version. */
+  async function listArtefacts(orgId: string, key: VersionKey, opts: { prefix: string; pageSize: number; pageToken: string }): Promise<Page<ArtefactView>> {
     const version = await mustFindVersion(orgId, key);
-    return view(orgId, version, await repo.listArtefacts(db, orgId, version.id));
+    return artefactPage(orgId, version.id, opts);
   }
 
   async function list(orgId: string, opts: { prefix: string; pageSize: number; pageToken: string }): Promise<Page<repo.DatasetListing>> {
@@ -76,33 +102,25 @@ export function createDatasetService(deps: DatasetCommitDeps & { store: ObjectSt
     if (rows.length === 0 && !opts.pageToken && !(await repo.datasetExists(db, orgId, opts.name))) {
       throw new NotFoundError(`dataset "${opts.name}" not found`);
     }
-    const page = rows.slice(0, opts.pageSize);
-    const parents = await repo.parentsOf(db, orgId, page.map((v) => v.id));
+    const candidates = rows.slice(0, opts.pageSize);
+    const parents = await repo.parentsOf(db, orgId, candidates.map((v) => v.id), MAX_PARENTS_LISTED_PER_VERSION);
+    // Versions with large metadata or many parents make a short page rather than a huge message.
+    const sizeOf = (v: VersionWithName) =>
+      300 + v.description.length + entriesBytes(v.metadata) + (parents.get(v.id)?.refs ?? []).reduce((n, p) => n + p.name.length + p.version.length + 8, 0);
+    const page = candidates.slice(0, countWithinBytes(candidates, sizeOf));
     const last = page.at(-1);
+    const more = page.length < candidates.length || rows.length > opts.pageSize;
     return {
-      items: page.map((v) => toView(v, undefined, parents.get(v.id) ?? [])),
-      nextPageToken: rows.length > opts.pageSize && last ? encodeToken(last.seq) : "",
+      items: page.map((v) => toView(v, undefined, parents.get(v.id))),
+      nextPageToken: more && last ? encodeToken(last.seq) : "",
     };
   }
 
-  /** Ancestors and descendants of a version, up to `depth` generations each way (0: all, capped). */
-  async function lineage(orgId: string, key: VersionKey, depth: number): Promise<LineageGraph> {
+  /** Ancestors and descendants of a version, up to `depth` generations each way (0: all, capped) and `maxNodes` versions. */
+  async function lineage(orgId: string, key: VersionKey, opts: { depth: number; maxNodes: number }): Promise<LineageGraph> {
     const start = await mustFindVersion(orgId, key);
-    const limit = depth > 0 ? Math.min(depth, MAX_LINEAGE_DEPTH) : MAX_LINEAGE_DEPTH;
-    const edges = [
-      ...(await repo.lineageEdges(db, orgId, start.id, "ancestors", limit)),
-      ...(await repo.lineageEdges(db, orgId, start.id, "descendants", limit)),
-    ];
-    const ids = new Set([start.id, ...edges.flatMap((e) => [e.parentId, e.childId])]);
-    const versions = new Map((await repo.versionsByIds(db, orgId, [...ids])).map((v) => [v.id, v]));
-    const ref = (id: string): VersionKey => {
-      const v = versions.get(id);
-      return { name: v?.name ?? "", version: v?.version ?? "" };
-    };
-    return {
-      nodes: [...versions.values()].map((v) => ({ ref: { name: v.name, version: v.version }, createdAt: v.createdAt })),
-      edges: edges.map((e) => ({ parent: ref(e.parentId), child: ref(e.childId) })),
-    };
+    const depth = opts.depth > 0 ? Math.min(opts.depth, MAX_LINEAGE_DEPTH) : MAX_LINEAGE_DEPTH;
+    return walkLineage(db, orgId, start, { depth, maxNodes: opts.maxNodes });
   }
 
   /** An artefact's description and its bytes from `offset`. NotFoundError, InvalidInputError (offset past the end), DataLossError. */
@@ -113,17 +131,19 @@ export function createDatasetService(deps: DatasetCommitDeps & { store: ObjectSt
     return openArtefactBytes(store, orgId, toArtefactView(row), offset, `dataset "${version.name}@${version.version}"`);
   }
 
-  return { create, get, list, listVersions, lineage, openArtefact };
+  return { create, get, listArtefacts, list, listVersions, lineage, openArtefact };
 }
 
-function toView(version: VersionWithName, artefacts: ArtefactRow[] | undefined, parents: VersionKey[]): DatasetVersionView {
+function toView(version: VersionWithName, artefacts: Page<ArtefactView> | undefined, parents: repo.Parents | undefined): DatasetVersionView {
   return {
     name: version.name,
     version: version.version,
     description: version.description,
     metadata: version.metadata,
-    artefacts: (artefacts ?? []).map(toArtefactView),
-    derivedFrom: parents,
+    artefacts: artefacts?.items ?? [],
+    artefactsNextPageToken: artefacts?.nextPageToken ?? "",
+    derivedFrom: parents?.refs ?? [],
+    derivedFromCount: parents?.total ?? 0,
     createdAt: version.createdAt,
     totalSize: version.totalSize,
     artefactCount: version.artefactCount,

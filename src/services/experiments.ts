@@ -74,6 +74,16 @@ export function createExperimentService(deps: { db: Kysely<Database> }) {
     return row;
   }
 
+  /** The experiment rows of a project by name, in the order given; NotFoundError names the first missing one. One query for any number. */
+  async function mustFindExperiments(orgId: string, project: ProjectRow, names: readonly string[]): Promise<ExperimentRow[]> {
+    const byName = new Map((await repo.findExperiments(db, orgId, project.id, names)).map((e) => [e.name, e]));
+    return names.map((name) => {
+      const row = byName.get(name);
+      if (!row) throw new NotFoundError(`experiment "${name}" not found in project "${project.name}"`);
+      return row;
+    });
+  }
+
   async function getExperiment(orgId: string, key: { project: string; name: string }): Promise<ExperimentView> {
     const project = await mustFindProject(orgId, key.project);
     return { ...(await mustFindExperiment(orgId, project, key.name)), project: project.name };
@@ -87,7 +97,7 @@ export function createExperimentService(deps: { db: Kysely<Database> }) {
     return { ...page, items: page.items.map((e) => ({ ...e, project: project.name })) };
   }
 
-  return { ensure, mustFindProject, mustFindExperiment, createProject, getProject, listProjects, createExperiment, getExperiment, listExperiments };
+  return { ensure, mustFindProject, mustFindExperiment, mustFindExperiments, createProject, getProject, listProjects, createExperiment, getExperiment, listExperiments };
 }
 
 function pageByName<T extends { name: string }>(rows: T[], pageSize: number): Page<T> {

@@ -15,6 +15,7 @@ import { FailedPreconditionError, NotFoundError } from "./errors.js";
 import type { ExperimentService } from "./experiments.js";
 import { isWellFormedId, newId } from "./ids.js";
 import { decodeToken, encodeToken, isSafeInt, type Page } from "./page-tokens.js";
+import { countWithinBytes, entriesBytes, MAX_LATEST_METRICS_PER_RUN } from "./read-limits.js";
 
 export interface RunView {
   id: string;
@@ -30,8 +31,10 @@ export interface RunView {
   group: string;
   rank: number | null;
   host: string;
-  /** The latest point of each metric, ordered by key. */
+  /** The latest point of each metric, ordered by key: the first MAX_LATEST_METRICS_PER_RUN keys. */
   latestMetrics: LatestPoint[];
+  /** True when the run has more metrics than latestMetrics holds. */
+  latestMetricsTruncated: boolean;
 }
 
 export interface NewRun {
@@ -75,7 +78,7 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
       details.entriesOf(db, "runTags", orgId, ids),
       details.entriesOf(db, "runParams", orgId, ids),
       details.inputsOf(db, orgId, ids),
-      latestMetricsOf(db, orgId, ids),
+      latestMetricsOf(db, orgId, ids, MAX_LATEST_METRICS_PER_RUN),
     ]);
     return rows.map((r) => ({
       id: r.id,
@@ -91,7 +94,8 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
       group: r.runGroup ?? "",
       rank: r.rank,
       host: r.host,
-      latestMetrics: latest.get(r.id) ?? [],
+      latestMetrics: latest.get(r.id)?.points ?? [],
+      latestMetricsTruncated: latest.get(r.id)?.truncated ?? false,
     }));
   }
 
@@ -192,8 +196,7 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
   /** Runs of a project matching every filter, newest first; NotFoundError for an unknown project or experiment. */
   async function search(orgId: string, query: RunSearch): Promise<Page<RunView>> {
     const project = await experiments.mustFindProject(orgId, query.project);
-    const experimentIds: string[] = [];
-    for (const name of query.experiments) experimentIds.push((await experiments.mustFindExperiment(orgId, project, name)).id);
+    const experimentIds = (await experiments.mustFindExperiments(orgId, project, query.experiments)).map((e) => e.id);
     const filter: RunFilter = {
       projectId: project.id,
       experimentIds,
@@ -206,10 +209,21 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
       limit: query.pageSize + 1,
     };
     const rows = await repo.searchRuns(db, orgId, filter);
-    const page = rows.slice(0, query.pageSize);
-    const last = page.at(-1);
-    return { items: await views(orgId, page), nextPageToken: rows.length > query.pageSize && last ? encodeToken(last.seq) : "" };
+    const candidates = rows.slice(0, query.pageSize);
+    const all = await views(orgId, candidates);
+    // Large runs make a short page rather than a huge message; the token continues after the last one sent.
+    const kept = countWithinBytes(all, runViewBytes);
+    const last = candidates[kept - 1];
+    const more = kept < candidates.length || rows.length > query.pageSize;
+    return { items: all.slice(0, kept), nextPageToken: more && last ? encodeToken(last.seq) : "" };
   }
 
   return { create, get, updateStatus, setTags, logParams, useDatasets, search };
+}
+
+/** A run's estimated size on the wire, for cutting pages by bytes. */
+function runViewBytes(r: RunView): number {
+  const inputs = r.inputs.reduce((n, i) => n + i.name.length + i.version.length + 8, 0);
+  const metrics = r.latestMetrics.reduce((n, m) => n + m.key.length + 40, 0);
+  return 200 + r.name.length + r.host.length + entriesBytes(r.tags) + entriesBytes(r.params) + inputs + metrics;
 }

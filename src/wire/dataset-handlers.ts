@@ -15,7 +15,9 @@ function toVersion(d: DatasetVersionView): DatasetVersion {
     description: d.description,
     metadata: d.metadata,
     artefacts: d.artefacts.map(toArtefact),
+    artefactsNextPageToken: d.artefactsNextPageToken,
     derivedFrom: d.derivedFrom,
+    derivedFromCount: d.derivedFromCount,
     createdAt: timestampFromDate(d.createdAt),
     totalSize: BigInt(d.totalSize),
     artefactCount: d.artefactCount,
@@ -29,6 +31,11 @@ export function datasetHandlers(datasets: Datasets): ServiceImpl<typeof DatasetS
     },
     async getDataset(req, ctx) {
       return { dataset: toVersion(await datasets.get(principalOf(ctx).orgId, v.datasetOrLatest(req.name, req.version))) };
+    },
+    async listArtefacts(req, ctx) {
+      const { dataset, ...opts } = v.listArtefacts(req);
+      const page = await datasets.listArtefacts(principalOf(ctx).orgId, dataset, opts);
+      return { artefacts: page.items.map(toArtefact), nextPageToken: page.nextPageToken };
     },
     async listDatasets(req, ctx) {
       const page = await datasets.list(principalOf(ctx).orgId, {
@@ -59,11 +66,11 @@ export function datasetHandlers(datasets: Datasets): ServiceImpl<typeof DatasetS
       return { versions: page.items.map(toVersion), nextPageToken: page.nextPageToken };
     },
     async getLineage(req, ctx) {
-      const depth = f.pageSize("depth", req.depth, 0, 100);
-      const graph = await datasets.lineage(principalOf(ctx).orgId, v.versionRef("dataset", req.dataset), depth);
+      const graph = await datasets.lineage(principalOf(ctx).orgId, v.versionRef("dataset", req.dataset), v.lineageBounds(req));
       return {
         nodes: graph.nodes.map((n) => ({ dataset: n.ref, createdAt: timestampFromDate(n.createdAt) })),
         edges: graph.edges,
+        truncated: graph.truncated,
       };
     },
     async *downloadArtefact(req, ctx) {

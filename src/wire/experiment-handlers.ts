@@ -47,6 +47,7 @@ function toRun(r: RunView): Run {
     rank: r.rank ?? undefined,
     host: r.host,
     latestMetrics: r.latestMetrics.map((p) => ({ key: p.key, value: p.value, step: BigInt(p.step), timestamp: timestampFromMs(p.tsMs) })),
+    latestMetricsTruncated: r.latestMetricsTruncated,
   });
 }
 

@@ -15,6 +15,7 @@ import type { UploadService as Uploads } from "../services/uploads.js";
 import { datasetHandlers } from "./dataset-handlers.js";
 import { experimentHandlers } from "./experiment-handlers.js";
 import type { HealthServer } from "./health.js";
+import { answerMalformedBodiesAsInvalidArgument } from "./malformed-bodies.js";
 import { projectHandlers } from "./project-handlers.js";
 import { registerReflection } from "./reflection.js";
 import { runArtefactHandlers } from "./run-artefact-handlers.js";
@@ -44,5 +45,6 @@ export function routes(deps: RouteDeps): (router: ConnectRouter) => void {
     router.service(RunArtefactService, runArtefactHandlers(deps.runArtefacts));
     deps.health.register(router);
     registerReflection(router, servedServices);
+    answerMalformedBodiesAsInvalidArgument(router);
   };
 }

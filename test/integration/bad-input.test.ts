@@ -408,6 +408,7 @@ describe.each(backends())("bad input ($name)", (backend) => {
         listDatasets: (_, d, o) => d.listDatasets({}, o),
         listDatasetVersions: (_, d, o) => d.listDatasetVersions({ name }, o),
         getLineage: (_, d, o) => d.getLineage({ dataset: ref }, o),
+        listArtefacts: (_, d, o) => d.listArtefacts({ dataset: ref }, o),
         downloadArtefact: (_, d, o) => drain(d.downloadArtefact({ dataset: ref, path: "a.txt" }, o)),
       };
       // A method added later must be added here too.

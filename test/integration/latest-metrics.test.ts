@@ -201,9 +201,9 @@ describe.each(backends())("latest metric values on runs on $name", (backend) => 
       const orgOf = async (runId: string) =>
         (await server.app.db.selectFrom("runs").select("orgId").where("id", "=", runId).executeTakeFirstOrThrow()).orgId;
       const [myOrg, theirOrg] = [await orgOf(mine), await orgOf(own)];
-      const seen = await latestMetricsOf(server.app.db, myOrg, [mine, own]);
+      const seen = await latestMetricsOf(server.app.db, myOrg, [mine, own], 100);
       expect([...seen.keys()]).toEqual([mine]);
-      expect([...(await latestMetricsOf(server.app.db, theirOrg, [mine])).keys()]).toEqual([]);
+      expect([...(await latestMetricsOf(server.app.db, theirOrg, [mine], 100)).keys()]).toEqual([]);
     });
   });
 });

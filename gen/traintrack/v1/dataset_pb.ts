@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file traintrack/v1/dataset.proto.
  */
 export const file_traintrack_v1_dataset: GenFile = /*@__PURE__*/
-  fileDesc("Cht0cmFpbnRyYWNrL3YxL2RhdGFzZXQucHJvdG8SDXRyYWludHJhY2sudjEiMgoRRGF0YXNldFZlcnNpb25SZWYSDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJIjEKDkFydGVmYWN0U291cmNlEhEKCXVwbG9hZF9pZBgBIAEoCRIMCgRwYXRoGAIgASgJIqoCChRDcmVhdGVEYXRhc2V0UmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSQwoIbWV0YWRhdGEYBCADKAsyMS50cmFpbnRyYWNrLnYxLkNyZWF0ZURhdGFzZXRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSMAoJYXJ0ZWZhY3RzGAUgAygLMh0udHJhaW50cmFjay52MS5BcnRlZmFjdFNvdXJjZRI2CgxkZXJpdmVkX2Zyb20YBiADKAsyIC50cmFpbnRyYWNrLnYxLkRhdGFzZXRWZXJzaW9uUmVmGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJHChVDcmVhdGVEYXRhc2V0UmVzcG9uc2USLgoHZGF0YXNldBgBIAEoCzIdLnRyYWludHJhY2sudjEuRGF0YXNldFZlcnNpb24iSgoIQXJ0ZWZhY3QSDAoEcGF0aBgBIAEoCRIMCgRzaXplGAIgASgDEg4KBnNoYTI1NhgDIAEoCRISCgptZWRpYV90eXBlGAQgASgJIvQCCg5EYXRhc2V0VmVyc2lvbhIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSPQoIbWV0YWRhdGEYBCADKAsyKy50cmFpbnRyYWNrLnYxLkRhdGFzZXRWZXJzaW9uLk1ldGFkYXRhRW50cnkSKgoJYXJ0ZWZhY3RzGAUgAygLMhcudHJhaW50cmFjay52MS5BcnRlZmFjdBI2CgxkZXJpdmVkX2Zyb20YBiADKAsyIC50cmFpbnRyYWNrLnYxLkRhdGFzZXRWZXJzaW9uUmVmEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnRvdGFsX3NpemUYCCABKAMSFgoOYXJ0ZWZhY3RfY291bnQYCSABKAUaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjIKEUdldERhdGFzZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCSJEChJHZXREYXRhc2V0UmVzcG9uc2USLgoHZGF0YXNldBgBIAEoCzIdLnRyYWludHJhY2sudjEuRGF0YXNldFZlcnNpb24iUQoTTGlzdERhdGFzZXRzUmVxdWVzdBITCgtuYW1lX3ByZWZpeBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSLCAQoORGF0YXNldFN1bW1hcnkSDAoEbmFtZRgBIAEoCRIWCg5sYXRlc3RfdmVyc2lvbhgCIAEoCRIVCg12ZXJzaW9uX2NvdW50GAMgASgFEi4KCmNyZWF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2Rlc2NyaXB0aW9uGAYgASgJImAKFExpc3REYXRhc2V0c1Jlc3BvbnNlEi8KCGRhdGFzZXRzGAEgAygLMh0udHJhaW50cmFjay52MS5EYXRhc2V0U3VtbWFyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiUQoaTGlzdERhdGFzZXRWZXJzaW9uc1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJnChtMaXN0RGF0YXNldFZlcnNpb25zUmVzcG9uc2USLwoIdmVyc2lvbnMYASADKAsyHS50cmFpbnRyYWNrLnYxLkRhdGFzZXRWZXJzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJVChFHZXRMaW5lYWdlUmVxdWVzdBIxCgdkYXRhc2V0GAEgASgLMiAudHJhaW50cmFjay52MS5EYXRhc2V0VmVyc2lvblJlZhINCgVkZXB0aBgCIAEoBSJwCgtMaW5lYWdlTm9kZRIxCgdkYXRhc2V0GAEgASgLMiAudHJhaW50cmFjay52MS5EYXRhc2V0VmVyc2lvblJlZhIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJwCgtMaW5lYWdlRWRnZRIwCgZwYXJlbnQYASABKAsyIC50cmFpbnRyYWNrLnYxLkRhdGFzZXRWZXJzaW9uUmVmEi8KBWNoaWxkGAIgASgLMiAudHJhaW50cmFjay52MS5EYXRhc2V0VmVyc2lvblJlZiJqChJHZXRMaW5lYWdlUmVzcG9uc2USKQoFbm9kZXMYASADKAsyGi50cmFpbnRyYWNrLnYxLkxpbmVhZ2VOb2RlEikKBWVkZ2VzGAIgAygLMhoudHJhaW50cmFjay52MS5MaW5lYWdlRWRnZSJqChdEb3dubG9hZEFydGVmYWN0UmVxdWVzdBIxCgdkYXRhc2V0GAEgASgLMiAudHJhaW50cmFjay52MS5EYXRhc2V0VmVyc2lvblJlZhIMCgRwYXRoGAIgASgJEg4KBm9mZnNldBgDIAEoAyJjChhEb3dubG9hZEFydGVmYWN0UmVzcG9uc2USKwoIYXJ0ZWZhY3QYASABKAsyFy50cmFpbnRyYWNrLnYxLkFydGVmYWN0SAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkMsAECg5EYXRhc2V0U2VydmljZRJaCg1DcmVhdGVEYXRhc2V0EiMudHJhaW50cmFjay52MS5DcmVhdGVEYXRhc2V0UmVxdWVzdBokLnRyYWludHJhY2sudjEuQ3JlYXRlRGF0YXNldFJlc3BvbnNlElEKCkdldERhdGFzZXQSIC50cmFpbnRyYWNrLnYxLkdldERhdGFzZXRSZXF1ZXN0GiEudHJhaW50cmFjay52MS5HZXREYXRhc2V0UmVzcG9uc2USVwoMTGlzdERhdGFzZXRzEiIudHJhaW50cmFjay52MS5MaXN0RGF0YXNldHNSZXF1ZXN0GiMudHJhaW50cmFjay52MS5MaXN0RGF0YXNldHNSZXNwb25zZRJsChNMaXN0RGF0YXNldFZlcnNpb25zEikudHJhaW50cmFjay52MS5MaXN0RGF0YXNldFZlcnNpb25zUmVxdWVzdBoqLnRyYWludHJhY2sudjEuTGlzdERhdGFzZXRWZXJzaW9uc1Jlc3BvbnNlElEKCkdldExpbmVhZ2USIC50cmFpbnRyYWNrLnYxLkdldExpbmVhZ2VSZXF1ZXN0GiEudHJhaW50cmFjay52MS5HZXRMaW5lYWdlUmVzcG9uc2USZQoQRG93bmxvYWRBcnRlZmFjdBImLnRyYWludHJhY2sudjEuRG93bmxvYWRBcnRlZmFjdFJlcXVlc3QaJy50cmFpbnRyYWNrLnYxLkRvd25sb2FkQXJ0ZWZhY3RSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Cht0cmFpbnRyYWNrL3YxL2RhdGFzZXQucHJvdG8SDXRyYWludHJhY2sudjEiMgoRRGF0YXNldFZlcnNpb25SZWYSDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJIjEKDkFydGVmYWN0U291cmNlEhEKCXVwbG9hZF9pZBgBIAEoCRIMCgRwYXRoGAIgASgJIqoCChRDcmVhdGVEYXRhc2V0UmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSQwoIbWV0YWRhdGEYBCADKAsyMS50cmFpbnRyYWNrLnYxLkNyZWF0ZURhdGFzZXRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSMAoJYXJ0ZWZhY3RzGAUgAygLMh0udHJhaW50cmFjay52MS5BcnRlZmFjdFNvdXJjZRI2CgxkZXJpdmVkX2Zyb20YBiADKAsyIC50cmFpbnRyYWNrLnYxLkRhdGFzZXRWZXJzaW9uUmVmGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJHChVDcmVhdGVEYXRhc2V0UmVzcG9uc2USLgoHZGF0YXNldBgBIAEoCzIdLnRyYWludHJhY2sudjEuRGF0YXNldFZlcnNpb24iSgoIQXJ0ZWZhY3QSDAoEcGF0aBgBIAEoCRIMCgRzaXplGAIgASgDEg4KBnNoYTI1NhgDIAEoCRISCgptZWRpYV90eXBlGAQgASgJIrMDCg5EYXRhc2V0VmVyc2lvbhIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSPQoIbWV0YWRhdGEYBCADKAsyKy50cmFpbnRyYWNrLnYxLkRhdGFzZXRWZXJzaW9uLk1ldGFkYXRhRW50cnkSKgoJYXJ0ZWZhY3RzGAUgAygLMhcudHJhaW50cmFjay52MS5BcnRlZmFjdBI2CgxkZXJpdmVkX2Zyb20YBiADKAsyIC50cmFpbnRyYWNrLnYxLkRhdGFzZXRWZXJzaW9uUmVmEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnRvdGFsX3NpemUYCCABKAMSFgoOYXJ0ZWZhY3RfY291bnQYCSABKAUSIQoZYXJ0ZWZhY3RzX25leHRfcGFnZV90b2tlbhgKIAEoCRIaChJkZXJpdmVkX2Zyb21fY291bnQYCyABKAUaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjIKEUdldERhdGFzZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCSJEChJHZXREYXRhc2V0UmVzcG9uc2USLgoHZGF0YXNldBgBIAEoCzIdLnRyYWludHJhY2sudjEuRGF0YXNldFZlcnNpb24ihQEKFExpc3RBcnRlZmFjdHNSZXF1ZXN0EjEKB2RhdGFzZXQYASABKAsyIC50cmFpbnRyYWNrLnYxLkRhdGFzZXRWZXJzaW9uUmVmEhMKC3BhdGhfcHJlZml4GAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIlwKFUxpc3RBcnRlZmFjdHNSZXNwb25zZRIqCglhcnRlZmFjdHMYASADKAsyFy50cmFpbnRyYWNrLnYxLkFydGVmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJRChNMaXN0RGF0YXNldHNSZXF1ZXN0EhMKC25hbWVfcHJlZml4GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIsIBCg5EYXRhc2V0U3VtbWFyeRIMCgRuYW1lGAEgASgJEhYKDmxhdGVzdF92ZXJzaW9uGAIgASgJEhUKDXZlcnNpb25fY291bnQYAyABKAUSLgoKY3JlYXRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZGVzY3JpcHRpb24YBiABKAkiYAoUTGlzdERhdGFzZXRzUmVzcG9uc2USLwoIZGF0YXNldHMYASADKAsyHS50cmFpbnRyYWNrLnYxLkRhdGFzZXRTdW1tYXJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJRChpMaXN0RGF0YXNldFZlcnNpb25zUmVxdWVzdBIMCgRuYW1lGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImcKG0xpc3REYXRhc2V0VmVyc2lvbnNSZXNwb25zZRIvCgh2ZXJzaW9ucxgBIAMoCzIdLnRyYWludHJhY2sudjEuRGF0YXNldFZlcnNpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImgKEUdldExpbmVhZ2VSZXF1ZXN0EjEKB2RhdGFzZXQYASABKAsyIC50cmFpbnRyYWNrLnYxLkRhdGFzZXRWZXJzaW9uUmVmEg0KBWRlcHRoGAIgASgFEhEKCW1heF9ub2RlcxgDIAEoBSJwCgtMaW5lYWdlTm9kZRIxCgdkYXRhc2V0GAEgASgLMiAudHJhaW50cmFjay52MS5EYXRhc2V0VmVyc2lvblJlZhIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJwCgtMaW5lYWdlRWRnZRIwCgZwYXJlbnQYASABKAsyIC50cmFpbnRyYWNrLnYxLkRhdGFzZXRWZXJzaW9uUmVmEi8KBWNoaWxkGAIgASgLMiAudHJhaW50cmFjay52MS5EYXRhc2V0VmVyc2lvblJlZiJ9ChJHZXRMaW5lYWdlUmVzcG9uc2USKQoFbm9kZXMYASADKAsyGi50cmFpbnRyYWNrLnYxLkxpbmVhZ2VOb2RlEikKBWVkZ2VzGAIgAygLMhoudHJhaW50cmFjay52MS5MaW5lYWdlRWRnZRIRCgl0cnVuY2F0ZWQYAyABKAgiagoXRG93bmxvYWRBcnRlZmFjdFJlcXVlc3QSMQoHZGF0YXNldBgBIAEoCzIgLnRyYWludHJhY2sudjEuRGF0YXNldFZlcnNpb25SZWYSDAoEcGF0aBgCIAEoCRIOCgZvZmZzZXQYAyABKAMiYwoYRG93bmxvYWRBcnRlZmFjdFJlc3BvbnNlEisKCGFydGVmYWN0GAEgASgLMhcudHJhaW50cmFjay52MS5BcnRlZmFjdEgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZDKcBQoORGF0YXNldFNlcnZpY2USWgoNQ3JlYXRlRGF0YXNldBIjLnRyYWludHJhY2sudjEuQ3JlYXRlRGF0YXNldFJlcXVlc3QaJC50cmFpbnRyYWNrLnYxLkNyZWF0ZURhdGFzZXRSZXNwb25zZRJRCgpHZXREYXRhc2V0EiAudHJhaW50cmFjay52MS5HZXREYXRhc2V0UmVxdWVzdBohLnRyYWludHJhY2sudjEuR2V0RGF0YXNldFJlc3BvbnNlEloKDUxpc3RBcnRlZmFjdHMSIy50cmFpbnRyYWNrLnYxLkxpc3RBcnRlZmFjdHNSZXF1ZXN0GiQudHJhaW50cmFjay52MS5MaXN0QXJ0ZWZhY3RzUmVzcG9uc2USVwoMTGlzdERhdGFzZXRzEiIudHJhaW50cmFjay52MS5MaXN0RGF0YXNldHNSZXF1ZXN0GiMudHJhaW50cmFjay52MS5MaXN0RGF0YXNldHNSZXNwb25zZRJsChNMaXN0RGF0YXNldFZlcnNpb25zEikudHJhaW50cmFjay52MS5MaXN0RGF0YXNldFZlcnNpb25zUmVxdWVzdBoqLnRyYWludHJhY2sudjEuTGlzdERhdGFzZXRWZXJzaW9uc1Jlc3BvbnNlElEKCkdldExpbmVhZ2USIC50cmFpbnRyYWNrLnYxLkdldExpbmVhZ2VSZXF1ZXN0GiEudHJhaW50cmFjay52MS5HZXRMaW5lYWdlUmVzcG9uc2USZQoQRG93bmxvYWRBcnRlZmFjdBImLnRyYWludHJhY2sudjEuRG93bmxvYWRBcnRlZmFjdFJlcXVlc3QaJy50cmFpbnRyYWNrLnYxLkRvd25sb2FkQXJ0ZWZhY3RSZXNwb25zZTABYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A dataset version by name, e.g. {name: "customer_churn", version: "1.0.0"}.
@@ -194,11 +194,20 @@ export type DatasetVersion = Message<"traintrack.v1.DatasetVersion"> & {
   metadata: { [key: string]: string };
 
   /**
+   * The first 1,000 artefacts by path (every artefact when artefact_count is
+   * at most 1,000), so that a large version never travels in one message;
+   * read the rest with ListArtefacts from artefacts_next_page_token. Before
+   * ListArtefacts existed this held every artefact. Empty in
+   * ListDatasetVersions.
+   *
    * @generated from field: repeated traintrack.v1.Artefact artefacts = 5;
    */
   artefacts: Artefact[];
 
   /**
+   * Parents by name and version: every parent (at most 1,000) in
+   * GetDataset and CreateDataset, the first 100 in ListDatasetVersions.
+   *
    * @generated from field: repeated traintrack.v1.DatasetVersionRef derived_from = 6;
    */
   derivedFrom: DatasetVersionRef[];
@@ -217,6 +226,22 @@ export type DatasetVersion = Message<"traintrack.v1.DatasetVersion"> & {
    * @generated from field: int32 artefact_count = 9;
    */
   artefactCount: number;
+
+  /**
+   * The page_token for ListArtefacts that continues after `artefacts`; empty
+   * when `artefacts` holds every artefact (or was not filled).
+   *
+   * @generated from field: string artefacts_next_page_token = 10;
+   */
+  artefactsNextPageToken: string;
+
+  /**
+   * How many parents the version has; more than derived_from holds when the
+   * listing cut it.
+   *
+   * @generated from field: int32 derived_from_count = 11;
+   */
+  derivedFromCount: number;
 };
 
 /**
@@ -268,6 +293,73 @@ export const GetDatasetResponseSchema: GenMessage<GetDatasetResponse> = /*@__PUR
   messageDesc(file_traintrack_v1_dataset, 7);
 
 /**
+ * @generated from message traintrack.v1.ListArtefactsRequest
+ */
+export type ListArtefactsRequest = Message<"traintrack.v1.ListArtefactsRequest"> & {
+  /**
+   * Name and version, both required.
+   *
+   * @generated from field: traintrack.v1.DatasetVersionRef dataset = 1;
+   */
+  dataset?: DatasetVersionRef | undefined;
+
+  /**
+   * Only artefacts whose path starts with this, e.g. "train/".
+   *
+   * @generated from field: string path_prefix = 2;
+   */
+  pathPrefix: string;
+
+  /**
+   * At most 10,000; 0 means 1,000.
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * From a previous response's next_page_token, or from
+   * DatasetVersion.artefacts_next_page_token (without a path_prefix).
+   *
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message traintrack.v1.ListArtefactsRequest.
+ * Use `create(ListArtefactsRequestSchema)` to create a new message.
+ */
+export const ListArtefactsRequestSchema: GenMessage<ListArtefactsRequest> = /*@__PURE__*/
+  messageDesc(file_traintrack_v1_dataset, 8);
+
+/**
+ * @generated from message traintrack.v1.ListArtefactsResponse
+ */
+export type ListArtefactsResponse = Message<"traintrack.v1.ListArtefactsResponse"> & {
+  /**
+   * By path.
+   *
+   * @generated from field: repeated traintrack.v1.Artefact artefacts = 1;
+   */
+  artefacts: Artefact[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message traintrack.v1.ListArtefactsResponse.
+ * Use `create(ListArtefactsResponseSchema)` to create a new message.
+ */
+export const ListArtefactsResponseSchema: GenMessage<ListArtefactsResponse> = /*@__PURE__*/
+  messageDesc(file_traintrack_v1_dataset, 9);
+
+/**
  * @generated from message traintrack.v1.ListDatasetsRequest
  */
 export type ListDatasetsRequest = Message<"traintrack.v1.ListDatasetsRequest"> & {
@@ -298,7 +390,7 @@ export type ListDatasetsRequest = Message<"traintrack.v1.ListDatasetsRequest"> &
  * Use `create(ListDatasetsRequestSchema)` to create a new message.
  */
 export const ListDatasetsRequestSchema: GenMessage<ListDatasetsRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_dataset, 8);
+  messageDesc(file_traintrack_v1_dataset, 10);
 
 /**
  * @generated from message traintrack.v1.DatasetSummary
@@ -340,7 +432,7 @@ export type DatasetSummary = Message<"traintrack.v1.DatasetSummary"> & {
  * Use `create(DatasetSummarySchema)` to create a new message.
  */
 export const DatasetSummarySchema: GenMessage<DatasetSummary> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_dataset, 9);
+  messageDesc(file_traintrack_v1_dataset, 11);
 
 /**
  * @generated from message traintrack.v1.ListDatasetsResponse
@@ -364,7 +456,7 @@ export type ListDatasetsResponse = Message<"traintrack.v1.ListDatasetsResponse">
  * Use `create(ListDatasetsResponseSchema)` to create a new message.
  */
 export const ListDatasetsResponseSchema: GenMessage<ListDatasetsResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_dataset, 10);
+  messageDesc(file_traintrack_v1_dataset, 12);
 
 /**
  * @generated from message traintrack.v1.ListDatasetVersionsRequest
@@ -376,6 +468,10 @@ export type ListDatasetVersionsRequest = Message<"traintrack.v1.ListDatasetVersi
   name: string;
 
   /**
+   * At most 1000; 0 means 100. A page holds fewer when its versions are
+   * large (metadata, parents): about 4 MiB at most; page until
+   * next_page_token is empty.
+   *
    * @generated from field: int32 page_size = 2;
    */
   pageSize: number;
@@ -391,7 +487,7 @@ export type ListDatasetVersionsRequest = Message<"traintrack.v1.ListDatasetVersi
  * Use `create(ListDatasetVersionsRequestSchema)` to create a new message.
  */
 export const ListDatasetVersionsRequestSchema: GenMessage<ListDatasetVersionsRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_dataset, 11);
+  messageDesc(file_traintrack_v1_dataset, 13);
 
 /**
  * @generated from message traintrack.v1.ListDatasetVersionsResponse
@@ -415,7 +511,7 @@ export type ListDatasetVersionsResponse = Message<"traintrack.v1.ListDatasetVers
  * Use `create(ListDatasetVersionsResponseSchema)` to create a new message.
  */
 export const ListDatasetVersionsResponseSchema: GenMessage<ListDatasetVersionsResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_dataset, 12);
+  messageDesc(file_traintrack_v1_dataset, 14);
 
 /**
  * @generated from message traintrack.v1.GetLineageRequest
@@ -432,6 +528,14 @@ export type GetLineageRequest = Message<"traintrack.v1.GetLineageRequest"> & {
    * @generated from field: int32 depth = 2;
    */
   depth: number;
+
+  /**
+   * Most versions in the graph, the requested one included: at most 10,000;
+   * 0 means 1,000.
+   *
+   * @generated from field: int32 max_nodes = 3;
+   */
+  maxNodes: number;
 };
 
 /**
@@ -439,7 +543,7 @@ export type GetLineageRequest = Message<"traintrack.v1.GetLineageRequest"> & {
  * Use `create(GetLineageRequestSchema)` to create a new message.
  */
 export const GetLineageRequestSchema: GenMessage<GetLineageRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_dataset, 13);
+  messageDesc(file_traintrack_v1_dataset, 15);
 
 /**
  * @generated from message traintrack.v1.LineageNode
@@ -461,7 +565,7 @@ export type LineageNode = Message<"traintrack.v1.LineageNode"> & {
  * Use `create(LineageNodeSchema)` to create a new message.
  */
 export const LineageNodeSchema: GenMessage<LineageNode> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_dataset, 14);
+  messageDesc(file_traintrack_v1_dataset, 16);
 
 /**
  * `parent` was derived into `child`.
@@ -485,7 +589,7 @@ export type LineageEdge = Message<"traintrack.v1.LineageEdge"> & {
  * Use `create(LineageEdgeSchema)` to create a new message.
  */
 export const LineageEdgeSchema: GenMessage<LineageEdge> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_dataset, 15);
+  messageDesc(file_traintrack_v1_dataset, 17);
 
 /**
  * @generated from message traintrack.v1.GetLineageResponse
@@ -499,9 +603,19 @@ export type GetLineageResponse = Message<"traintrack.v1.GetLineageResponse"> & {
   nodes: LineageNode[];
 
   /**
+   * Edges between the versions in nodes, at most 50,000.
+   *
    * @generated from field: repeated traintrack.v1.LineageEdge edges = 2;
    */
   edges: LineageEdge[];
+
+  /**
+   * True when the graph goes on past max_nodes versions or 50,000 edges
+   * (within depth): the nodes are those nearest the requested version.
+   *
+   * @generated from field: bool truncated = 3;
+   */
+  truncated: boolean;
 };
 
 /**
@@ -509,7 +623,7 @@ export type GetLineageResponse = Message<"traintrack.v1.GetLineageResponse"> & {
  * Use `create(GetLineageResponseSchema)` to create a new message.
  */
 export const GetLineageResponseSchema: GenMessage<GetLineageResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_dataset, 16);
+  messageDesc(file_traintrack_v1_dataset, 18);
 
 /**
  * @generated from message traintrack.v1.DownloadArtefactRequest
@@ -538,7 +652,7 @@ export type DownloadArtefactRequest = Message<"traintrack.v1.DownloadArtefactReq
  * Use `create(DownloadArtefactRequestSchema)` to create a new message.
  */
 export const DownloadArtefactRequestSchema: GenMessage<DownloadArtefactRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_dataset, 17);
+  messageDesc(file_traintrack_v1_dataset, 19);
 
 /**
  * @generated from message traintrack.v1.DownloadArtefactResponse
@@ -569,7 +683,7 @@ export type DownloadArtefactResponse = Message<"traintrack.v1.DownloadArtefactRe
  * Use `create(DownloadArtefactResponseSchema)` to create a new message.
  */
 export const DownloadArtefactResponseSchema: GenMessage<DownloadArtefactResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_dataset, 18);
+  messageDesc(file_traintrack_v1_dataset, 20);
 
 /**
  * DatasetService commits staged uploads as immutable dataset versions and
@@ -597,8 +711,9 @@ export const DatasetService: GenService<{
     output: typeof CreateDatasetResponseSchema;
   },
   /**
-   * GetDataset returns one version with its artefacts: the version named, or
-   * the most recently committed version of the dataset when none is named.
+   * GetDataset returns one version with the first page of its artefacts
+   * (see DatasetVersion.artefacts): the version named, or the most recently
+   * committed version of the dataset when none is named.
    *
    * @generated from rpc traintrack.v1.DatasetService.GetDataset
    */
@@ -606,6 +721,17 @@ export const DatasetService: GenService<{
     methodKind: "unary";
     input: typeof GetDatasetRequestSchema;
     output: typeof GetDatasetResponseSchema;
+  },
+  /**
+   * ListArtefacts lists the artefacts of one version by path, in pages, so
+   * that a version of any size is read without one large message.
+   *
+   * @generated from rpc traintrack.v1.DatasetService.ListArtefacts
+   */
+  listArtefacts: {
+    methodKind: "unary";
+    input: typeof ListArtefactsRequestSchema;
+    output: typeof ListArtefactsResponseSchema;
   },
   /**
    * ListDatasets lists datasets by name, each with its latest version.
@@ -618,7 +744,9 @@ export const DatasetService: GenService<{
     output: typeof ListDatasetsResponseSchema;
   },
   /**
-   * ListDatasetVersions lists the versions of one dataset, newest first.
+   * ListDatasetVersions lists the versions of one dataset, newest first,
+   * each with at most its first 100 parents (derived_from_count says how many
+   * it has; GetDataset lists them all).
    *
    * @generated from rpc traintrack.v1.DatasetService.ListDatasetVersions
    */
@@ -628,7 +756,11 @@ export const DatasetService: GenService<{
     output: typeof ListDatasetVersionsResponseSchema;
   },
   /**
-   * GetLineage returns the ancestors and descendants of a version as a graph.
+   * GetLineage returns the ancestors and descendants of a version as a graph,
+   * walked generation by generation from the version, ancestors and
+   * descendants alike, until max_nodes versions or 50,000 edges are reached:
+   * then the response says truncated, and a client narrows it with depth or
+   * asks again from a version at the edge of the graph.
    *
    * @generated from rpc traintrack.v1.DatasetService.GetLineage
    */

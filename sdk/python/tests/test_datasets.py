@@ -171,3 +171,26 @@ def test_saving_a_version_that_exists_with_other_content_is_already_exists(clien
     with pytest.raises(tt.AlreadyExists, match="versions are immutable") as raised:
         t.call(t.datasets.CreateDataset, dataset_pb2.CreateDatasetRequest(name=name, version="1", description="other"), what="test")
     assert raised.value.code is not None and raised.value.code.name == "ALREADY_EXISTS"
+
+
+def test_a_version_with_more_artefacts_than_the_servers_first_page_is_read_whole(client: tt.Client, tmp_path: Path) -> None:
+    # The server sends a version with its first 1,000 artefacts; the SDK reads the rest with ListArtefacts.
+    name = unique("many_files")
+    ds = tt.Dataset(name=name, version="1")
+    count = 1_003
+    for i in range(count):
+        path = tmp_path / "in" / f"f{i:05d}.txt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"file {i}\n")
+        ds.add_file(path, name=f"part/f{i:05d}.txt")
+    client.datasets.save(ds)
+
+    got = client.datasets.get(name, "1")
+    assert got.artefact_count == count
+    assert [a.name for a in got.artefacts] == [f"part/f{i:05d}.txt" for i in range(count)]
+    assert [a.name for a in got.iter_artefacts("part/f0100")] == [f"part/f{i:05d}.txt" for i in range(1000, 1003)]
+    files = got.download(tmp_path / "out", names=["part/f01002.txt", "part/f00000.txt"])
+    assert sorted(f.read_text() for f in files) == ["file 0\n", "file 1002\n"]
+    assert "and 993 more" in repr(got)
+    # Saving the same content again compares every artefact, not the first page.
+    assert client.datasets.save(ds).ref == got.ref

@@ -72,3 +72,24 @@ def test_list_and_search_carry_latest_metrics(client: tt.Client) -> None:
     assert [(r.run_id, r.latest_metrics["loss"].value) for r in below] == [(low.id, 0.2)]
     for r in (low, high, empty):
         r.finish()
+
+
+def test_latest_metrics_hold_the_first_100_keys_and_say_when_there_are_more(client: tt.Client) -> None:
+    run = client.start_run(project=unique("latest"), experiment="e")
+    client.runs.log_metrics(run.id, [tt.MetricPoint(f"k{i:03d}", float(i), 1) for i in range(120)], batch_id="1")
+    got = client.runs.get(run.id)
+    assert list(got.latest_metrics) == [f"k{i:03d}" for i in range(100)]
+    assert got.latest_metrics_truncated is True
+    assert client.runs.metric_history(run.id, "k119")[run.id].points[0].value == 119.0
+
+
+def test_metric_history_of_more_runs_than_one_response_holds_is_asked_for_in_groups(client: tt.Client) -> None:
+    project = unique("history")
+    ids = []
+    for i in range(11):
+        run = client.start_run(project=project, experiment="e")
+        client.runs.log_metrics(run.id, [tt.MetricPoint("loss", float(i), 1)], batch_id="1")
+        ids.append(run.id)
+    # 11 runs × 100,000 points is past the server's 1,000,000-point response.
+    history = client.runs.metric_history(ids, "loss", max_points=100_000)
+    assert [history[run_id].points[0].value for run_id in ids] == [float(i) for i in range(11)]

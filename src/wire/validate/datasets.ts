@@ -1,13 +1,26 @@
 /** Validation of DatasetService requests: proto in, domain input out, InvalidInputError otherwise. */
-import type { ArtefactSource, CreateDatasetRequest, DatasetVersionRef } from "../../../gen/traintrack/v1/dataset_pb.js";
+import type {
+  ArtefactSource,
+  CreateDatasetRequest,
+  DatasetVersionRef,
+  GetLineageRequest,
+  ListArtefactsRequest,
+} from "../../../gen/traintrack/v1/dataset_pb.js";
 import type { VersionKey } from "../../db/datasets-repo.js";
 import type { CreateDatasetInput } from "../../services/dataset-commit.js";
 import type { ArtefactSource as Source } from "../../services/upload-commit.js";
 import { InvalidInputError } from "../../services/errors.js";
+import {
+  DEFAULT_ARTEFACT_PAGE,
+  DEFAULT_LINEAGE_NODES,
+  MAX_ARTEFACT_PAGE,
+  MAX_LINEAGE_DEPTH,
+  MAX_LINEAGE_NODES,
+  MAX_PARENTS_PER_VERSION as MAX_PARENTS,
+} from "../../services/read-limits.js";
 import * as f from "./fields.js";
 
 const MAX_METADATA_ENTRIES = 256;
-const MAX_PARENTS = 1000;
 
 export function createDataset(req: CreateDatasetRequest): CreateDatasetInput {
   const entries = Object.entries(req.metadata);
@@ -46,4 +59,30 @@ export function versionRef(field: string, ref: DatasetVersionRef | undefined): V
 /** A dataset and optionally a version (empty: the latest). */
 export function datasetOrLatest(name: string, version: string): VersionKey {
   return { name: f.datasetName("name", name), version: version ? f.versionString("version", version) : "" };
+}
+
+/** ListArtefacts: one version (both name and version: pages of "the latest" could span two versions), a prefix, a page. */
+export function listArtefacts(req: ListArtefactsRequest): { dataset: VersionKey; prefix: string; pageSize: number; pageToken: string } {
+  const prefix = f.text("path_prefix", req.pathPrefix, 1024);
+  f.noControl("path_prefix", prefix);
+  return {
+    dataset: versionRef("dataset", req.dataset),
+    prefix,
+    pageSize: f.pageSize("page_size", req.pageSize, DEFAULT_ARTEFACT_PAGE, MAX_ARTEFACT_PAGE),
+    pageToken: f.pageToken("page_token", req.pageToken),
+  };
+}
+
+/** GetLineage's depth (0: all, up to 100) and max_nodes (0: the default). */
+export function lineageBounds(req: GetLineageRequest): { depth: number; maxNodes: number } {
+  if (req.maxNodes < 0 || req.maxNodes > MAX_LINEAGE_NODES) {
+    throw new InvalidInputError(
+      "max_nodes",
+      `max_nodes must be between 0 (the default, ${DEFAULT_LINEAGE_NODES}) and ${MAX_LINEAGE_NODES}; for a larger graph, ask again from the versions at the edge of a truncated one`,
+    );
+  }
+  return {
+    depth: f.pageSize("depth", req.depth, 0, MAX_LINEAGE_DEPTH),
+    maxNodes: req.maxNodes === 0 ? DEFAULT_LINEAGE_NODES : req.maxNodes,
+  };
 }

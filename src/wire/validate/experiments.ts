@@ -11,6 +11,7 @@ import type { VersionKey } from "../../db/datasets-repo.js";
 import type { RunMetricOp } from "../../db/experiments-repo.js";
 import type { RunStatus as Status } from "../../db/schema.js";
 import { InvalidInputError } from "../../services/errors.js";
+import { MAX_EXPERIMENTS_PER_SEARCH } from "../../services/read-limits.js";
 import type { NewRun, RunSearch } from "../../services/runs.js";
 import { versionRef } from "./datasets.js";
 import * as f from "./fields.js";
@@ -99,10 +100,17 @@ const OPS: Partial<Record<MetricThreshold_Op, RunMetricOp>> = {
 
 export function searchRuns(req: SearchRunsRequest): RunSearch {
   if (req.metrics.length > MAX_THRESHOLDS) throw new InvalidInputError("metrics", `at most ${MAX_THRESHOLDS} metric thresholds`);
+  if (req.experiments.length > MAX_EXPERIMENTS_PER_SEARCH) {
+    throw new InvalidInputError(
+      "experiments",
+      `experiments names ${req.experiments.length} experiments; the limit is ${MAX_EXPERIMENTS_PER_SEARCH}: search the whole project (no experiments), or split the names over several calls`,
+    );
+  }
   return {
     project: f.datasetName("project", req.project),
-    experiments: req.experiments.map((e, i) => f.datasetName(`experiments[${i}]`, e)),
-    statuses: req.statuses.map((s, i) => status(`statuses[${i}]`, s)),
+    experiments: [...new Set(req.experiments.map((e, i) => f.datasetName(`experiments[${i}]`, e)))],
+    // Four values at most, whatever the request repeats.
+    statuses: [...new Set(req.statuses.map((s, i) => status(`statuses[${i}]`, s)))],
     group: "",
     tags: entries("tags", req.tags),
     params: entries("params", req.params),

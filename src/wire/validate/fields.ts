@@ -112,8 +112,9 @@ export function pageSize(field: string, value: number, fallback = 100, max = 100
   return value === 0 ? fallback : value;
 }
 
+/** Tokens are base64url JSON of a cursor; a path cursor (up to 1024 bytes, escaped) needs up to about 2.8 KB. */
 export function pageToken(field: string, value: string): string {
   noControl(field, value);
-  maxBytes(field, value, 512);
+  maxBytes(field, value, 4096);
   return value;
 }

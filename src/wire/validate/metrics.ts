@@ -1,6 +1,7 @@
 /** Validation of metric batches and history requests: the per-point checks of the write path. */
 import type { GetMetricHistoryRequest, MetricPoint } from "../../../gen/traintrack/v1/experiment_pb.js";
-import { InvalidInputError } from "../../services/errors.js";
+import { InvalidInputError, LimitExceededError } from "../../services/errors.js";
+import { MAX_HISTORY_POINTS_PER_RESPONSE } from "../../services/read-limits.js";
 import type { HistoryQuery, MetricBatch } from "../../services/metrics.js";
 import { key, host } from "./experiments.js";
 import * as f from "./fields.js";
@@ -69,11 +70,20 @@ export function history(req: GetMetricHistoryRequest): HistoryQuery {
   if (req.maxPoints !== 0 && (req.pageToken || req.pageSize)) {
     throw new InvalidInputError("max_points", "a downsampled history has no pages: send max_points without page_size and page_token");
   }
+  const pageSize = f.pageSize("page_size", req.pageSize, 10_000, 100_000);
+  // Checked before anything is read: what the request could make the response hold.
+  const asked = req.maxPoints > 0 ? runIds.length * req.maxPoints : pageSize;
+  if (asked > MAX_HISTORY_POINTS_PER_RESPONSE) {
+    throw new LimitExceededError(
+      `${runIds.length} runs × max_points ${req.maxPoints} could return ${asked} points; a response holds at most ${MAX_HISTORY_POINTS_PER_RESPONSE}: ` +
+        `ask for at most ${Math.floor(MAX_HISTORY_POINTS_PER_RESPONSE / runIds.length)} max_points with these runs, or for fewer runs per call`,
+    );
+  }
   return {
     key: key("key", req.key),
     runIds,
     maxPoints: req.maxPoints,
-    pageSize: f.pageSize("page_size", req.pageSize, 10_000, 100_000),
+    pageSize,
     pageToken: f.pageToken("page_token", req.pageToken),
   };
 }

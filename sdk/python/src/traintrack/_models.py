@@ -128,11 +128,14 @@ class Lineage:
         root: The version the graph was asked for.
         nodes: Every version in the graph, ``root`` included, with its creation time.
         edges: Parent → child derivations.
+        truncated: True when the graph goes on past what the server returned (``max_nodes``
+            versions or 50,000 edges): the versions kept are those nearest ``root``.
     """
 
     root: DatasetRef
     nodes: Dict[DatasetRef, Optional[datetime]] = field(default_factory=dict)
     edges: Tuple[LineageEdge, ...] = ()
+    truncated: bool = False
 
     @property
     def parents(self) -> List[DatasetRef]:
@@ -169,4 +172,5 @@ class Lineage:
             root=root,
             nodes={DatasetRef._from_proto(n.dataset): to_datetime(n.created_at) for n in response.nodes},
             edges=tuple(LineageEdge(DatasetRef._from_proto(e.parent), DatasetRef._from_proto(e.child)) for e in response.edges),
+            truncated=response.truncated,
         )

@@ -211,16 +211,18 @@ class Datasets:
             if not token:
                 return
 
-    def lineage(self, dataset: Union[VersionLike, str], version: Optional[str] = None, *, depth: int = 0) -> Lineage:
+    def lineage(self, dataset: Union[VersionLike, str], version: Optional[str] = None, *, depth: int = 0, max_nodes: int = 0) -> Lineage:
         """Ancestors and descendants of a version, as a graph.
 
         Args:
             dataset: A saved version, a DatasetRef, ``"name@version"``, or a name with ``version``.
             version: The version, when ``dataset`` is a plain name.
             depth: Generations to follow each way; 0 means all (the server caps it at 100).
+            max_nodes: Most versions in the graph; 0 means the server's default (1,000), at most 10,000.
+                A larger graph comes back cut to the versions nearest this one, with ``truncated`` set.
         """
         ref = DatasetRef(dataset, version) if isinstance(dataset, str) and version is not None else as_ref(dataset)
-        request = dataset_pb2.GetLineageRequest(dataset=ref._to_proto(), depth=depth)
+        request = dataset_pb2.GetLineageRequest(dataset=ref._to_proto(), depth=depth, max_nodes=max_nodes)
         return Lineage._from_proto(ref, self._t.call(self._t.datasets.GetLineage, request, what="GetLineage"))
 
     def _find(self, name: str, version: str) -> Optional[DatasetVersion]:

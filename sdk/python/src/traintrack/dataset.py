@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from .client import Client
 
 PathLike = Union[str, "os.PathLike[str]"]
+#: Artefacts per ListArtefacts page (the server allows up to 10,000).
+_ARTEFACT_PAGE = 1000
 #: Anything that names a dataset version: a saved version, a DatasetRef, ("name", "version") or "name@version".
 VersionLike = Union["DatasetVersion", DatasetRef, Tuple[str, str], str]
 
@@ -201,7 +203,10 @@ class DatasetVersion:
         version: The version, e.g. ``"1.0.0"``.
         description: Its description.
         metadata: String key/value pairs.
-        artefacts: Its files (name, size, sha256, media type, format).
+        artefacts: Its files (name, size, sha256, media type, format), every one: the server sends
+            a version with its first page of artefacts, and the rest are read page by page
+            (ListArtefacts) the first time this is used.
+        artefact_count: How many artefacts it has.
         derived_from: The versions it was derived from.
         created_at: When it was committed (UTC).
         total_size: Bytes of all its artefacts.
@@ -213,13 +218,46 @@ class DatasetVersion:
         self.version: str = dataset.version
         self.description: str = dataset.description
         self.metadata: Dict[str, str] = dict(dataset.metadata)
-        self.artefacts: List[Artefact] = [Artefact._from_proto(a) for a in dataset.artefacts]
+        self._first_page: List[Artefact] = [Artefact._from_proto(a) for a in dataset.artefacts]
+        self._next_page_token: str = dataset.artefacts_next_page_token
+        self._all_artefacts: Optional[List[Artefact]] = None if self._next_page_token else self._first_page
+        self.artefact_count: int = dataset.artefact_count
         self.derived_from: List[DatasetRef] = [DatasetRef._from_proto(r) for r in dataset.derived_from]
         self.created_at: Optional[datetime] = to_datetime(dataset.created_at)
         self.total_size: int = dataset.total_size
 
     def __repr__(self) -> str:
-        return f"DatasetVersion(name={self.name!r}, version={self.version!r}, artefacts={[a.name for a in self.artefacts]!r})"
+        names = [a.name for a in self._first_page[:10]]
+        more = f" and {self.artefact_count - len(names)} more" if self.artefact_count > len(names) else ""
+        return f"DatasetVersion(name={self.name!r}, version={self.version!r}, artefacts={names!r}{more})"
+
+    @property
+    def artefacts(self) -> List[Artefact]:
+        """Every artefact, by path; a large version's are read page by page on first use, then kept."""
+        if self._all_artefacts is None:
+            self._all_artefacts = self._first_page + list(self._pages(prefix="", token=self._next_page_token))
+        return self._all_artefacts
+
+    def iter_artefacts(self, prefix: str = "") -> Iterator[Artefact]:
+        """The artefacts whose path starts with ``prefix``, by path, fetched a page at a time as the iterator advances."""
+        if self._all_artefacts is not None:
+            yield from (a for a in self._all_artefacts if a.name.startswith(prefix))
+        elif not prefix:
+            yield from self._first_page
+            yield from self._pages(prefix="", token=self._next_page_token)
+        else:
+            yield from self._pages(prefix=prefix, token="")
+
+    def _pages(self, *, prefix: str, token: str) -> Iterator[Artefact]:
+        """ListArtefacts from ``token`` (a first call when empty) to the last page."""
+        t = self._client._transport
+        first = True
+        while first or token:
+            first = False
+            request = dataset_pb2.ListArtefactsRequest(dataset=self.ref._to_proto(), path_prefix=prefix, page_size=_ARTEFACT_PAGE, page_token=token)
+            page = t.call(t.datasets.ListArtefacts, request, what=f"ListArtefacts {self.ref}")
+            yield from (Artefact._from_proto(a) for a in page.artefacts)
+            token = page.next_page_token
 
     @property
     def ref(self) -> DatasetRef:
@@ -345,9 +383,9 @@ class DatasetVersion:
                 derived.add_file(source, name=artefact.name, media_type=artefact.media_type)
             return self._client.datasets.save(derived)
 
-    def lineage(self, *, depth: int = 0) -> Lineage:
+    def lineage(self, *, depth: int = 0, max_nodes: int = 0) -> Lineage:
         """This version's ancestors and descendants; same as ``client.datasets.lineage(self)``."""
-        return self._client.datasets.lineage(self, depth=depth)
+        return self._client.datasets.lineage(self, depth=depth, max_nodes=max_nodes)
 
     def _same_content(self, dataset: Dataset, hashes: Mapping[str, Tuple[int, str]]) -> List[str]:
         """What differs between this saved version and a local one (empty: identical)."""

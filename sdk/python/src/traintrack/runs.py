@@ -56,6 +56,8 @@ _OPS: Dict[str, "experiment_pb2.MetricThreshold.Op"] = {
 # A metric key, as the server checks it (1 to 250 bytes).
 _KEY = re.compile(r"[A-Za-z0-9_\-./ ]{1,250}")
 _MAX_STEP = 2**53 - 1
+#: Points one GetMetricHistory response may hold (the server's limit: run ids × max_points).
+_HISTORY_POINTS = 1_000_000
 
 
 def _status(name: str) -> "experiment_pb2.RunStatus":
@@ -94,7 +96,10 @@ class RunInfo:
             the highest step, then the latest timestamp, then the last written, as
             ``client.runs.search(metrics=...)`` compares them. Values are as logged, NaN and the
             infinities included; the points carry key, value, step and timestamp, not the worker.
-            Read with the run, so ``run.refresh()`` brings it up to date.
+            Read with the run, so ``run.refresh()`` brings it up to date. At most the first 100
+            keys: ``latest_metrics_truncated`` says when the run has more (read them with
+            ``client.runs.metric_history``).
+        latest_metrics_truncated: True when the run logged more metrics than ``latest_metrics`` holds.
     """
 
     run_id: str
@@ -111,6 +116,7 @@ class RunInfo:
     rank: Optional[int]
     host: str
     latest_metrics: Dict[str, MetricPoint] = field(default_factory=dict)
+    latest_metrics_truncated: bool = False
 
     @classmethod
     def _from_proto(cls, run: experiment_pb2.Run) -> "RunInfo":
@@ -131,6 +137,7 @@ class RunInfo:
             latest_metrics={
                 m.key: MetricPoint(key=m.key, value=m.value, step=m.step, timestamp=to_datetime(m.timestamp)) for m in run.latest_metrics
             },
+            latest_metrics_truncated=run.latest_metrics_truncated,
         )
 
 
@@ -640,18 +647,21 @@ class Runs:
         ids = [run_ids] if isinstance(run_ids, str) else list(run_ids)
         points: Dict[str, List[MetricPoint]] = {run_id: [] for run_id in ids}
         downsampled: Dict[str, bool] = {run_id: False for run_id in ids}
-        token = ""
-        while True:
-            request = experiment_pb2.GetMetricHistoryRequest(
-                key=key, run_ids=ids, max_points=max_points or 0, page_size=0 if max_points else 100_000, page_token=token
-            )
-            page = self._t.call(self._t.experiments.GetMetricHistory, request, what="GetMetricHistory")
-            for series in page.series:
-                points.setdefault(series.run_id, []).extend(MetricPoint._from_proto(p, key) for p in series.points)
-                downsampled[series.run_id] = downsampled.get(series.run_id, False) or series.downsampled
-            token = page.next_page_token
-            if not token:
-                break
+        # A response holds at most _HISTORY_POINTS points (runs × max_points): ask for the runs in groups that fit.
+        group = max(1, _HISTORY_POINTS // max_points) if max_points else len(ids) or 1
+        for at in range(0, max(len(ids), 1), group):
+            token = ""
+            while True:
+                request = experiment_pb2.GetMetricHistoryRequest(
+                    key=key, run_ids=ids[at : at + group], max_points=max_points or 0, page_size=0 if max_points else 100_000, page_token=token
+                )
+                page = self._t.call(self._t.experiments.GetMetricHistory, request, what="GetMetricHistory")
+                for series in page.series:
+                    points.setdefault(series.run_id, []).extend(MetricPoint._from_proto(p, key) for p in series.points)
+                    downsampled[series.run_id] = downsampled.get(series.run_id, False) or series.downsampled
+                token = page.next_page_token
+                if not token:
+                    break
         return {run_id: MetricSeries(run_id, key, pts, downsampled.get(run_id, False)) for run_id, pts in points.items()}
 
     def log_metrics(self, run_id: str, points: Iterable[MetricPoint], *, batch_id: Optional[str] = None) -> LogResult:

@@ -67,7 +67,7 @@ class Artefact(_message.Message):
     def __init__(self, path: _Optional[str] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ..., media_type: _Optional[str] = ...) -> None: ...
 
 class DatasetVersion(_message.Message):
-    __slots__ = ("name", "version", "description", "metadata", "artefacts", "derived_from", "created_at", "total_size", "artefact_count")
+    __slots__ = ("name", "version", "description", "metadata", "artefacts", "derived_from", "created_at", "total_size", "artefact_count", "artefacts_next_page_token", "derived_from_count")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +84,8 @@ class DatasetVersion(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
     ARTEFACT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    ARTEFACTS_NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    DERIVED_FROM_COUNT_FIELD_NUMBER: _ClassVar[int]
     name: str
     version: str
     description: str
@@ -93,7 +95,9 @@ class DatasetVersion(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     total_size: int
     artefact_count: int
-    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., description: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., artefacts: _Optional[_Iterable[_Union[Artefact, _Mapping]]] = ..., derived_from: _Optional[_Iterable[_Union[DatasetVersionRef, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., total_size: _Optional[int] = ..., artefact_count: _Optional[int] = ...) -> None: ...
+    artefacts_next_page_token: str
+    derived_from_count: int
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., description: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., artefacts: _Optional[_Iterable[_Union[Artefact, _Mapping]]] = ..., derived_from: _Optional[_Iterable[_Union[DatasetVersionRef, _Mapping]]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., total_size: _Optional[int] = ..., artefact_count: _Optional[int] = ..., artefacts_next_page_token: _Optional[str] = ..., derived_from_count: _Optional[int] = ...) -> None: ...
 
 class GetDatasetRequest(_message.Message):
     __slots__ = ("name", "version")
@@ -108,6 +112,26 @@ class GetDatasetResponse(_message.Message):
     DATASET_FIELD_NUMBER: _ClassVar[int]
     dataset: DatasetVersion
     def __init__(self, dataset: _Optional[_Union[DatasetVersion, _Mapping]] = ...) -> None: ...
+
+class ListArtefactsRequest(_message.Message):
+    __slots__ = ("dataset", "path_prefix", "page_size", "page_token")
+    DATASET_FIELD_NUMBER: _ClassVar[int]
+    PATH_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    dataset: DatasetVersionRef
+    path_prefix: str
+    page_size: int
+    page_token: str
+    def __init__(self, dataset: _Optional[_Union[DatasetVersionRef, _Mapping]] = ..., path_prefix: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListArtefactsResponse(_message.Message):
+    __slots__ = ("artefacts", "next_page_token")
+    ARTEFACTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    artefacts: _containers.RepeatedCompositeFieldContainer[Artefact]
+    next_page_token: str
+    def __init__(self, artefacts: _Optional[_Iterable[_Union[Artefact, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListDatasetsRequest(_message.Message):
     __slots__ = ("name_prefix", "page_size", "page_token")
@@ -162,12 +186,14 @@ class ListDatasetVersionsResponse(_message.Message):
     def __init__(self, versions: _Optional[_Iterable[_Union[DatasetVersion, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetLineageRequest(_message.Message):
-    __slots__ = ("dataset", "depth")
+    __slots__ = ("dataset", "depth", "max_nodes")
     DATASET_FIELD_NUMBER: _ClassVar[int]
     DEPTH_FIELD_NUMBER: _ClassVar[int]
+    MAX_NODES_FIELD_NUMBER: _ClassVar[int]
     dataset: DatasetVersionRef
     depth: int
-    def __init__(self, dataset: _Optional[_Union[DatasetVersionRef, _Mapping]] = ..., depth: _Optional[int] = ...) -> None: ...
+    max_nodes: int
+    def __init__(self, dataset: _Optional[_Union[DatasetVersionRef, _Mapping]] = ..., depth: _Optional[int] = ..., max_nodes: _Optional[int] = ...) -> None: ...
 
 class LineageNode(_message.Message):
     __slots__ = ("dataset", "created_at")
@@ -186,12 +212,14 @@ class LineageEdge(_message.Message):
     def __init__(self, parent: _Optional[_Union[DatasetVersionRef, _Mapping]] = ..., child: _Optional[_Union[DatasetVersionRef, _Mapping]] = ...) -> None: ...
 
 class GetLineageResponse(_message.Message):
-    __slots__ = ("nodes", "edges")
+    __slots__ = ("nodes", "edges", "truncated")
     NODES_FIELD_NUMBER: _ClassVar[int]
     EDGES_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     nodes: _containers.RepeatedCompositeFieldContainer[LineageNode]
     edges: _containers.RepeatedCompositeFieldContainer[LineageEdge]
-    def __init__(self, nodes: _Optional[_Iterable[_Union[LineageNode, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[LineageEdge, _Mapping]]] = ...) -> None: ...
+    truncated: bool
+    def __init__(self, nodes: _Optional[_Iterable[_Union[LineageNode, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[LineageEdge, _Mapping]]] = ..., truncated: bool = ...) -> None: ...
 
 class DownloadArtefactRequest(_message.Message):
     __slots__ = ("dataset", "path", "offset")

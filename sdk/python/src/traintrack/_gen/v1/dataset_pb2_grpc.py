@@ -46,6 +46,11 @@ class DatasetServiceStub(object):
                 request_serializer=traintrack_dot_v1_dot_dataset__pb2.GetDatasetRequest.SerializeToString,
                 response_deserializer=traintrack_dot_v1_dot_dataset__pb2.GetDatasetResponse.FromString,
                 _registered_method=True)
+        self.ListArtefacts = channel.unary_unary(
+                '/traintrack.v1.DatasetService/ListArtefacts',
+                request_serializer=traintrack_dot_v1_dot_dataset__pb2.ListArtefactsRequest.SerializeToString,
+                response_deserializer=traintrack_dot_v1_dot_dataset__pb2.ListArtefactsResponse.FromString,
+                _registered_method=True)
         self.ListDatasets = channel.unary_unary(
                 '/traintrack.v1.DatasetService/ListDatasets',
                 request_serializer=traintrack_dot_v1_dot_dataset__pb2.ListDatasetsRequest.SerializeToString,
@@ -89,8 +94,17 @@ class DatasetServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def GetDataset(self, request, context):
-        """GetDataset returns one version with its artefacts: the version named, or
-        the most recently committed version of the dataset when none is named.
+        """GetDataset returns one version with the first page of its artefacts
+        (see DatasetVersion.artefacts): the version named, or the most recently
+        committed version of the dataset when none is named.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListArtefacts(self, request, context):
+        """ListArtefacts lists the artefacts of one version by path, in pages, so
+        that a version of any size is read without one large message.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -104,14 +118,20 @@ class DatasetServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ListDatasetVersions(self, request, context):
-        """ListDatasetVersions lists the versions of one dataset, newest first.
+        """ListDatasetVersions lists the versions of one dataset, newest first,
+        each with at most its first 100 parents (derived_from_count says how many
+        it has; GetDataset lists them all).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetLineage(self, request, context):
-        """GetLineage returns the ancestors and descendants of a version as a graph.
+        """GetLineage returns the ancestors and descendants of a version as a graph,
+        walked generation by generation from the version, ancestors and
+        descendants alike, until max_nodes versions or 50,000 edges are reached:
+        then the response says truncated, and a client narrows it with depth or
+        asks again from a version at the edge of the graph.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -137,6 +157,11 @@ def add_DatasetServiceServicer_to_server(servicer, server):
                     servicer.GetDataset,
                     request_deserializer=traintrack_dot_v1_dot_dataset__pb2.GetDatasetRequest.FromString,
                     response_serializer=traintrack_dot_v1_dot_dataset__pb2.GetDatasetResponse.SerializeToString,
+            ),
+            'ListArtefacts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListArtefacts,
+                    request_deserializer=traintrack_dot_v1_dot_dataset__pb2.ListArtefactsRequest.FromString,
+                    response_serializer=traintrack_dot_v1_dot_dataset__pb2.ListArtefactsResponse.SerializeToString,
             ),
             'ListDatasets': grpc.unary_unary_rpc_method_handler(
                     servicer.ListDatasets,
@@ -215,6 +240,33 @@ class DatasetService(object):
             '/traintrack.v1.DatasetService/GetDataset',
             traintrack_dot_v1_dot_dataset__pb2.GetDatasetRequest.SerializeToString,
             traintrack_dot_v1_dot_dataset__pb2.GetDatasetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListArtefacts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/traintrack.v1.DatasetService/ListArtefacts',
+            traintrack_dot_v1_dot_dataset__pb2.ListArtefactsRequest.SerializeToString,
+            traintrack_dot_v1_dot_dataset__pb2.ListArtefactsResponse.FromString,
             options,
             channel_credentials,
             insecure,

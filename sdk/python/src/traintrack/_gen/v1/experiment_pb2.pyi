@@ -137,7 +137,7 @@ class ListExperimentsResponse(_message.Message):
     def __init__(self, experiments: _Optional[_Iterable[_Union[Experiment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("run_id", "project", "experiment", "name", "status", "start_time", "end_time", "tags", "params", "inputs", "group", "rank", "host", "latest_metrics")
+    __slots__ = ("run_id", "project", "experiment", "name", "status", "start_time", "end_time", "tags", "params", "inputs", "group", "rank", "host", "latest_metrics", "latest_metrics_truncated")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -166,6 +166,7 @@ class Run(_message.Message):
     RANK_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
     LATEST_METRICS_FIELD_NUMBER: _ClassVar[int]
+    LATEST_METRICS_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     project: str
     experiment: str
@@ -180,7 +181,8 @@ class Run(_message.Message):
     rank: int
     host: str
     latest_metrics: _containers.RepeatedCompositeFieldContainer[LatestMetric]
-    def __init__(self, run_id: _Optional[str] = ..., project: _Optional[str] = ..., experiment: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[RunStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Mapping[str, str]] = ..., params: _Optional[_Mapping[str, str]] = ..., inputs: _Optional[_Iterable[_Union[_dataset_pb2.DatasetVersionRef, _Mapping]]] = ..., group: _Optional[str] = ..., rank: _Optional[int] = ..., host: _Optional[str] = ..., latest_metrics: _Optional[_Iterable[_Union[LatestMetric, _Mapping]]] = ...) -> None: ...
+    latest_metrics_truncated: bool
+    def __init__(self, run_id: _Optional[str] = ..., project: _Optional[str] = ..., experiment: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[RunStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Mapping[str, str]] = ..., params: _Optional[_Mapping[str, str]] = ..., inputs: _Optional[_Iterable[_Union[_dataset_pb2.DatasetVersionRef, _Mapping]]] = ..., group: _Optional[str] = ..., rank: _Optional[int] = ..., host: _Optional[str] = ..., latest_metrics: _Optional[_Iterable[_Union[LatestMetric, _Mapping]]] = ..., latest_metrics_truncated: bool = ...) -> None: ...
 
 class LatestMetric(_message.Message):
     __slots__ = ("key", "value", "step", "timestamp")

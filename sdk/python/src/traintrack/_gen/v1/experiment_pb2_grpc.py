@@ -429,6 +429,11 @@ class ExperimentServiceServicer(object):
         maximum point, so peaks stay visible and the series' global minimum and
         maximum always survive. Comparisons order NaN above +Infinity (as
         PostgreSQL does), so a NaN shows as its bucket's maximum.
+
+        A response holds at most 1,000,000 points: a request that could exceed
+        that (run_ids times max_points, or page_size for raw points) is
+        RESOURCE_EXHAUSTED before anything is read; ask for fewer points or
+        fewer runs per call.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
