@@ -96,13 +96,13 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
     const startedAt = performance.now();
     const record: RpcRecord = { requestId: randomUUID(), procedure: `${uHandler.service.typeName}/${uHandler.method.name}` };
     const bytes = { received: 0, sent: 0 };
-    // A Connect-protocol error the interceptors never saw carries its code in a small JSON body.
-    const errorBody: Uint8Array[] = [];
+    // What a response the interceptors never saw says about its code (see outcomeOfResponse).
+    const tap: BodyTap = { head: [], headBytes: 0, last: undefined };
     const health = uHandler.service.typeName === HEALTH;
     started(health);
     const uReq = universalRequestFromNodeRequest(req, res, undefined, createContextValues().set(rpcRecordKey, record));
     const body = uReq.body;
-    if (isByteStream(body)) uReq.body = counted(body, (n) => (bytes.received += n));
+    if (isByteStream(body)) uReq.body = tapped(body, (n) => (bytes.received += n));
     let response: UniversalServerResponse | undefined;
     // Done when the handler has settled and the response is closed (sent, or the
     // client gone). Not when universalResponseToNodeResponse resolves: it waits
@@ -112,14 +112,14 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
       if (--pending > 0) return;
       finished(health);
       if (!res.writableEnded && (record.code === undefined || record.code === "ok")) record.code = Code.Canceled;
-      report(record, response, errorBody, uReq.signal.aborted, (performance.now() - startedAt) / 1000, bytes);
+      report(record, response, tap, uReq.signal.aborted, (performance.now() - startedAt) / 1000, bytes);
     };
     res.once("close", done);
     uHandler(uReq)
       .then((uRes) => {
         response = uRes;
-        const keep = uRes.status !== 200 ? errorBody : undefined;
-        universalResponseToNodeResponse({ ...uRes, body: uRes.body && counted(uRes.body, (n) => (bytes.sent += n), keep) }, res).catch(
+        const headBytes = uRes.status !== 200 ? 4096 : 0;
+        universalResponseToNodeResponse({ ...uRes, body: uRes.body && tapped(uRes.body, (n) => (bytes.sent += n), tap, headBytes) }, res).catch(
           (error: unknown) => {
             // The response could not be written: the client went away mid-response.
             record.error ??= error;
@@ -138,12 +138,12 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
   function report(
     record: RpcRecord,
     response: UniversalServerResponse | undefined,
-    errorBody: Uint8Array[],
+    tap: BodyTap,
     aborted: boolean,
     seconds: number,
     bytes: { received: number; sent: number },
   ) {
-    if (record.code === undefined) Object.assign(record, outcomeOfResponse(response, errorBody, aborted));
+    if (record.code === undefined) Object.assign(record, outcomeOfResponse(response, tap, aborted));
     const code = record.code ?? Code.Unknown;
     const name = codeName(code);
     metrics.rpcDuration.observe({ method: record.procedure, code: name }, seconds);
@@ -197,22 +197,33 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
   };
 }
 
+/** The first bytes of a response body (kept only for error statuses) and its last chunk. */
+interface BodyTap {
+  head: Uint8Array[];
+  headBytes: number;
+  last: Uint8Array | undefined;
+}
+
 /**
  * The code and message of a response the interceptors never saw (a body that
  * did not parse, an unsupported content type): gRPC carries the code in a
- * status trailer (or header, when trailers-only), the Connect protocol in the
- * HTTP status and a JSON body.
+ * status trailer (or header, when trailers-only), gRPC-Web in a trailer frame
+ * at the end of the body, the Connect protocol in the HTTP status and a JSON body.
  */
-function outcomeOfResponse(response: UniversalServerResponse | undefined, errorBody: Uint8Array[], aborted: boolean): Pick<RpcRecord, "code" | "message"> {
+function outcomeOfResponse(response: UniversalServerResponse | undefined, tap: BodyTap, aborted: boolean): Pick<RpcRecord, "code" | "message"> {
   if (!response) return { code: aborted ? Code.Canceled : Code.Unknown };
+  const fromStatus = (status: string | null | undefined, message: string | null | undefined) =>
+    status === "0" ? { code: "ok" as const } : { code: Number(status) as Code, message: message ? decodeURIComponent(message) : undefined };
   const grpcStatus = response.trailer?.get("grpc-status") ?? response.header?.get("grpc-status");
-  if (grpcStatus !== null && grpcStatus !== undefined) {
-    const message = response.trailer?.get("grpc-message") ?? response.header?.get("grpc-message") ?? undefined;
-    return { code: grpcStatus === "0" ? "ok" : (Number(grpcStatus) as Code), message: message && decodeURIComponent(message) };
+  if (grpcStatus) return fromStatus(grpcStatus, response.trailer?.get("grpc-message") ?? response.header?.get("grpc-message"));
+  if (response.header?.get("content-type")?.startsWith("application/grpc-web") && tap.last) {
+    const trailer = Buffer.from(tap.last).toString("latin1");
+    const status = /grpc-status:\s*(\d+)/i.exec(trailer)?.[1];
+    if (status) return fromStatus(status, /grpc-message:\s*([^\r\n]*)/i.exec(trailer)?.[1]);
   }
   if (response.status === 200) return { code: "ok" };
   try {
-    const { code, message } = JSON.parse(Buffer.concat(errorBody).toString("utf8")) as { code?: string; message?: string };
+    const { code, message } = JSON.parse(Buffer.concat(tap.head).toString("utf8")) as { code?: string; message?: string };
     const known = Object.values(Code).find((c) => typeof c === "number" && codeName(c) === code) as Code | undefined;
     return { code: known ?? codeFromHttpStatus(response.status), message };
   } catch {
@@ -224,14 +235,16 @@ function isByteStream(body: unknown): body is AsyncIterable<Uint8Array> {
   return typeof body === "object" && body !== null && Symbol.asyncIterator in body;
 }
 
-/** Counts a body's bytes as they pass; keeps the first few KiB in `keep` when given. */
-async function* counted(body: AsyncIterable<Uint8Array>, add: (n: number) => void, keep?: Uint8Array[]): AsyncIterable<Uint8Array> {
-  let kept = 0;
+/** Counts a body's bytes as they pass; with a tap, keeps its first `headBytes` and its last chunk. */
+async function* tapped(body: AsyncIterable<Uint8Array>, add: (n: number) => void, tap?: BodyTap, headBytes = 0): AsyncIterable<Uint8Array> {
   for await (const chunk of body) {
     add(chunk.byteLength);
-    if (keep && kept < 4096) {
-      keep.push(chunk.subarray(0, 4096 - kept));
-      kept += chunk.byteLength;
+    if (tap) {
+      if (tap.headBytes < headBytes) {
+        tap.head.push(chunk.subarray(0, headBytes - tap.headBytes));
+        tap.headBytes += chunk.byteLength;
+      }
+      tap.last = chunk;
     }
     yield chunk;
   }

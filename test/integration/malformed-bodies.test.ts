@@ -1,6 +1,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/ops/logger.js";
 import { backends, startTestServer, type TestServer } from "../support/server.js";
 
 // A body that is not the method's protobuf message is the client's error:
@@ -70,8 +71,10 @@ function postGrpc(baseUrl: string, path: string, apiKey: string, body: Buffer): 
 describe.each(backends().filter((b) => b.name === "postgres+minio"))("malformed bodies ($name)", (backend) => {
   describe.skipIf(!backend.available)("are INVALID_ARGUMENT on every protocol", () => {
     let s: TestServer;
+    const logged: { msg: string; rpc?: string; code?: string }[] = [];
     beforeAll(async () => {
-      s = await startTestServer(backend.name);
+      const logger = createLogger("info", { write: (line: string) => void logged.push(JSON.parse(line) as (typeof logged)[number]) });
+      s = await startTestServer(backend.name, { overrides: { logger } });
     });
     afterAll(async () => {
       await s?.close();
@@ -131,6 +134,13 @@ describe.each(backends().filter((b) => b.name === "postgres+minio"))("malformed 
       );
       expect(res.status).toBe(400);
       expect((JSON.parse(res.body.toString("utf8")) as { code: string }).code).toBe("invalid_argument");
+    });
+
+    it("logs every one of them as invalid_argument, the code the client got", async () => {
+      const codes = () => logged.filter((l) => l.msg === "rpc").map((l) => `${l.rpc} ${l.code}`);
+      // Lines are written as responses close, which may be just after the client saw them.
+      while (codes().length < 7) await new Promise((r) => setTimeout(r, 10));
+      expect(codes().filter((c) => !c.endsWith(" invalid_argument"))).toEqual([]);
     });
 
     it("a well-formed request on the same routes is still served", async () => {
