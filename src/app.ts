@@ -66,6 +66,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     inFlightBytes: config.uploadMemoryBytes,
     maxArtefactBytes: config.limits.maxArtefactBytes,
     uploadTtlSeconds: config.uploadTtlSeconds,
+    idleTimeoutMs: config.uploadIdleTimeoutSeconds * 1000,
+    writerLeaseMs: config.uploadWriterLeaseSeconds * 1000,
   });
   // Dataset versions and runs commit their uploads by one protocol.
   const committer = createUploadCommitter({ db, store, now, onStep: overrides.onCommitStep, log });

@@ -41,3 +41,6 @@ export class LimitExceededError extends DomainError {}
 
 /** A dependency (database, object storage) is unreachable; retry later. */
 export class UnavailableError extends DomainError {}
+
+/** Something took too long (e.g. a stream that sent nothing for its idle timeout); what is durable stays. */
+export class DeadlineExceededError extends DomainError {}

@@ -23,8 +23,8 @@ import { mapConcurrent } from "../util/map-concurrent.js";
 import { leaseBlobs } from "./blobs.js";
 import { ConflictError, FailedPreconditionError, InvalidInputError, NotFoundError } from "./errors.js";
 import { isWellFormedId } from "./ids.js";
-import { blobKey, segmentKey } from "./object-keys.js";
-import { describeState } from "./uploads.js";
+import { blobKey } from "./object-keys.js";
+import { describeState, stagedSegmentKeys } from "./uploads.js";
 
 /** An upload named by a request, and the path it is to have. Empty path: the upload's file name. */
 export interface ArtefactSource {
@@ -141,8 +141,7 @@ export function createUploadCommitter(deps: UploadCommitDeps) {
       }
       if (existed.has(sha256) && (await store.stat(dest))?.size === upload.bytesReceived) return;
       if (upload.segmentCount === 0) return store.put(dest, Readable.from([]), 0);
-      const sources = Array.from({ length: upload.segmentCount }, (_, seq) => segmentKey(orgId, upload.id, seq));
-      await store.compose(sources, dest);
+      await store.compose(await stagedSegmentKeys(db, upload), dest);
     });
   }
 
@@ -171,9 +170,9 @@ export function createUploadCommitter(deps: UploadCommitDeps) {
   }
 
   /** Step 4: staged segments are no longer needed. Failures are left to the janitor. */
-  async function purgeStaging(orgId: string, artefacts: readonly StagedArtefact[]): Promise<void> {
+  async function purgeStaging(_orgId: string, artefacts: readonly StagedArtefact[]): Promise<void> {
     try {
-      const keys = artefacts.flatMap(({ upload }) => Array.from({ length: upload.segmentCount }, (_, seq) => segmentKey(orgId, upload.id, seq)));
+      const keys = (await mapConcurrent(artefacts, concurrency, ({ upload }) => stagedSegmentKeys(db, upload))).flat();
       await store.delete(keys);
       await markPurged(
         db,

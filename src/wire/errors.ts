@@ -9,6 +9,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import {
   AlreadyExistsError,
   ConflictError,
+  DeadlineExceededError,
   DomainError,
   FailedPreconditionError,
   InvalidInputError,
@@ -46,6 +47,7 @@ function domainCode(error: DomainError): Code | undefined {
   if (error instanceof UnauthenticatedError) return Code.Unauthenticated;
   if (error instanceof LimitExceededError) return Code.ResourceExhausted;
   if (error instanceof UnavailableError) return Code.Unavailable;
+  if (error instanceof DeadlineExceededError) return Code.DeadlineExceeded;
   return undefined;
 }
 

@@ -44,7 +44,7 @@ export function uploadHandlers(uploads: Uploads, limits: { maxChunkBytes: number
           yield v.uploadChunk(next.value, limits.maxChunkBytes);
         }
       }
-      return { upload: toUpload(await uploads.receive(orgId, start, chunks())) };
+      return { upload: toUpload(await uploads.receive(orgId, start, chunks(), ctx.signal)) };
     },
     async createUpload(req, ctx) {
       return { upload: toUpload(await uploads.create(principalOf(ctx).orgId, v.newUpload("upload", req.upload))) };

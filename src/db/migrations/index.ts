@@ -4,6 +4,7 @@ import * as createExperiments from "./20261123T1900Z-create-experiments.js";
 import * as metricRollups from "./20261123T2000Z-metric-rollups.js";
 import * as createRunArtefacts from "./20261123T2100Z-create-run-artefacts.js";
 import * as coarserRollups from "./20261123T2200Z-coarser-rollups.js";
+import * as createUploadSegments from "./20261129T2000Z-create-upload-segments.js";
 
 /** Migrations are listed in code (not read from a folder) so bundling and tsx agree on what exists. */
 export const migrationProvider: MigrationProvider = {
@@ -14,6 +15,7 @@ export const migrationProvider: MigrationProvider = {
       "20261123T2000Z-metric-rollups": metricRollups,
       "20261123T2100Z-create-run-artefacts": createRunArtefacts,
       "20261123T2200Z-coarser-rollups": coarserRollups,
+      "20261129T2000Z-create-upload-segments": createUploadSegments,
     };
   },
 };
