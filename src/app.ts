@@ -15,7 +15,7 @@ import { createMetricsService } from "./services/metrics.js";
 import { createRunArtefactService } from "./services/run-artefacts.js";
 import { createRunService } from "./services/runs.js";
 import { type CommitStep, createUploadCommitter } from "./services/upload-commit.js";
-import { createUploadService } from "./services/uploads.js";
+import { createUploadService, type UploadStats } from "./services/uploads.js";
 import { createLocalFsStore } from "./storage/local-fs.js";
 import type { ObjectStore } from "./storage/object-store.js";
 import { createS3Store } from "./storage/s3.js";
@@ -39,6 +39,8 @@ export interface App {
   store: ObjectStore;
   auth: AuthService;
   janitor: ReturnType<typeof createJanitor>;
+  /** Upload budget and streams, for metrics. */
+  uploadStats(): UploadStats;
   /** The admin key created on first start, if this start created one. */
   bootstrapKey: string | undefined;
   close(): Promise<void>;
@@ -95,6 +97,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     store,
     auth,
     janitor,
+    uploadStats: uploads.stats,
     bootstrapKey: created && !config.bootstrapApiKey ? created.apiKey : undefined,
     async close() {
       health.setServing(false);
