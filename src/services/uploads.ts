@@ -12,28 +12,19 @@
  * stream ends when its client goes away, when it sends nothing for the idle
  * timeout, or when it loses its writer lease, and keeps its durable part.
  */
-import { createHash, randomUUID } from "node:crypto";
-import { Readable } from "node:stream";
+import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import * as repo from "../db/uploads-repo.js";
 import type { Database, UploadRow } from "../db/schema.js";
 import type { ObjectStore } from "../storage/object-store.js";
-import { leaseBlobs } from "./blobs.js";
-import { type BudgetAccount, ByteBudget } from "./byte-budget.js";
-import {
-  ConflictError,
-  DeadlineExceededError,
-  FailedPreconditionError,
-  InvalidInputError,
-  LimitExceededError,
-  NotFoundError,
-  UnavailableError,
-} from "./errors.js";
+import { ByteBudget } from "./byte-budget.js";
+import { ConflictError, FailedPreconditionError, InvalidInputError, LimitExceededError, NotFoundError } from "./errors.js";
 import { isWellFormedId, newId } from "./ids.js";
-import { blobKey, legacySegmentKey, segmentKey, stagingPrefix } from "./object-keys.js";
-import { SegmentWriter } from "./segment-writer.js";
-import { createHasherPool, type HasherPool, type StreamHasher } from "./stream-hasher.js";
-import { IdleTimeout, LeaseLost, StreamGuard } from "./upload-stream.js";
+import { legacySegmentKey, stagingPrefix } from "./object-keys.js";
+import type { SegmentWriter } from "./segment-writer.js";
+import { createHasherPool, type HasherPool } from "./stream-hasher.js";
+import { createReceiver, endedBy, IncompleteStreamError, lostClaim, type ReceivingStream } from "./upload-receive.js";
+import { StreamGuard } from "./upload-stream.js";
 
 export interface NewUpload {
   fileName: string;
@@ -72,12 +63,6 @@ export interface UploadStats {
 
 export type UploadService = ReturnType<typeof createUploadService>;
 
-/**
- * A stream that ended before its declared size. Unlike other input errors it
- * keeps the durable bytes: a client pausing or cut off mid-file resumes later.
- */
-class IncompleteStreamError extends InvalidInputError {}
-
 const HOUR = 3600 * 1000;
 
 export function createUploadService(deps: UploadServiceDeps) {
@@ -90,8 +75,16 @@ export function createUploadService(deps: UploadServiceDeps) {
   const budget = new ByteBudget(Math.max(deps.inFlightBytes, deps.segmentBytes));
   let hashers = deps.hashers;
   let activeStreams = 0;
-  const lostClaim = (row: UploadRow) =>
-    new ConflictError(`upload "${row.id}" was aborted or taken over by another stream while this one wrote`);
+  const receiver = createReceiver({
+    db,
+    store,
+    segmentBytes: deps.segmentBytes,
+    maxArtefactBytes: deps.maxArtefactBytes,
+    hashers: () => (hashers ??= createHasherPool()),
+    blobLeaseUntil: () => new Date(expiry().getTime() + HOUR),
+    recordTimes: () => ({ now: now(), leaseUntil: later(leaseMs), expiresAt: expiry() }),
+    complete,
+  });
 
   /** Loads an upload of the caller's organisation; NotFoundError otherwise. */
   async function get(orgId: string, uploadId: string): Promise<UploadRow> {
@@ -154,130 +147,6 @@ export function createUploadService(deps: UploadServiceDeps) {
     return completed;
   }
 
-  function verify(row: UploadRow, sha256: string): void {
-    if (row.declaredSha256 && row.declaredSha256 !== sha256) {
-      throw new InvalidInputError("sha256", `sha256 mismatch: declared ${row.declaredSha256}, the bytes received hash to ${sha256}; nothing was kept`);
-    }
-  }
-
-  function incomplete(row: UploadRow, received: number, durable: number): IncompleteStreamError {
-    return new IncompleteStreamError(
-      "chunk",
-      `stream ended after ${received} of the declared ${row.declaredSize} bytes; ${durable} are durably staged: ` +
-        `resume upload "${row.id}" at offset ${durable}, or abort it`,
-    );
-  }
-
-  /** Counts the bytes of a stream against the declared size and the server's limit. */
-  async function* counted(row: UploadRow, chunks: AsyncIterable<Uint8Array>, progress: { received: number }) {
-    for await (const chunk of chunks) {
-      progress.received += chunk.length;
-      if (row.declaredSize !== null && progress.received > row.declaredSize) {
-        throw new InvalidInputError("chunk", `stream carries more than the declared ${row.declaredSize} bytes`);
-      }
-      if (progress.received > deps.maxArtefactBytes) {
-        throw new LimitExceededError(`artefact exceeds the server's limit of ${deps.maxArtefactBytes} bytes`);
-      }
-      yield chunk;
-    }
-  }
-
-  interface Stream {
-    row: UploadRow;
-    token: string;
-    chunks: AsyncIterable<Uint8Array>;
-    account: BudgetAccount;
-    signal: AbortSignal;
-    /** Bytes durably staged so far: where a resume starts. */
-    durable: () => number;
-  }
-
-  /** A small upload: buffered (it is at most `smallBytes`, within the budget), verified, then written once to its blob. */
-  async function receiveSmall(s: Stream): Promise<UploadRow> {
-    const { row } = s;
-    const hash = createHash("sha256");
-    const progress = { received: 0 };
-    const parts: Uint8Array[] = [];
-    for await (const chunk of counted(row, s.chunks, progress)) {
-      await s.account.take(chunk.length, s.signal);
-      hash.update(chunk);
-      parts.push(chunk);
-    }
-    if (progress.received !== row.declaredSize) throw incomplete(row, progress.received, 0);
-    const sha256 = hash.digest("hex");
-    verify(row, sha256);
-    // The lease outlives the upload's expiry, so the blob stays until a commit references it or the upload is gone.
-    const existed = await leaseBlobs(db, row.orgId, new Map([[sha256, progress.received]]), new Date(expiry().getTime() + HOUR));
-    const key = blobKey(row.orgId, sha256);
-    if (!existed.has(sha256) || (await store.stat(key))?.size !== progress.received) {
-      await store.put(key, Readable.from(parts), progress.received);
-    }
-    return complete(row, s.token, { sha256, size: progress.received, storedAsBlob: true });
-  }
-
-  /** The hash of the upload's durable part, from the state saved with its last segment: no stored byte is read. */
-  async function resumeHash(row: UploadRow): Promise<StreamHasher> {
-    hashers ??= createHasherPool();
-    if (row.segmentCount === 0) return hashers.open();
-    const state = await repo.hashStateAfter(db, row.id, row.segmentCount - 1);
-    if (state) return hashers.open(state);
-    // Staged before hash states were recorded: rebuilt once from the stored bytes.
-    const hasher = hashers.open();
-    for (let seq = 0; seq < row.segmentCount; seq++) {
-      for await (const chunk of await store.get(legacySegmentKey(row.orgId, row.id, seq))) await hasher.update(chunk as Buffer);
-    }
-    return hasher;
-  }
-
-  /** Any other upload: streamed into staged segments, each recorded durable (with its hash state) as it lands. */
-  async function receiveSegments(s: Stream, setWriter: (w: SegmentWriter) => void): Promise<UploadRow> {
-    const { row, token } = s;
-    const hasher = await resumeHash(row);
-    const writer = new SegmentWriter({
-      store,
-      segmentBytes: deps.segmentBytes,
-      firstSeq: row.segmentCount,
-      offset: row.bytesReceived,
-      declaredSize: row.declaredSize ?? undefined,
-      keyOf: (seq) => segmentKey(row.orgId, row.id, seq, token),
-      budget: s.account,
-      hasher,
-      signal: s.signal,
-      onDurable: async (segment) => {
-        const times = { now: now(), leaseUntil: later(leaseMs), expiresAt: expiry() };
-        if (!(await repo.recordSegment(db, row.id, token, segment, times))) throw lostClaim(row);
-      },
-    });
-    setWriter(writer);
-    try {
-      const progress = { received: row.bytesReceived };
-      for await (const chunk of counted(row, s.chunks, progress)) await writer.write(chunk);
-      if (row.declaredSize !== null && progress.received < row.declaredSize) {
-        await writer.abandon();
-        throw incomplete(row, progress.received, writer.durableOffset);
-      }
-      await writer.finish();
-      const sha256 = await hasher.digest();
-      verify(row, sha256);
-      return await complete(row, token, { sha256, size: progress.received, storedAsBlob: false });
-    } finally {
-      await writer.abandon();
-      hasher.close();
-    }
-  }
-
-  /** The error a stream ended by its guard throws, once its durable part is known. */
-  function endedBy(reason: unknown, row: UploadRow, durable: number): Error {
-    if (reason instanceof IdleTimeout) {
-      return new DeadlineExceededError(
-        `upload "${row.id}" received no message for ${reason.idleMs / 1000} s; ${durable} bytes are durably staged: resume it at offset ${durable}`,
-      );
-    }
-    if (reason instanceof LeaseLost) return lostClaim(row);
-    if (reason instanceof Error) return reason;
-    return new UnavailableError(`the upload stream ended; resume upload "${row.id}" at offset ${durable}`);
-  }
-
   /**
    * Receives an Upload stream: a new upload, or the rest of one that broke.
    * When `signal` aborts (or the stream idles past the timeout, or loses its
@@ -302,7 +171,7 @@ export function createUploadService(deps: UploadServiceDeps) {
     });
     const account = budget.account(orgId);
     let writer: SegmentWriter | undefined;
-    const stream: Stream = {
+    const stream: ReceivingStream = {
       row,
       token,
       chunks: guard.guard(chunks),
@@ -312,7 +181,7 @@ export function createUploadService(deps: UploadServiceDeps) {
     };
     activeStreams++;
     try {
-      return small ? await receiveSmall(stream) : await receiveSegments(stream, (w) => (writer = w));
+      return small ? await receiver.small(stream) : await receiver.segments(stream, (w) => (writer = w));
     } catch (error) {
       // Bad input fails the upload and keeps nothing; a broken connection,
       // an idle or cancelled stream or an unreachable store keeps the durable
