@@ -25,6 +25,29 @@ export interface StreamGuardOptions {
 
 const ignore = () => undefined;
 
+/**
+ * `pending`, unless `signal` aborts first (rejects with its reason) or
+ * nothing arrives for `idleMs` (rejects with IdleTimeout). For a wait before
+ * a stream's guard exists, e.g. for its header.
+ */
+export function within<T>(pending: Promise<T>, idleMs: number, signal: AbortSignal | undefined): Promise<T> {
+  pending.catch(ignore); // abandoned when the signal or the timer wins
+  return new Promise<T>((resolve, reject) => {
+    const done = () => {
+      clearTimeout(idle);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const onAbort = () => (done(), reject(signal?.reason));
+    const idle = setTimeout(() => (done(), reject(new IdleTimeout(idleMs))), idleMs);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    pending.then(
+      (value) => (done(), resolve(value)),
+      (error: unknown) => (done(), reject(error)),
+    );
+  });
+}
+
 export class StreamGuard {
   readonly #controller = new AbortController();
   readonly #opts: StreamGuardOptions;

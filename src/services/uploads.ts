@@ -18,13 +18,13 @@ import * as repo from "../db/uploads-repo.js";
 import type { Database, UploadRow } from "../db/schema.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { ByteBudget } from "./byte-budget.js";
-import { ConflictError, FailedPreconditionError, InvalidInputError, LimitExceededError, NotFoundError } from "./errors.js";
+import { ConflictError, DeadlineExceededError, FailedPreconditionError, InvalidInputError, LimitExceededError, NotFoundError } from "./errors.js";
 import { isWellFormedId, newId } from "./ids.js";
 import { legacySegmentKey, stagingPrefix } from "./object-keys.js";
 import type { SegmentWriter } from "./segment-writer.js";
 import { createHasherPool, type HasherPool } from "./stream-hasher.js";
 import { createReceiver, endedBy, IncompleteStreamError, lostClaim, type ReceivingStream } from "./upload-receive.js";
-import { StreamGuard } from "./upload-stream.js";
+import { IdleTimeout, StreamGuard, within } from "./upload-stream.js";
 
 export interface NewUpload {
   fileName: string;
@@ -192,11 +192,26 @@ export function createUploadService(deps: UploadServiceDeps) {
       } else {
         await repo.releaseWriter(db, row.id, token).catch(() => undefined);
       }
-      throw guard.signal.aborted ? endedBy(guard.signal.reason, row, stream.durable()) : error;
+      // Only an end the guard caused is reworded; a failure of the request itself (e.g. a message over
+      // the size limit, which also aborts the caller's signal) keeps its own error.
+      throw guard.signal.aborted && error === guard.signal.reason ? endedBy(error, row, stream.durable()) : error;
     } finally {
       activeStreams--;
       guard.close();
       account.close();
+    }
+  }
+
+  /**
+   * Waits for an Upload stream's first message within the idle timeout.
+   * Throws DeadlineExceededError when none comes, or `signal.reason`.
+   */
+  async function firstMessage<T>(pending: Promise<T>, signal?: AbortSignal): Promise<T> {
+    try {
+      return await within(pending, idleMs, signal);
+    } catch (error) {
+      if (!(error instanceof IdleTimeout)) throw error;
+      throw new DeadlineExceededError(`the Upload stream sent no header for ${idleMs / 1000} s; send the header first`);
     }
   }
 
@@ -229,7 +244,7 @@ export function createUploadService(deps: UploadServiceDeps) {
     return row.state === "discarded" ? row : discard(row, "aborted by the client");
   }
 
-  return { create, receive, get, abort, purgeStaging, stats };
+  return { create, receive, firstMessage, get, abort, purgeStaging, stats };
 }
 
 /** Object keys of a complete upload's staged segments, in order, as recorded (a stale writer's objects are not among them). */

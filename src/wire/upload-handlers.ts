@@ -35,7 +35,7 @@ export function uploadHandlers(uploads: Uploads, limits: { maxChunkBytes: number
     async upload(requests, ctx) {
       const { orgId } = principalOf(ctx);
       const messages = requests[Symbol.asyncIterator]();
-      const first = await messages.next();
+      const first = await uploads.firstMessage(messages.next(), ctx.signal);
       const start = v.uploadStart(first.done ? undefined : first.value);
       // Validates each message as it arrives: nothing is buffered, and a bad
       // chunk fails the upload from inside the service's read loop.

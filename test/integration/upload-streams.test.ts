@@ -135,6 +135,25 @@ describe.each(backends())("upload streams on $name", (backend) => {
       expect(done.upload?.sha256).toBe(sha256(data));
     });
 
+    it("a stream that never sends its header ends with DEADLINE_EXCEEDED", async () => {
+      const uploads = impatient.client(UploadService);
+      let release = () => undefined as void;
+      const gate = new Promise<void>((r) => (release = r));
+      const error = await uploads
+        .upload(
+          (async function* () {
+            await gate;
+          })(),
+        )
+        .then(
+          () => undefined,
+          (e: unknown) => ConnectError.from(e),
+        );
+      release();
+      expect(error?.code).toBe(Code.DeadlineExceeded);
+      expect(error?.rawMessage).toContain("no header");
+    });
+
     it("eight stalled streams that each sent one byte do not hold back a healthy upload", async () => {
       const uploads = patient.client(UploadService);
       const stalled = Array.from({ length: 8 }, (_, i) => heldStream(uploads, { fileName: `stalled-${i}.bin`, size: 9 * MiB }, bytesOf(9 * MiB, 20 + i), 1));
