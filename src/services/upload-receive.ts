@@ -76,6 +76,10 @@ export function endedBy(reason: unknown, row: UploadRow, durable: number): Error
     );
   }
   if (reason instanceof LeaseLost) return lostClaim(row);
+  // E.g. a shutdown: whoever aborted cannot know where this upload stands, so the hint is added here.
+  if (reason instanceof UnavailableError) {
+    return new UnavailableError(`${reason.message}; resume upload "${row.id}" at offset ${durable}`, { cause: reason });
+  }
   if (reason instanceof Error) return reason;
   return new UnavailableError(`the upload stream ended; resume upload "${row.id}" at offset ${durable}`);
 }

@@ -151,8 +151,9 @@ export function createUploadService(deps: UploadServiceDeps) {
    * Receives an Upload stream: a new upload, or the rest of one that broke.
    * When `signal` aborts (or the stream idles past the timeout, or loses its
    * lease) it ends promptly, keeps its durable part and releases its lease,
-   * throwing `signal.reason` if that is an Error (DeadlineExceededError,
-   * ConflictError for the other two). Also throws InvalidInputError or
+   * throwing `signal.reason` if that is an Error (an UnavailableError, e.g.
+   * "server shutting down", gets `; resume upload "X" at offset N` appended),
+   * DeadlineExceededError or ConflictError for the other two. Also throws InvalidInputError or
    * LimitExceededError (the upload is then discarded, except for a stream
    * that merely ended early, which stays resumable), NotFoundError,
    * FailedPreconditionError, ConflictError.

@@ -15,6 +15,8 @@ import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import { type Upload, UploadService, UploadState } from "../../gen/traintrack/v1/upload_pb.js";
 import { createStore } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
+import { UnavailableError } from "../../src/services/errors.js";
+import { createUploadService } from "../../src/services/uploads.js";
 import type { ObjectStore } from "../../src/storage/object-store.js";
 import { breakUpload, bytesOf, download, resumeUpload, sha256, upload } from "../support/data.js";
 import { backendEnv, backends, startTestServer, type TestServer } from "../support/server.js";
@@ -231,6 +233,38 @@ describe.each(backends())("upload streams on $name", (backend) => {
       for (const h of holders) h.abort();
       await Promise.all(holders.map((h) => h.result));
       await until(() => patient.app.uploadStats().activeStreams === 0, "every stream ended");
+    });
+
+    it("an abort of receive() (a shutdown) ends it at once with the reason, naming where to resume, and frees the upload", async () => {
+      const { orgId } = await patient.app.auth.authenticate(patient.apiKey);
+      const service = createUploadService({
+        db: patient.app.db,
+        store: patient.app.store,
+        now: () => new Date(Date.now() + skewMs),
+        segmentBytes: SEGMENT,
+        maxArtefactBytes: 100 * MiB,
+        uploadTtlSeconds: 3600,
+        inFlightBytes: 2 * SEGMENT,
+      });
+      const data = bytesOf(12 * MiB, 70);
+      const shutdown = new AbortController();
+      let sent = 0;
+      async function* chunks() {
+        for (; sent < 6 * MiB; sent += MiB) yield data.subarray(sent, sent + MiB);
+        await new Promise(() => undefined); // the client goes quiet: receive() waits for the next chunk
+      }
+      const received = service.receive(orgId, { kind: "new", fileName: "shutdown.bin", mediaType: "application/octet-stream", size: data.length, sha256: undefined }, chunks(), shutdown.signal);
+      const refused = received.catch((e: unknown) => e);
+      await until(() => sent >= 6 * MiB, "the first bytes were sent");
+      await until(async () => ((await patient.app.db.selectFrom("uploads").select("bytesReceived").where("fileName", "=", "shutdown.bin").executeTakeFirst())?.bytesReceived ?? 0) >= SEGMENT, "segment 0 is durable");
+      shutdown.abort(new UnavailableError("server shutting down"));
+      const error = await refused;
+      expect(error).toBeInstanceOf(UnavailableError);
+      const row = await patient.app.db.selectFrom("uploads").selectAll().where("fileName", "=", "shutdown.bin").executeTakeFirstOrThrow();
+      expect((error as Error).message).toBe(`server shutting down; resume upload "${row.id}" at offset ${SEGMENT}`);
+      expect(row.writerToken).toBeNull();
+      const done = await resumeUpload(patient.client(UploadService), row.id, BigInt(SEGMENT), data);
+      expect(done.sha256).toBe(sha256(data));
     });
   });
 });
