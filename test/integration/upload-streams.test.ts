@@ -172,6 +172,14 @@ describe.each(backends())("upload streams on $name", (backend) => {
       expect(patient.app.uploadStats().budgetInUse).toBe(0);
     });
 
+    it("sixteen concurrent uploads through a budget of two segments all complete (no stream waits forever holding half a segment)", async () => {
+      const uploads = patient.client(UploadService);
+      const files = Array.from({ length: 16 }, (_, i) => bytesOf(12 * MiB + i, 80 + i));
+      const done = await Promise.all(files.map((data, i) => upload(uploads, `crowd-${i}.bin`, data)));
+      expect(done.map((u) => u.sha256)).toEqual(files.map((data) => sha256(data)));
+      expect(patient.app.uploadStats().budgetInUse).toBe(0);
+    });
+
     it("a resume at a late offset reads no stored byte back", async () => {
       const uploads = patient.client(UploadService);
       const data = bytesOf(17 * MiB, 40);
