@@ -16,6 +16,8 @@ import { Worker } from "node:worker_threads";
 const BATCH_BYTES = 1024 * 1024;
 /** Bytes of one stream that may wait in its worker's queue. */
 const MAX_QUEUED_BYTES = 4 * BATCH_BYTES;
+/** Batches kept for reuse per stream: as many as can be in flight. */
+const SPARE_BATCHES = 6;
 
 /**
  * Runs in the worker. A string with `eval: true` so that the same code works
@@ -29,8 +31,9 @@ const chains = new Map();
 parentPort.on("message", (m) => {
   const run = (h) => {
     if (m.op === "update") {
-      h.update(new Uint8Array(m.data));
-      parentPort.postMessage({ stream: m.stream, ack: m.data.byteLength });
+      h.update(new Uint8Array(m.data, 0, m.length));
+      // The batch's memory goes back to be filled again: no allocation (and no GC) per batch.
+      parentPort.postMessage({ stream: m.stream, ack: m.length, data: m.data }, [m.data]);
     } else if (m.op === "save") {
       parentPort.postMessage({ stream: m.stream, reply: m.reply, value: h.save() });
     } else if (m.op === "digest") {
@@ -69,6 +72,8 @@ interface Reply {
   stream: number;
   reply?: number;
   ack?: number;
+  /** An acknowledged batch's memory, returned for reuse. */
+  data?: ArrayBuffer;
   value?: Uint8Array | string;
   error?: string;
 }
@@ -126,7 +131,8 @@ export function createHasherPool(size = Math.max(1, Math.min(4, availableParalle
     let failure: Error | undefined;
     let queued = 0;
     let drained: (() => void) | undefined;
-    let batch = Buffer.allocUnsafe(BATCH_BYTES);
+    const spare: ArrayBuffer[] = [];
+    let batch = new Uint8Array(BATCH_BYTES);
     let filled = 0;
     let replies = 0;
 
@@ -140,6 +146,7 @@ export function createHasherPool(size = Math.max(1, Math.min(4, availableParalle
       }
       if (reply.ack !== undefined) {
         queued -= reply.ack;
+        if (reply.data && spare.length < SPARE_BATCHES) spare.push(reply.data);
         if (queued <= MAX_QUEUED_BYTES) drained?.();
       } else if (reply.reply !== undefined) {
         pending.get(reply.reply)?.resolve(reply);
@@ -150,10 +157,11 @@ export function createHasherPool(size = Math.max(1, Math.min(4, availableParalle
 
     function flush(): void {
       if (filled === 0) return;
-      const data = batch.buffer.slice(batch.byteOffset, batch.byteOffset + filled);
+      const data = batch.buffer as ArrayBuffer;
       queued += filled;
-      post({ op: "update", stream, data }, [data]);
-      batch = Buffer.allocUnsafe(BATCH_BYTES);
+      post({ op: "update", stream, data, length: filled }, [data]);
+      const reused = spare.pop();
+      batch = reused ? new Uint8Array(reused) : new Uint8Array(BATCH_BYTES);
       filled = 0;
     }
 

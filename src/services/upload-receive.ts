@@ -133,10 +133,15 @@ export function createReceiver(deps: ReceiverDeps) {
     if (state) return hashers.open(state);
     // Staged before hash states were recorded: rebuilt once from the stored bytes.
     const hasher = hashers.open();
-    for (let seq = 0; seq < row.segmentCount; seq++) {
-      for await (const chunk of await store.get(legacySegmentKey(row.orgId, row.id, seq))) await hasher.update(chunk as Buffer);
+    try {
+      for (let seq = 0; seq < row.segmentCount; seq++) {
+        for await (const chunk of await store.get(legacySegmentKey(row.orgId, row.id, seq))) await hasher.update(chunk as Buffer);
+      }
+      return hasher;
+    } catch (error) {
+      hasher.close();
+      throw error;
     }
-    return hasher;
   }
 
   /** Any other upload: streamed into staged segments, each recorded durable (with its hash state) as it lands. */
