@@ -71,10 +71,10 @@ export async function recordSegment(
   });
 }
 
-/** The recorded segments' object keys, in order. */
-export async function segmentKeys(db: Kysely<Database>, id: string): Promise<string[]> {
-  const rows = await db.selectFrom("uploadSegments").select("objectKey").where("uploadId", "=", id).orderBy("seq").execute();
-  return rows.map((r) => r.objectKey);
+/** The recorded segments' object keys, by seq. */
+export async function segmentKeys(db: Kysely<Database>, id: string): Promise<Map<number, string>> {
+  const rows = await db.selectFrom("uploadSegments").select(["seq", "objectKey"]).where("uploadId", "=", id).execute();
+  return new Map(rows.map((r) => [r.seq, r.objectKey]));
 }
 
 /** The hash state after segment `seq`, if recorded. */

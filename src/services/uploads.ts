@@ -250,10 +250,9 @@ export function createUploadService(deps: UploadServiceDeps) {
 
 /** Object keys of a complete upload's staged segments, in order, as recorded (a stale writer's objects are not among them). */
 export async function stagedSegmentKeys(db: Kysely<Database>, upload: UploadRow): Promise<string[]> {
-  const keys = await repo.segmentKeys(db, upload.id);
-  if (keys.length === upload.segmentCount) return keys;
-  // Staged before segment keys were recorded.
-  return Array.from({ length: upload.segmentCount }, (_, seq) => legacySegmentKey(upload.orgId, upload.id, seq));
+  const recorded = await repo.segmentKeys(db, upload.id);
+  // A segment staged before keys were recorded (an upload in progress across the upgrade) has the old key.
+  return Array.from({ length: upload.segmentCount }, (_, seq) => recorded.get(seq) ?? legacySegmentKey(upload.orgId, upload.id, seq));
 }
 
 /** Words for an upload's state in messages, e.g. `still in progress`, `discarded (expired)`. */

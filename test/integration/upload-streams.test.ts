@@ -190,6 +190,26 @@ describe.each(backends())("upload streams on $name", (backend) => {
       expect(counted.stagedBytesRead).toBe(0);
     });
 
+    it("an upload staged before segments were recorded (across the upgrade) resumes, commits and reads back whole", async () => {
+      const uploads = patient.client(UploadService);
+      const data = bytesOf(12 * MiB, 45);
+      const uploadId = await breakUpload(uploads, patient.app.db, "legacy.bin", data, 11 * MiB, 2 * SEGMENT);
+      // What the old server left: segments under keys without a token, and no segment rows.
+      const store = patient.app.store;
+      for await (const object of store.list("staging/")) {
+        if (!object.key.includes(uploadId)) continue;
+        const legacy = object.key.replace(/-[^/]+$/, "");
+        await store.put(legacy, await store.get(object.key), object.size);
+        await store.delete([object.key]);
+      }
+      await patient.app.db.deleteFrom("uploadSegments").where("uploadId", "=", uploadId).execute();
+      const done = await resumeUpload(uploads, uploadId, BigInt(2 * SEGMENT), data);
+      expect(done.sha256).toBe(sha256(data));
+      const datasets = patient.client(DatasetService);
+      await datasets.createDataset({ name: "legacy", version: "1", artefacts: [{ uploadId }] });
+      expect(sha256((await download(datasets, "legacy", "1", "legacy.bin")).bytes)).toBe(sha256(data));
+    });
+
     it("a writer whose lease lapsed cannot overwrite a segment another stream recorded", async () => {
       const uploads = patient.client(UploadService);
       const good = bytesOf(12 * MiB, 50);
