@@ -86,10 +86,14 @@ async function resumeTail(uploads: Client<typeof UploadService>, uploadId: strin
 }
 
 /** The old resume's first step: every staged segment read back through the store and hashed. */
-async function rereadStaged(provider: ProviderName, storageEnv: Record<string, string>, dataDir: string, uploadId: string) {
+async function rereadStaged(provider: ProviderName, storageEnv: Record<string, string>, dataDir: string, uploadId: string, segments: number) {
   const store = await createStore(loadConfig({ ...storageEnv, TRAINTRACK_DATA_DIR: dataDir }).storage);
   const keys: string[] = [];
-  for await (const object of store.list("staging/")) if (object.key.includes(uploadId)) keys.push(object.key);
+  // The segments staged before the break (not the resume's last one): keys start with a zero-padded seq.
+  for await (const object of store.list("staging/")) {
+    const seq = Number(/\/(\d+)[^/]*$/.exec(object.key)?.[1] ?? Number.NaN);
+    if (object.key.includes(uploadId) && seq < segments) keys.push(object.key);
+  }
   keys.sort();
   const hash = createHash("sha256");
   let bytes = 0;
@@ -121,7 +125,7 @@ export async function measureResume(opts: BenchOptions, provider: ProviderName):
     await resumeTail(uploads, uploadId, staged, tail);
     const resumeSeconds = since(t0) / 1000;
     const resumeReadBytes = bytesRead(server.pid) - read0;
-    const baseline = await rereadStaged(provider, server.storageEnv, server.dataDir, uploadId);
+    const baseline = await rereadStaged(provider, server.storageEnv, server.dataDir, uploadId, stagedMiB / 8);
     await uploads.abortUpload({ uploadId });
     return { provider, stagedMiB, resumeSeconds, resumeReadBytes, baselineSeconds: baseline.seconds, baselineReadBytes: baseline.bytes };
   } finally {

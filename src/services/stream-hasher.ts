@@ -90,6 +90,7 @@ export interface HasherPool {
   open(state?: Uint8Array): StreamHasher;
 }
 
+/** A pool of `size` hashing workers, each started on first use; streams are spread over them in turn. */
 export function createHasherPool(size = Math.max(1, Math.min(4, availableParallelism() - 1))): HasherPool {
   const slots: (Slot | undefined)[] = [];
   let nextStream = 0;

@@ -54,6 +54,7 @@ export function lostClaim(row: UploadRow): ConflictError {
   return new ConflictError(`upload "${row.id}" was aborted or taken over by another stream while this one wrote`);
 }
 
+/** Throws InvalidInputError when the client declared another sha256 than its bytes have. */
 export function verify(row: UploadRow, sha256: string): void {
   if (row.declaredSha256 && row.declaredSha256 !== sha256) {
     throw new InvalidInputError("sha256", `sha256 mismatch: declared ${row.declaredSha256}, the bytes received hash to ${sha256}; nothing was kept`);
@@ -84,6 +85,7 @@ export function endedBy(reason: unknown, row: UploadRow, durable: number): Error
   return new UnavailableError(`the upload stream ended; resume upload "${row.id}" at offset ${durable}`);
 }
 
+/** Receivers of a stream's bytes; each returns the completed upload or throws (see UploadService.receive). */
 export function createReceiver(deps: ReceiverDeps) {
   const { db, store } = deps;
 
