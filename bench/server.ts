@@ -27,6 +27,8 @@ export interface ServerChild {
   startupRssBytes: number;
   /** The server's data directory; the local provider's objects live below it. */
   dataDir: string;
+  /** The server's storage settings (TRAINTRACK_STORAGE and friends; empty for local), to read its objects directly. */
+  storageEnv: Record<string, string>;
   /**
    * Opens a window of the CPU profile (when started with cpuProf) and returns
    * the function that closes it; stop() prints where the server's CPU went in each.
@@ -127,6 +129,7 @@ export async function startServer(opts: StartOptions): Promise<ServerChild> {
       gone: gone.signal,
       startupRssBytes,
       dataDir,
+      storageEnv: Object.fromEntries(Object.entries(providerEnv.env).filter(([k]) => k.startsWith("TRAINTRACK_S3_") || k === "TRAINTRACK_STORAGE")),
       profile,
       stop,
     };

@@ -16,7 +16,7 @@ import { createMetricsService } from "./services/metrics.js";
 import { createRunArtefactService } from "./services/run-artefacts.js";
 import { createRunService } from "./services/runs.js";
 import { type CommitStep, createUploadCommitter } from "./services/upload-commit.js";
-import { createUploadService } from "./services/uploads.js";
+import { createUploadService, type UploadStats } from "./services/uploads.js";
 import { errorField, type Logger, createLogger } from "./ops/logger.js";
 import { createMetrics, type Metrics } from "./ops/metrics.js";
 import { observeJanitor } from "./ops/observed-janitor.js";
@@ -53,6 +53,8 @@ export interface App {
   janitor: Pick<ReturnType<typeof createJanitor>, "runOnce">;
   logger: Logger;
   metrics: Metrics;
+  /** Upload budget and streams (also in the metrics). */
+  uploadStats(): UploadStats;
   /** The admin key created on first start, if this start created one. */
   bootstrapKey: string | undefined;
   /**
@@ -92,6 +94,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     inFlightBytes: config.uploadMemoryBytes,
     maxArtefactBytes: config.limits.maxArtefactBytes,
     uploadTtlSeconds: config.uploadTtlSeconds,
+    idleTimeoutMs: config.uploadIdleTimeoutSeconds * 1000,
+    writerLeaseMs: config.uploadWriterLeaseSeconds * 1000,
   });
   // Dataset versions and runs commit their uploads by one protocol.
   const committer = createUploadCommitter({ db, store, now, blobLeaseMs: config.blobLeaseSeconds * 1000, onStep: overrides.onCommitStep, log });
@@ -126,6 +130,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       health,
       maxChunkBytes: config.limits.maxChunkBytes,
       countUploadBytes: (bytes) => metrics.uploadBytes.inc(bytes),
+      shutdown: drain.signal,
     }),
     // Outermost first: observe sees the codes the error interceptor chose; auth runs
     // next to the handler, and inside it request bodies that fail to parse become INVALID_ARGUMENT.
@@ -137,7 +142,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics,
     metricsToken: config.ops.metricsToken,
   });
-  metrics.observe({ dbPool: poolStats });
+  metrics.observe({ dbPool: poolStats, uploads: uploads.stats });
   const server = await startServer({ handler, host: config.host, port: config.port, limits: config.connections });
   const observed = observeJanitor(janitor, { metrics, logger });
   const janitorRuns =
@@ -151,12 +156,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     janitor: observed,
     logger,
     metrics,
+    uploadStats: uploads.stats,
     bootstrapKey: created && !config.bootstrapApiKey ? created.apiKey : undefined,
     async close() {
       health.setServing(false);
       await server.close({
         graceMs: config.ops.shutdownGraceMs,
-        endStreams: () => drain.abort(new UnavailableError("the server is shutting down; retry the call, or resume the upload, on another replica")),
+        endStreams: () => drain.abort(new UnavailableError("the server is shutting down: retry on another replica")),
       });
       await janitorRuns?.stop();
       if (!overrides.db) await db.destroy();

@@ -83,6 +83,10 @@ export interface Config {
   uploadMemoryBytes: number;
   /** An uncommitted upload is discarded this long after it was last written. */
   uploadTtlSeconds: number;
+  /** An Upload stream that delivers no message for this long ends with DEADLINE_EXCEEDED. */
+  uploadIdleTimeoutSeconds: number;
+  /** How long a stream's claim on an upload outlives its last renewal (renewed while the stream lives). */
+  uploadWriterLeaseSeconds: number;
   /** How often the janitor reclaims expired uploads and unreferenced objects. */
   janitorIntervalSeconds: number;
   /** How long one janitor pass may work before it leaves the rest of its backlog to the next. */
@@ -140,6 +144,8 @@ export function loadConfig(env: Env = process.env): Config {
     segmentBytes,
     uploadMemoryBytes: int(env, "TRAINTRACK_UPLOAD_MEMORY_BYTES", 64 * MiB, segmentBytes, 64 * 1024 * MiB),
     uploadTtlSeconds: int(env, "TRAINTRACK_UPLOAD_TTL_SECONDS", 24 * 3600, 1, 365 * 24 * 3600),
+    uploadIdleTimeoutSeconds: int(env, "TRAINTRACK_UPLOAD_IDLE_TIMEOUT_SECONDS", 60, 1, 24 * 3600),
+    uploadWriterLeaseSeconds: int(env, "TRAINTRACK_UPLOAD_WRITER_LEASE_SECONDS", 30, 3, 3600),
     janitorIntervalSeconds: int(env, "TRAINTRACK_JANITOR_INTERVAL_SECONDS", 300, 0, 24 * 3600),
     janitorBudgetSeconds,
     // A live pass must never look dead: its claims must outlast its budget by a wide margin.

@@ -51,6 +51,17 @@ export interface UploadsTable {
   expiresAt: Date;
 }
 
+/** A durable segment of a staged upload, in order; `seq` counts from 0. */
+export interface UploadSegmentsTable {
+  uploadId: string;
+  seq: number;
+  size: number;
+  objectKey: string;
+  /** SHA-256 state after the segment's last byte (hash-wasm's save()). */
+  hashState: Uint8Array;
+  createdAt: CreatedAt;
+}
+
 export interface DatasetsTable {
   id: string;
   orgId: string;
@@ -220,6 +231,7 @@ export interface Database {
   organizations: OrganizationsTable;
   apiKeys: ApiKeysTable;
   uploads: UploadsTable;
+  uploadSegments: UploadSegmentsTable;
   datasets: DatasetsTable;
   datasetVersions: DatasetVersionsTable;
   artefacts: ArtefactsTable;

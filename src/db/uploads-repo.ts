@@ -31,27 +31,66 @@ export async function claimUpload(
     .executeTakeFirst();
 }
 
-/** Records segment `seq` of `size` bytes as durable; false if the stream no longer holds the upload. */
+export interface RecordedSegment {
+  seq: number;
+  size: number;
+  objectKey: string;
+  hashState: Uint8Array;
+}
+
+/**
+ * Records a segment as durable, with where it is stored and the hash state
+ * after it, and renews the stream's lease; false if the stream no longer
+ * holds the upload (then nothing is recorded).
+ */
 export async function recordSegment(
   db: Kysely<Database>,
   id: string,
   token: string,
-  segment: { seq: number; size: number },
+  segment: RecordedSegment,
   times: { now: Date; leaseUntil: Date; expiresAt: Date },
 ): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable("uploads")
+      .set({
+        bytesReceived: sql`bytes_received + ${segment.size}`,
+        segmentCount: segment.seq + 1,
+        writerLeaseUntil: times.leaseUntil,
+        updatedAt: times.now,
+        expiresAt: times.expiresAt,
+      })
+      .where("id", "=", id)
+      .where("writerToken", "=", token)
+      .where("state", "=", "in_progress")
+      .where("segmentCount", "=", segment.seq)
+      .executeTakeFirst();
+    if (updated.numUpdatedRows === 0n) return false;
+    await trx.insertInto("uploadSegments").values({ uploadId: id, ...segment }).execute();
+    return true;
+  });
+}
+
+/** The recorded segments' object keys, by seq. */
+export async function segmentKeys(db: Kysely<Database>, id: string): Promise<Map<number, string>> {
+  const rows = await db.selectFrom("uploadSegments").select(["seq", "objectKey"]).where("uploadId", "=", id).execute();
+  return new Map(rows.map((r) => [r.seq, r.objectKey]));
+}
+
+/** The hash state after segment `seq`, if recorded. */
+export async function hashStateAfter(db: Kysely<Database>, id: string, seq: number): Promise<Uint8Array | undefined> {
+  const row = await db.selectFrom("uploadSegments").select("hashState").where("uploadId", "=", id).where("seq", "=", seq).executeTakeFirst();
+  return row?.hashState;
+}
+
+/** Extends a live stream's lease; false if the stream no longer holds the upload. */
+export async function renewLease(db: Kysely<Database>, id: string, token: string, leaseUntil: Date): Promise<boolean> {
   const updated = await db
     .updateTable("uploads")
-    .set({
-      bytesReceived: sql`bytes_received + ${segment.size}`,
-      segmentCount: segment.seq + 1,
-      writerLeaseUntil: times.leaseUntil,
-      updatedAt: times.now,
-      expiresAt: times.expiresAt,
-    })
+    .set({ writerLeaseUntil: leaseUntil })
     .where("id", "=", id)
     .where("writerToken", "=", token)
     .where("state", "=", "in_progress")
-    .where("segmentCount", "=", segment.seq)
     .executeTakeFirst();
   return updated.numUpdatedRows > 0n;
 }
@@ -101,6 +140,8 @@ export async function markDiscarded(db: Kysely<Database>, id: string, reason: st
 
 export async function markPurged(db: Kysely<Database>, ids: readonly string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += 1000) {
-    await db.updateTable("uploads").set({ stagingPurged: true }).where("id", "in", ids.slice(i, i + 1000)).execute();
+    const batch = ids.slice(i, i + 1000);
+    await db.updateTable("uploads").set({ stagingPurged: true }).where("id", "in", batch).execute();
+    await db.deleteFrom("uploadSegments").where("uploadId", "in", batch).execute();
   }
 }

@@ -5,19 +5,8 @@
  * read when scraped, so the code that owns the state knows nothing of them.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-
-export interface UploadStats {
-  budgetCapacity: number;
-  budgetInUse: number;
-  budgetWaiters: number;
-  activeStreams: number;
-}
-
-export interface PoolStats {
-  total: number;
-  idle: number;
-  waiting: number;
-}
+import type { PoolStats } from "../db/create-db.js";
+import type { UploadStats } from "../services/uploads.js";
 
 export interface GaugeSources {
   uploads?: () => UploadStats;

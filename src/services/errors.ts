@@ -44,3 +44,5 @@ export class UnavailableError extends DomainError {}
 
 /** Committed bytes are missing or damaged in storage: nothing the client can fix; an operator must restore them. */
 export class DataLossError extends DomainError {}
+/** Something took too long (e.g. a stream that sent nothing for its idle timeout); what is durable stays. */
+export class DeadlineExceededError extends DomainError {}

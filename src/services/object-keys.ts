@@ -8,8 +8,18 @@ export function stagingPrefix(orgId: string, uploadId: string): string {
   return `staging/${orgId}/${uploadId}/`;
 }
 
-/** A staged segment; zero-padded so that listing order is segment order. */
-export function segmentKey(orgId: string, uploadId: string, seq: number): string {
+/**
+ * A staged segment written by the stream holding `writerToken`: zero-padded
+ * seq first, so that listing order is segment order, then the token, so that
+ * a writer whose lease lapsed can never overwrite a segment another stream
+ * recorded. The recorded key, not this function, says which one counts.
+ */
+export function segmentKey(orgId: string, uploadId: string, seq: number, writerToken: string): string {
+  return `${legacySegmentKey(orgId, uploadId, seq)}-${writerToken}`;
+}
+
+/** Where segments recorded before segment keys carried a token live. */
+export function legacySegmentKey(orgId: string, uploadId: string, seq: number): string {
   return `${stagingPrefix(orgId, uploadId)}${String(seq).padStart(6, "0")}`;
 }
 

@@ -1,16 +1,20 @@
 /**
  * Cuts an upload's byte stream into segments and streams each into object
- * storage as it arrives. A segment is durable once its put has succeeded and
- * `onDurable` has recorded it, in order. One segment may be storing while the
- * next one fills, so receiving and storing overlap without unbounded memory.
+ * storage as it arrives, hashing it on the way. A segment is durable once its
+ * put has succeeded and `onDurable` has recorded it, with the hash state after
+ * its last byte, in order. One segment may be storing while the next one
+ * fills, so receiving and storing overlap without unbounded memory.
  */
 import { PassThrough } from "node:stream";
 import type { ObjectStore } from "../storage/object-store.js";
-import type { ByteBudget } from "./byte-budget.js";
+import type { BudgetAccount } from "./byte-budget.js";
+import type { StreamHasher } from "./stream-hasher.js";
 
 export interface DurableSegment {
   seq: number;
   size: number;
+  objectKey: string;
+  hashState: Uint8Array;
 }
 
 export interface SegmentWriterOptions {
@@ -23,12 +27,17 @@ export interface SegmentWriterOptions {
   declaredSize: number | undefined;
   keyOf: (seq: number) => string;
   onDurable: (segment: DurableSegment) => Promise<void>;
-  /** Reserves each segment's bytes until its put settles; shared by all uploads of the server. */
-  budget: ByteBudget;
+  /** Holds each chunk's bytes from arrival until its segment's put settles; shared by all uploads of the server. */
+  budget: BudgetAccount;
+  /** Sees every byte in order; saved at each segment's end. */
+  hasher: StreamHasher;
+  /** Ends waits for budget. */
+  signal: AbortSignal;
 }
 
 interface OpenSegment {
   seq: number;
+  key: string;
   body: PassThrough;
   stored: Promise<void>;
   size: number;
@@ -59,14 +68,17 @@ export class SegmentWriter {
     return this.#durable;
   }
 
-  /** Writes a chunk, waiting while storage applies backpressure. */
+  /** Writes a chunk, waiting for budget and while storage or hashing applies backpressure. */
   async write(chunk: Uint8Array): Promise<void> {
+    // Reserved as it arrives, released as the puts of the segments it lands in settle.
+    await this.#opts.budget.take(chunk.length, this.#opts.signal);
     let data = chunk;
     while (data.length > 0) {
-      const segment = this.#open ?? (await this.#openSegment());
+      const segment = this.#open ?? this.#openSegment();
       const part = data.subarray(0, segment.capacity - segment.size);
       data = data.subarray(part.length);
       segment.size += part.length;
+      await this.#opts.hasher.update(part);
       if (!segment.body.write(part)) await drained(segment.body, segment.stored);
       if (segment.size === segment.capacity) await this.#close(segment);
     }
@@ -85,29 +97,33 @@ export class SegmentWriter {
     await this.#flushing.catch(ignore);
   }
 
-  async #openSegment(): Promise<OpenSegment> {
+  #openSegment(): OpenSegment {
     const { declaredSize, segmentBytes, budget } = this.#opts;
     const capacity = declaredSize === undefined ? segmentBytes : Math.min(segmentBytes, declaredSize - this.#assigned);
-    await budget.acquire(capacity);
     const body = new PassThrough();
     body.on("error", ignore); // surfaced through `stored`
     const seq = this.#nextSeq++;
-    const stored = this.#opts.store
-      .put(this.#opts.keyOf(seq), body, declaredSize === undefined ? undefined : capacity)
-      .finally(() => budget.release(capacity));
-    stored.catch(ignore); // observed when the segment closes or the writer is abandoned
-    this.#open = { seq, body, stored, size: 0, capacity };
-    return this.#open;
+    const key = this.#opts.keyOf(seq);
+    const segment: OpenSegment = { seq, key, body, stored: Promise.resolve(), size: 0, capacity };
+    // Read when the put settles: by then the segment has every byte it will get.
+    segment.stored = this.#opts.store.put(key, body, declaredSize === undefined ? undefined : capacity).finally(() => budget.release(segment.size));
+    segment.stored.catch(ignore); // observed when the segment closes or the writer is abandoned
+    this.#open = segment;
+    return segment;
   }
 
   async #close(segment: OpenSegment): Promise<void> {
     this.#open = undefined;
     this.#assigned += segment.size;
+    // Its bytes now leave without more input: a budget deadlock check counts on them.
+    this.#opts.budget.seal(segment.size);
+    const hashState = this.#opts.hasher.save();
+    hashState.catch(ignore);
     segment.body.end();
     await this.#flushing;
-    const { seq, size } = segment;
-    this.#flushing = segment.stored
-      .then(() => this.#opts.onDurable({ seq, size }))
+    const { seq, size, key } = segment;
+    this.#flushing = Promise.all([segment.stored, hashState])
+      .then(([, state]) => this.#opts.onDurable({ seq, size, objectKey: key, hashState: state }))
       .then(() => {
         this.#durable += size;
       });

@@ -24,8 +24,8 @@ import { mapConcurrent } from "../util/map-concurrent.js";
 import { leaseBlobs } from "./blobs.js";
 import { ConflictError, FailedPreconditionError, InvalidInputError, NotFoundError, UnavailableError } from "./errors.js";
 import { isWellFormedId } from "./ids.js";
-import { blobKey, segmentKey } from "./object-keys.js";
-import { describeState } from "./uploads.js";
+import { blobKey } from "./object-keys.js";
+import { describeState, stagedSegmentKeys } from "./uploads.js";
 
 /** An upload named by a request, and the path it is to have. Empty path: the upload's file name. */
 export interface ArtefactSource {
@@ -151,16 +151,15 @@ export function createUploadCommitter(deps: UploadCommitDeps) {
           throw new FailedPreconditionError(`the bytes of upload "${upload.id}" are missing from object storage; upload the file again`);
         }
       }
-      await composeFromStaging(orgId, upload, dest);
+      await composeFromStaging(upload, dest);
     });
   }
 
   /** Composes an upload's staged segments at `dest` and checks the result holds every byte the upload recorded. */
-  async function composeFromStaging(orgId: string, upload: UploadRow, dest: string): Promise<void> {
+  async function composeFromStaging(upload: UploadRow, dest: string): Promise<void> {
     if (upload.segmentCount === 0) return store.put(dest, Readable.from([]), 0);
-    const sources = Array.from({ length: upload.segmentCount }, (_, seq) => segmentKey(orgId, upload.id, seq));
     try {
-      await store.compose(sources, dest);
+      await store.compose(await stagedSegmentKeys(db, upload), dest);
     } catch (error) {
       if (!(error instanceof ObjectNotFoundError)) throw error;
       throw new FailedPreconditionError(`a staged segment of upload "${upload.id}" is missing from object storage; upload the file again`, {
@@ -202,9 +201,9 @@ export function createUploadCommitter(deps: UploadCommitDeps) {
   }
 
   /** Step 4: staged segments are no longer needed. Failures are left to the janitor. */
-  async function purgeStaging(orgId: string, artefacts: readonly StagedArtefact[]): Promise<void> {
+  async function purgeStaging(_orgId: string, artefacts: readonly StagedArtefact[]): Promise<void> {
     try {
-      const keys = artefacts.flatMap(({ upload }) => Array.from({ length: upload.segmentCount }, (_, seq) => segmentKey(orgId, upload.id, seq)));
+      const keys = (await mapConcurrent(artefacts, concurrency, ({ upload }) => stagedSegmentKeys(db, upload))).flat();
       await store.delete(keys);
       await markPurged(
         db,

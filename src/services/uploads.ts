@@ -7,19 +7,24 @@
  * Small uploads of declared size (the many-small-files case) skip staging:
  * they are held in memory, verified, and written once, straight to their
  * content-addressed blob under a lease, so their commit copies nothing.
+ *
+ * Every stream's bytes count against one budget from arrival until stored; a
+ * stream ends when its client goes away, when it sends nothing for the idle
+ * timeout, or when it loses its writer lease, and keeps its durable part.
  */
-import { createHash, type Hash, randomUUID } from "node:crypto";
-import { Readable } from "node:stream";
+import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import * as repo from "../db/uploads-repo.js";
 import type { Database, UploadRow } from "../db/schema.js";
 import type { ObjectStore } from "../storage/object-store.js";
-import { leaseBlobs } from "./blobs.js";
 import { ByteBudget } from "./byte-budget.js";
-import { ConflictError, FailedPreconditionError, InvalidInputError, LimitExceededError, NotFoundError } from "./errors.js";
+import { ConflictError, DeadlineExceededError, FailedPreconditionError, InvalidInputError, LimitExceededError, NotFoundError } from "./errors.js";
 import { isWellFormedId, newId } from "./ids.js";
-import { blobKey, segmentKey, stagingPrefix } from "./object-keys.js";
-import { SegmentWriter } from "./segment-writer.js";
+import { legacySegmentKey, stagingPrefix } from "./object-keys.js";
+import type { SegmentWriter } from "./segment-writer.js";
+import { createHasherPool, type HasherPool } from "./stream-hasher.js";
+import { createReceiver, endedBy, IncompleteStreamError, lostClaim, type ReceivingStream } from "./upload-receive.js";
+import { IdleTimeout, StreamGuard, within } from "./upload-stream.js";
 
 export interface NewUpload {
   fileName: string;
@@ -41,17 +46,22 @@ export interface UploadServiceDeps {
   inFlightBytes: number;
   /** Uploads of at most this declared size go straight to their blob. */
   smallUploadBytes?: number;
-  /** How long a stream's claim on an upload outlives its last sign of life. */
+  /** How long a stream's claim on an upload outlives its last sign of life; renewed while the stream lives. */
   writerLeaseMs?: number;
+  /** A stream that delivers no message for this long ends with DeadlineExceededError. */
+  idleTimeoutMs?: number;
+  /** Hashes staged uploads off the event loop; one per process is plenty. */
+  hashers?: HasherPool;
+}
+
+export interface UploadStats {
+  budgetCapacity: number;
+  budgetInUse: number;
+  budgetWaiters: number;
+  activeStreams: number;
 }
 
 export type UploadService = ReturnType<typeof createUploadService>;
-
-/**
- * A stream that ended before its declared size. Unlike other input errors it
- * keeps the durable bytes: a client pausing or cut off mid-file resumes later.
- */
-class IncompleteStreamError extends InvalidInputError {}
 
 const HOUR = 3600 * 1000;
 
@@ -61,9 +71,20 @@ export function createUploadService(deps: UploadServiceDeps) {
   const smallBytes = deps.smallUploadBytes ?? 1024 * 1024;
   const later = (ms: number) => new Date(now().getTime() + ms);
   const expiry = () => later(deps.uploadTtlSeconds * 1000);
+  const idleMs = deps.idleTimeoutMs ?? 60_000;
   const budget = new ByteBudget(Math.max(deps.inFlightBytes, deps.segmentBytes));
-  const lostClaim = (row: UploadRow) =>
-    new ConflictError(`upload "${row.id}" was aborted or taken over by another stream while this one wrote`);
+  let hashers = deps.hashers;
+  let activeStreams = 0;
+  const receiver = createReceiver({
+    db,
+    store,
+    segmentBytes: deps.segmentBytes,
+    maxArtefactBytes: deps.maxArtefactBytes,
+    hashers: () => (hashers ??= createHasherPool()),
+    blobLeaseUntil: () => new Date(expiry().getTime() + HOUR),
+    recordTimes: () => ({ now: now(), leaseUntil: later(leaseMs), expiresAt: expiry() }),
+    complete,
+  });
 
   /** Loads an upload of the caller's organisation; NotFoundError otherwise. */
   async function get(orgId: string, uploadId: string): Promise<UploadRow> {
@@ -126,113 +147,78 @@ export function createUploadService(deps: UploadServiceDeps) {
     return completed;
   }
 
-  function verify(row: UploadRow, sha256: string): void {
-    if (row.declaredSha256 && row.declaredSha256 !== sha256) {
-      throw new InvalidInputError("sha256", `sha256 mismatch: declared ${row.declaredSha256}, the bytes received hash to ${sha256}; nothing was kept`);
-    }
-  }
-
-  function incomplete(row: UploadRow, received: number, durable: number): IncompleteStreamError {
-    return new IncompleteStreamError(
-      "chunk",
-      `stream ended after ${received} of the declared ${row.declaredSize} bytes; ${durable} are durably staged: ` +
-        `resume upload "${row.id}" at offset ${durable}, or abort it`,
-    );
-  }
-
-  /** Counts the bytes of a stream against the declared size and the server's limit. */
-  async function* counted(row: UploadRow, chunks: AsyncIterable<Uint8Array>, hash: Hash, progress: { received: number }) {
-    for await (const chunk of chunks) {
-      progress.received += chunk.length;
-      if (row.declaredSize !== null && progress.received > row.declaredSize) {
-        throw new InvalidInputError("chunk", `stream carries more than the declared ${row.declaredSize} bytes`);
-      }
-      if (progress.received > deps.maxArtefactBytes) {
-        throw new LimitExceededError(`artefact exceeds the server's limit of ${deps.maxArtefactBytes} bytes`);
-      }
-      hash.update(chunk);
-      yield chunk;
-    }
-  }
-
-  /** A small upload: buffered (it is at most `smallBytes`), verified, then written once to its blob. */
-  async function receiveSmall(row: UploadRow, token: string, chunks: AsyncIterable<Uint8Array>): Promise<UploadRow> {
-    const hash = createHash("sha256");
-    const progress = { received: 0 };
-    const parts: Uint8Array[] = [];
-    for await (const chunk of counted(row, chunks, hash, progress)) parts.push(chunk);
-    if (progress.received !== row.declaredSize) throw incomplete(row, progress.received, 0);
-    const sha256 = hash.digest("hex");
-    verify(row, sha256);
-    // The lease outlives the upload's expiry, so the blob stays until a commit references it or the upload is gone.
-    const existed = await leaseBlobs(db, row.orgId, new Map([[sha256, progress.received]]), new Date(expiry().getTime() + HOUR));
-    const key = blobKey(row.orgId, sha256);
-    if (!existed.has(sha256) || (await store.stat(key))?.size !== progress.received) {
-      await store.put(key, Readable.from(parts), progress.received);
-    }
-    return complete(row, token, { sha256, size: progress.received, storedAsBlob: true });
-  }
-
-  /** Any other upload: streamed into staged segments, each recorded durable as it lands. */
-  async function receiveSegments(row: UploadRow, token: string, chunks: AsyncIterable<Uint8Array>): Promise<UploadRow> {
-    const writer = new SegmentWriter({
-      store,
-      segmentBytes: deps.segmentBytes,
-      firstSeq: row.segmentCount,
-      offset: row.bytesReceived,
-      declaredSize: row.declaredSize ?? undefined,
-      keyOf: (seq) => segmentKey(row.orgId, row.id, seq),
-      budget,
-      onDurable: async (segment) => {
-        const times = { now: now(), leaseUntil: later(leaseMs), expiresAt: expiry() };
-        if (!(await repo.recordSegment(db, row.id, token, segment, times))) throw lostClaim(row);
-      },
-    });
-    try {
-      const hash = createHash("sha256");
-      // A resumed upload still hashes the whole artefact: feed in what is already durable.
-      for (let seq = 0; seq < row.segmentCount; seq++) {
-        for await (const chunk of await store.get(segmentKey(row.orgId, row.id, seq))) hash.update(chunk as Buffer);
-      }
-      const progress = { received: row.bytesReceived };
-      for await (const chunk of counted(row, chunks, hash, progress)) await writer.write(chunk);
-      if (row.declaredSize !== null && progress.received < row.declaredSize) {
-        await writer.abandon();
-        throw incomplete(row, progress.received, writer.durableOffset);
-      }
-      await writer.finish();
-      const sha256 = hash.digest("hex");
-      verify(row, sha256);
-      return await complete(row, token, { sha256, size: progress.received, storedAsBlob: false });
-    } finally {
-      await writer.abandon();
-    }
-  }
-
   /**
    * Receives an Upload stream: a new upload, or the rest of one that broke.
-   * Throws InvalidInputError or LimitExceededError (the upload is then
-   * discarded, except for a stream that merely ended early, which stays
-   * resumable), NotFoundError, FailedPreconditionError, ConflictError.
+   * When `signal` aborts (or the stream idles past the timeout, or loses its
+   * lease) it ends promptly, keeps its durable part and releases its lease,
+   * throwing `signal.reason` if that is an Error (an UnavailableError, e.g.
+   * "server shutting down", gets `; resume upload "X" at offset N` appended),
+   * DeadlineExceededError or ConflictError for the other two. Also throws InvalidInputError or
+   * LimitExceededError (the upload is then discarded, except for a stream
+   * that merely ended early, which stays resumable), NotFoundError,
+   * FailedPreconditionError, ConflictError.
    */
-  async function receive(orgId: string, startWith: UploadStart, chunks: AsyncIterable<Uint8Array>): Promise<UploadRow> {
+  async function receive(orgId: string, startWith: UploadStart, chunks: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<UploadRow> {
+    signal?.throwIfAborted();
     const token = randomUUID();
     const row = startWith.kind === "new" ? await start(orgId, startWith, token) : await resume(orgId, startWith, token);
     // Small uploads keep nothing durable until they complete, so a resume of one starts at 0.
     const small = row.bytesReceived === 0 && row.declaredSize !== null && row.declaredSize <= smallBytes;
+    const guard = new StreamGuard({
+      signal,
+      idleMs,
+      renewEveryMs: Math.max(1000, leaseMs / 3),
+      renew: () => repo.renewLease(db, row.id, token, later(leaseMs)),
+    });
+    const account = budget.account(orgId);
+    let writer: SegmentWriter | undefined;
+    const stream: ReceivingStream = {
+      row,
+      token,
+      chunks: guard.guard(chunks),
+      account,
+      signal: guard.signal,
+      durable: () => writer?.durableOffset ?? row.bytesReceived,
+    };
+    activeStreams++;
     try {
-      return small ? await receiveSmall(row, token, chunks) : await receiveSegments(row, token, chunks);
+      return small ? await receiver.small(stream) : await receiver.segments(stream, (w) => (writer = w));
     } catch (error) {
-      // Bad input fails the upload and keeps nothing; a broken connection or
-      // an unreachable store keeps the durable bytes for a resume.
+      // Bad input fails the upload and keeps nothing; a broken connection,
+      // an idle or cancelled stream or an unreachable store keeps the durable
+      // bytes for a resume, and lets another stream resume at once.
       const badInput = error instanceof InvalidInputError || error instanceof LimitExceededError;
       if (badInput && !(error instanceof IncompleteStreamError)) {
         await discard(row, error.message);
       } else {
         await repo.releaseWriter(db, row.id, token).catch(() => undefined);
       }
-      throw error;
+      // Only an end the guard caused is reworded; a failure of the request itself (e.g. a message over
+      // the size limit, which also aborts the caller's signal) keeps its own error.
+      throw guard.signal.aborted && error === guard.signal.reason ? endedBy(error, row, stream.durable()) : error;
+    } finally {
+      activeStreams--;
+      guard.close();
+      account.close();
     }
+  }
+
+  /**
+   * Waits for an Upload stream's first message within the idle timeout.
+   * Throws DeadlineExceededError when none comes, or `signal.reason`.
+   */
+  async function firstMessage<T>(pending: Promise<T>, signal?: AbortSignal): Promise<T> {
+    try {
+      return await within(pending, idleMs, signal);
+    } catch (error) {
+      if (!(error instanceof IdleTimeout)) throw error;
+      throw new DeadlineExceededError(`the Upload stream sent no header for ${idleMs / 1000} s; send the header first`);
+    }
+  }
+
+  function stats(): UploadStats {
+    const b = budget.stats();
+    return { budgetCapacity: b.capacity, budgetInUse: b.inUse, budgetWaiters: b.waiters, activeStreams };
   }
 
   /** Marks an upload discarded and deletes its staged bytes (the janitor retries a failed delete). */
@@ -259,7 +245,14 @@ export function createUploadService(deps: UploadServiceDeps) {
     return row.state === "discarded" ? row : discard(row, "aborted by the client");
   }
 
-  return { create, receive, get, abort, purgeStaging };
+  return { create, receive, firstMessage, get, abort, purgeStaging, stats };
+}
+
+/** Object keys of a complete upload's staged segments, in order, as recorded (a stale writer's objects are not among them). */
+export async function stagedSegmentKeys(db: Kysely<Database>, upload: UploadRow): Promise<string[]> {
+  const recorded = await repo.segmentKeys(db, upload.id);
+  // A segment staged before keys were recorded (an upload in progress across the upgrade) has the old key.
+  return Array.from({ length: upload.segmentCount }, (_, seq) => recorded.get(seq) ?? legacySegmentKey(upload.orgId, upload.id, seq));
 }
 
 /** Words for an upload's state in messages, e.g. `still in progress`, `discarded (expired)`. */

@@ -11,6 +11,7 @@ import {
   AlreadyExistsError,
   ConflictError,
   DataLossError,
+  DeadlineExceededError,
   DomainError,
   FailedPreconditionError,
   InvalidInputError,
@@ -41,6 +42,7 @@ function domainCode(error: DomainError): Code | undefined {
   if (error instanceof LimitExceededError) return Code.ResourceExhausted;
   if (error instanceof UnavailableError) return Code.Unavailable;
   if (error instanceof DataLossError) return Code.DataLoss;
+  if (error instanceof DeadlineExceededError) return Code.DeadlineExceeded;
   return undefined;
 }
 

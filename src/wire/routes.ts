@@ -34,11 +34,13 @@ export interface RouteDeps {
   health: HealthServer;
   maxChunkBytes: number;
   countUploadBytes: (bytes: number) => void;
+  /** Aborts when shutdown ends the streams still open. */
+  shutdown: AbortSignal;
 }
 
 export function routes(deps: RouteDeps): (router: ConnectRouter) => void {
   return (router) => {
-    router.service(UploadService, uploadHandlers(deps.uploads, { maxChunkBytes: deps.maxChunkBytes, countBytes: deps.countUploadBytes }));
+    router.service(UploadService, uploadHandlers(deps.uploads, { maxChunkBytes: deps.maxChunkBytes, countBytes: deps.countUploadBytes, shutdown: deps.shutdown }));
     router.service(DatasetService, datasetHandlers(deps.datasets));
     router.service(ProjectService, projectHandlers(deps.experiments));
     router.service(ExperimentService, experimentHandlers(deps));

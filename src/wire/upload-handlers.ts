@@ -34,14 +34,19 @@ export interface UploadHandlerOptions {
   maxChunkBytes: number;
   /** Told the size of every chunk received, for the metrics. */
   countBytes: (bytes: number) => void;
+  /** Aborts (with an UnavailableError) when shutdown ends the streams still open. */
+  shutdown: AbortSignal;
 }
 
 export function uploadHandlers(uploads: Uploads, opts: UploadHandlerOptions): ServiceImpl<typeof UploadService> {
   return {
     async upload(requests, ctx) {
       const { orgId } = principalOf(ctx);
+      // The client going away or the server shutting down: either ends the stream at once and gives the
+      // upload up, so that it resumes elsewhere (on shutdown the error names the upload and its offset).
+      const signal = AbortSignal.any([ctx.signal, opts.shutdown]);
       const messages = requests[Symbol.asyncIterator]();
-      const first = await messages.next();
+      const first = await uploads.firstMessage(messages.next(), signal);
       const start = v.uploadStart(first.done ? undefined : first.value);
       // Validates each message as it arrives: nothing is buffered, and a bad
       // chunk fails the upload from inside the service's read loop.
@@ -52,7 +57,7 @@ export function uploadHandlers(uploads: Uploads, opts: UploadHandlerOptions): Se
           yield chunk;
         }
       }
-      return { upload: toUpload(await uploads.receive(orgId, start, chunks())) };
+      return { upload: toUpload(await uploads.receive(orgId, start, chunks(), signal)) };
     },
     async createUpload(req, ctx) {
       return { upload: toUpload(await uploads.create(principalOf(ctx).orgId, v.newUpload("upload", req.upload))) };

@@ -130,6 +130,7 @@ describe.skipIf(!backend?.available)("graceful shutdown on postgres+minio", () =
       const error = await uploading;
       expect(error?.code).toBe(Code.Unavailable);
       expect(error?.rawMessage).toContain("shutting down");
+      expect(error?.rawMessage).toContain(`resume upload "${uploadId}" at offset ${2 * SEGMENT}`);
       expect(await s.exited).toEqual({ code: 0, signal: null });
 
       // No waiting for a lease to run out: the first server gave the upload up.

@@ -5,6 +5,7 @@ import * as metricRollups from "./20261123T2000Z-metric-rollups.js";
 import * as createRunArtefacts from "./20261123T2100Z-create-run-artefacts.js";
 import * as coarserRollups from "./20261123T2200Z-coarser-rollups.js";
 import * as blobClaims from "./20261124T0900Z-blob-claims.js";
+import * as createUploadSegments from "./20261129T2000Z-create-upload-segments.js";
 
 /** Migrations are listed in code (not read from a folder) so bundling and tsx agree on what exists. */
 export const migrationProvider: MigrationProvider = {
@@ -16,6 +17,7 @@ export const migrationProvider: MigrationProvider = {
       "20261123T2100Z-create-run-artefacts": createRunArtefacts,
       "20261123T2200Z-coarser-rollups": coarserRollups,
       "20261124T0900Z-blob-claims": blobClaims,
+      "20261129T2000Z-create-upload-segments": createUploadSegments,
     };
   },
 };
