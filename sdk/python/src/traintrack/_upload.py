@@ -210,7 +210,11 @@ class Uploader:
                     self._abandon(upload_id)
                     raise requests.error from error
                 code = error.code() if isinstance(error, grpc.Call) else None
-                resumable = code in RETRYABLE or (code == grpc.StatusCode.FAILED_PRECONDITION and upload_id is not None)
+                # DEADLINE_EXCEEDED: the stream sent nothing for the server's idle timeout (a stalled
+                # source); what was durable stays, so an upload with an id resumes like a broken one.
+                resumable = code in RETRYABLE or (
+                    code in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.DEADLINE_EXCEEDED) and upload_id is not None
+                )
                 if not resumable or failures >= self._t.retry.max_retries:
                     self._abandon(upload_id)
                     raise from_rpc_error(error) from error
