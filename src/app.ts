@@ -104,7 +104,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const runs = createRunService({ db, experiments, now });
   const runArtefacts = createRunArtefactService({ db, store, committer, maxArtefactsPerCall: MAX_RUN_ARTEFACTS_PER_CALL });
   const metricsService = createMetricsService({ db, now });
+  // Aborted as shutdown begins: a janitor pass ends after its current batch.
+  const stopping = new AbortController();
   const janitor = createJanitor({
+    stop: stopping.signal,
     db,
     store,
     uploads,
@@ -160,6 +163,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     bootstrapKey: created && !config.bootstrapApiKey ? created.apiKey : undefined,
     async close() {
       health.setServing(false);
+      stopping.abort();
       await server.close({
         graceMs: config.ops.shutdownGraceMs,
         endStreams: () => drain.abort(new UnavailableError("the server is shutting down: retry on another replica")),

@@ -30,6 +30,8 @@ export interface JanitorDeps {
   stagingGraceMs: number;
   /** How long one pass may work before it stops and leaves the rest to the next. */
   budgetMs: number;
+  /** Ends a pass after its current batch (shutdown), leaving the rest to the next one. */
+  stop?: AbortSignal;
   /** A blob claim older than this belongs to a pass that died, and is taken over. Must exceed `budgetMs`. */
   claimTakeoverMs: number;
   /** Single-flight across processes (PostgreSQL's advisory lock); without it, only within this process (PGlite). */
@@ -57,7 +59,7 @@ export function createJanitor(deps: JanitorDeps) {
   let running = false;
 
   async function pass(now: Date, stillHeld: StillHeld, started: number): Promise<JanitorReport> {
-    const budget = budgetOf(deps.budgetMs);
+    const budget = budgetOf(deps.budgetMs, deps.stop);
     const expired = await sweeps.expireUploads(now, budget);
     const purged = await sweeps.purgeFinished(now, budget);
     const orphans = await sweeps.sweepOrphanStaging(now, budget);

@@ -5,10 +5,14 @@ export interface Budget {
   left(): boolean;
 }
 
-/** A budget of `ms` from now, on a monotonic clock (wall-clock jumps neither end nor extend it). */
-export function budgetOf(ms: number, clock: () => number = () => performance.now()): Budget {
+/**
+ * A budget of `ms` from now, on a monotonic clock (wall-clock jumps neither end
+ * nor extend it), that also ends when `stop` aborts (the server shutting down:
+ * the pass ends after its current batch).
+ */
+export function budgetOf(ms: number, stop?: AbortSignal, clock: () => number = () => performance.now()): Budget {
   const end = clock() + ms;
-  return { left: () => clock() < end };
+  return { left: () => !stop?.aborted && clock() < end };
 }
 
 export interface SweepResult {
