@@ -3,6 +3,7 @@
  * main.ts runs it with the environment's config; tests run it in-process with
  * overrides (a clock, a failure-injecting store, a commit step hook).
  */
+import { setMaxListeners } from "node:events";
 import type { Kysely } from "kysely";
 import type { Config, StorageConfig } from "./config.js";
 import { withAdvisoryLock } from "./db/advisory-lock.js";
@@ -121,7 +122,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   const created = await auth.bootstrap(config.bootstrapApiKey);
   // Aborted when shutdown's grace period is over: streams still open end with UNAVAILABLE.
+  // Every open stream waits on it: many listeners are normal, not a leak.
   const drain = new AbortController();
+  setMaxListeners(0, drain.signal);
   const handler = createNodeHandler({
     routes: routes({
       uploads,

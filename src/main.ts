@@ -17,6 +17,9 @@ async function main(): Promise<void> {
   };
   process.on("uncaughtException", (error) => die(error, "uncaught exception"));
   process.on("unhandledRejection", (reason) => die(reason, "unhandled promise rejection"));
+  // Node prints its warnings (deprecations, listener counts) as plain stderr text: log them as JSON instead.
+  process.removeAllListeners("warning");
+  process.on("warning", (warning) => logger.warn({ err: errorField(warning, false) }, `node: ${warning.name}`));
 
   const app = await createApp(config, { logger });
   const where = config.database.kind === "postgres" ? "PostgreSQL" : `embedded PGlite in ${config.database.dataDir}`;
