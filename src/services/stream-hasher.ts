@@ -6,18 +6,21 @@
  * hash-wasm's SHA-256 can save its state but runs at about a quarter of
  * node:crypto's speed, so it runs in worker threads: a small pool, created on
  * first use and unref'd so it never keeps the process alive. Chunks are
- * copied into ~1 MiB batches and transferred; a stream waits while too many
+ * copied into 256 KiB batches and transferred; a stream waits while too many
  * of its bytes are queued, so a slow worker slows its stream, not memory.
  */
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 
-const BATCH_BYTES = 1024 * 1024;
+// Small batches keep what each stream holds for hashing to about 1 MiB, so
+// that 16 concurrent uploads add ~16 MiB, not hundreds; 4 messages a MiB cost
+// nothing next to hashing it.
+const BATCH_BYTES = 256 * 1024;
 /** Bytes of one stream that may wait in its worker's queue. */
 const MAX_QUEUED_BYTES = 4 * BATCH_BYTES;
-/** Batches kept for reuse per stream: as many as can be in flight. */
-const SPARE_BATCHES = 6;
+/** Batches kept for reuse per stream. */
+const SPARE_BATCHES = 2;
 
 /**
  * Runs in the worker. A string with `eval: true` so that the same code works
@@ -205,3 +208,4 @@ export function createHasherPool(size = Math.max(1, Math.min(4, availableParalle
 
   return { open };
 }
+

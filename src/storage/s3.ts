@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
+import zlib from "node:zlib";
 import { Client, CopyDestinationOptions, CopySourceOptions } from "minio";
 import type { BucketItem } from "minio";
 import { markOrigin } from "../util/backend-origin.js";
@@ -61,7 +62,16 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
     region: opts.region,
     partSize,
     transport: timingOut(useSSL ? https : http, opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
+    // A failed request fails the call: every caller is safe to retry (an upload
+    // resumes, a commit is idempotent), and a body sent as a stream cannot be
+    // sent twice. (minio-js would also announce each retry with console.warn.)
+    retryOptions: { disableRetry: true },
   });
+  // Over http, minio-js signs a SHA-256 of every payload: a second hash of every
+  // uploaded byte, as costly as the upload's own. Over https it sends
+  // UNSIGNED-PAYLOAD instead; do the same everywhere, and let the store verify
+  // each body against a CRC32 we send with it (crc32 runs at gigabytes a second).
+  client.enableSHA256 = false;
   if (!(await client.bucketExists(bucket))) {
     await client.makeBucket(bucket, opts.region).catch((e: unknown) => {
       if (codeOf(e) !== "BucketAlreadyOwnedByYou") throw e; // another process won the race
@@ -99,7 +109,7 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
         uploadId ??= await client.initiateNewMultipartUpload(bucket, name, {});
         const partNumber = done.length + 1;
         const { etag } = await client.uploadPart(
-          { bucketName: bucket, objectName: name, uploadID: encodeURIComponent(uploadId), partNumber, headers: {} },
+          { bucketName: bucket, objectName: name, uploadID: encodeURIComponent(uploadId), partNumber, headers: checksumHeaders(zlib.crc32(data)) },
           data,
         );
         done.push({ part: partNumber, etag });
@@ -112,27 +122,33 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
   }
 
   /**
-   * A body of known size that fits one part: gathered into one buffer as it
-   * arrives (one copy; each chunk is free once copied) and sent in one PUT.
+   * A body of known size that fits one part: its chunks are kept as they
+   * arrive and sent, as they are, in one PUT once the last one is in (one
+   * atomic object, no copy). Not a buffer of the whole size up front: a body
+   * that arrives slowly (a stalled upload) would hold memory for bytes never sent.
    */
   async function putWhole(key: string, name: string, body: Readable, size: number): Promise<void> {
-    const data = Buffer.allocUnsafe(size);
+    const chunks: Uint8Array[] = [];
     let filled = 0;
+    let crc = 0;
     for await (const c of body as AsyncIterable<Uint8Array | string>) {
       const chunk = typeof c === "string" ? Buffer.from(c) : c;
       if (filled + chunk.length > size) throw new Error(`object ${key}: ${size} bytes were declared but the body carried more`);
-      data.set(chunk, filled);
+      chunks.push(chunk);
+      crc = zlib.crc32(chunk, crc);
       filled += chunk.length;
     }
     if (filled !== size) throw new Error(`object ${key}: ${size} bytes were declared but the body carried ${filled}`);
-    await putBuffer(name, data);
+    const headers = { "content-length": String(size), ...checksumHeaders(crc) };
+    const res = await client.makeRequestStreamAsync({ method: "PUT", bucketName: bucket, objectName: name, headers }, Readable.from(chunks), "", [200], "");
+    res.resume();
   }
 
   // Not putObject: given a Buffer it copies it into a stream and back into a
   // new Buffer, and hashes it twice (an md5 it then ignores over http, and the
   // sha256 that signs the request). makeRequestAsync signs and sends it as is.
   async function putBuffer(name: string, data: Buffer): Promise<void> {
-    const res = await client.makeRequestAsync({ method: "PUT", bucketName: bucket, objectName: name, headers: {} }, data, [200]);
+    const res = await client.makeRequestAsync({ method: "PUT", bucketName: bucket, objectName: name, headers: checksumHeaders(zlib.crc32(data)) }, data, [200]);
     res.resume();
   }
 
@@ -298,6 +314,13 @@ function timingOut(transport: typeof http | typeof https, ms: number): Pick<type
     return req;
   };
   return { request: request as typeof http.request };
+}
+
+/** A body's CRC32 as a header, which S3 (and MinIO) check before storing it: bytes damaged on the way are refused. */
+function checksumHeaders(crc32: number): Record<string, string> {
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32 >>> 0);
+  return { "x-amz-checksum-crc32": crc.toString("base64") };
 }
 
 /** Cuts a byte stream into `partSize` buffers; the final one (flagged `last`) may be short or empty. */
