@@ -103,7 +103,6 @@ export function createReceiver(deps: ReceiverDeps) {
     }
   }
 
-
   /** A small upload: buffered (it is at most `smallBytes`, within the budget), verified, then written once to its blob. */
   async function receiveSmall(s: ReceivingStream): Promise<UploadRow> {
     const { row } = s;
