@@ -36,6 +36,28 @@ export async function deleteEntries(db: Kysely<Database>, table: EntryTable, org
   await db.deleteFrom(table).where("orgId", "=", orgId).where("runId", "=", runId).where("key", "in", keys).execute();
 }
 
+/** How many entries the run has. */
+export async function countEntries(db: Kysely<Database>, table: EntryTable, orgId: string, runId: string): Promise<number> {
+  const row = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("orgId", "=", orgId)
+    .where("runId", "=", runId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** How many dataset versions the run read. */
+export async function countInputs(db: Kysely<Database>, orgId: string, runId: string): Promise<number> {
+  const row = await db
+    .selectFrom("runInputs")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("orgId", "=", orgId)
+    .where("runId", "=", runId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** Entries of each run, by run id; runs without any are absent. */
 export async function entriesOf(
   db: Kysely<Database>,

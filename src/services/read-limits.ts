@@ -19,6 +19,15 @@ export const MAX_EXPERIMENTS_PER_SEARCH = 10_000;
 /** Keys of Run.latest_metrics per run: the first ones by key; Run.latest_metrics_truncated says when there are more. */
 export const MAX_LATEST_METRICS_PER_RUN = 100;
 
+/**
+ * What one run may hold, because every run a call returns carries all of it:
+ * with values of up to 6,000 bytes, a run stays within about 20 MB. A write
+ * past a limit is refused whole (RESOURCE_EXHAUSTED).
+ */
+export const MAX_TAGS_PER_RUN = 1000;
+export const MAX_PARAMS_PER_RUN = 2000;
+export const MAX_INPUTS_PER_RUN = 1000;
+
 /** Parents listed per version by ListDatasetVersions; GetDataset lists all of them (at most MAX_PARENTS_PER_VERSION). */
 export const MAX_PARENTS_LISTED_PER_VERSION = 100;
 

@@ -11,11 +11,18 @@ import type { RunFilter, RunMetricOp, RunWithNames } from "../db/experiments-rep
 import { type LatestPoint, latestMetricsOf } from "../db/latest-metrics-repo.js";
 import * as details from "../db/run-details-repo.js";
 import type { Database, RunStatus } from "../db/schema.js";
-import { FailedPreconditionError, NotFoundError } from "./errors.js";
+import { FailedPreconditionError, LimitExceededError, NotFoundError } from "./errors.js";
 import type { ExperimentService } from "./experiments.js";
 import { isWellFormedId, newId } from "./ids.js";
 import { decodeToken, encodeToken, isSafeInt, type Page } from "./page-tokens.js";
-import { countWithinBytes, entriesBytes, MAX_LATEST_METRICS_PER_RUN } from "./read-limits.js";
+import {
+  countWithinBytes,
+  entriesBytes,
+  MAX_INPUTS_PER_RUN,
+  MAX_LATEST_METRICS_PER_RUN,
+  MAX_PARAMS_PER_RUN,
+  MAX_TAGS_PER_RUN,
+} from "./read-limits.js";
 
 export interface RunView {
   id: string;
@@ -152,11 +159,27 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
     return get(orgId, runId);
   }
 
+  /**
+   * Locks the run for a write of its tags, params or inputs, so that the
+   * count checked after the write is exact; NotFoundError when there is none.
+   * (No-key-update: metric inserts, which only need the run to exist, go on.)
+   */
+  async function lockForDetails(trx: Kysely<Database>, orgId: string, runId: string): Promise<void> {
+    if (!isWellFormedId("run", runId) || !(await repo.lockRun(trx, orgId, runId))) throw new NotFoundError(`run "${runId}" not found`);
+  }
+
+  /** Throws LimitExceededError (rolling the write back) when a run holds more than `max` of `what`. */
+  function within(runId: string, what: string, count: number, max: number, fix: string): void {
+    if (count > max) throw new LimitExceededError(`run "${runId}" would hold ${count} ${what}; a run holds at most ${max}: ${fix}`);
+  }
+
   async function setTags(orgId: string, runId: string, set: [string, string][], remove: string[]): Promise<RunView> {
     await db.transaction().execute(async (trx) => {
-      await mustFindRun(trx, orgId, runId);
+      await lockForDetails(trx, orgId, runId);
       await details.writeEntries(trx, "runTags", orgId, runId, set, "overwrite");
       await details.deleteEntries(trx, "runTags", orgId, runId, remove);
+      const count = await details.countEntries(trx, "runTags", orgId, runId);
+      within(runId, "tags", count, MAX_TAGS_PER_RUN, "remove tags it no longer needs");
     });
     return get(orgId, runId);
   }
@@ -164,7 +187,7 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
   /** Sets params, all or none: a param already set to another value is FailedPreconditionError naming it. */
   async function logParams(orgId: string, runId: string, params: [string, string][]): Promise<RunView> {
     await db.transaction().execute(async (trx) => {
-      await mustFindRun(trx, orgId, runId);
+      await lockForDetails(trx, orgId, runId);
       // Insert what is new, then compare: a concurrent writer's value is seen
       // once its transaction ends (the insert waits on its key), and a
       // mismatch rolls back this whole call.
@@ -177,6 +200,7 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
           );
         }
       }
+      within(runId, "params", Object.keys(stored).length, MAX_PARAMS_PER_RUN, "log fewer, e.g. one param per group of settings, or keep large configurations as a run artefact");
     });
     return get(orgId, runId);
   }
@@ -184,11 +208,12 @@ export function createRunService(deps: { db: Kysely<Database>; experiments: Expe
   /** Records dataset versions the run read, all or none; NotFoundError names an unknown version. */
   async function useDatasets(orgId: string, runId: string, refs: VersionKey[]): Promise<RunView> {
     await db.transaction().execute(async (trx) => {
-      await mustFindRun(trx, orgId, runId);
+      await lockForDetails(trx, orgId, runId);
       const found = await datasetsRepo.findVersions(trx, orgId, refs);
       const missing = refs.find((ref) => !found.some((v) => v.name === ref.name && v.version === ref.version));
       if (missing) throw new NotFoundError(`dataset "${missing.name}" version "${missing.version}" not found`);
       await details.insertInputs(trx, orgId, runId, found.map((v) => v.id));
+      within(runId, "dataset inputs", await details.countInputs(trx, orgId, runId), MAX_INPUTS_PER_RUN, "record the dataset versions it read, not every version of every dataset");
     });
     return get(orgId, runId);
   }

@@ -15,7 +15,9 @@ import {
   MAX_EXPERIMENTS_PER_SEARCH,
   MAX_LATEST_METRICS_PER_RUN,
   MAX_LINEAGE_NODES,
+  MAX_PARAMS_PER_RUN,
   MAX_PARENTS_LISTED_PER_VERSION,
+  MAX_TAGS_PER_RUN,
 } from "../../src/services/read-limits.js";
 import { upload } from "../support/data.js";
 import { backends, type TestServer, startTestServer } from "../support/server.js";
@@ -52,6 +54,24 @@ describe.each(backends().filter((b) => b.name === "postgres+minio"))("bounded re
     });
     const orgOf = async (datasetName: string) =>
       (await s.app.db.selectFrom("datasets").select(["orgId", "id"]).where("name", "=", datasetName).executeTakeFirstOrThrow());
+
+    it("a run holds at most its limits of tags and params: the write past one is refused whole", async () => {
+      const runId = (await experiments.createRun({ project: "totals", experiment: "e" })).run?.runId ?? "";
+      const entries = (prefix: string, from: number, count: number) => Object.fromEntries(range(count).map((i) => [`${prefix}${pad(from + i)}`, "v"]));
+      await experiments.setRunTags({ runId, tags: entries("t", 0, MAX_TAGS_PER_RUN) });
+      await expectCode(experiments.setRunTags({ runId, tags: entries("u", 0, 1) }), Code.ResourceExhausted, /at most 1000: remove tags/);
+      // Overwriting and removing stay possible at the limit.
+      await experiments.setRunTags({ runId, tags: { t00000: "w" }, remove: ["t00001"] });
+      await experiments.setRunTags({ runId, tags: entries("u", 0, 1) });
+
+      for (let from = 0; from < MAX_PARAMS_PER_RUN; from += 1000) await experiments.logParams({ runId, params: entries("p", from, 1000) });
+      await expectCode(experiments.logParams({ runId, params: { ...entries("p", 0, 2), q: "v" } }), Code.ResourceExhausted, /at most 2000/);
+      const run = (await experiments.getRun({ runId })).run;
+      expect(Object.keys(run?.params ?? {})).toHaveLength(MAX_PARAMS_PER_RUN);
+      expect(run?.params.q).toBeUndefined();
+      expect(Object.keys(run?.tags ?? {})).toHaveLength(MAX_TAGS_PER_RUN);
+      expect(run?.tags.t00000).toBe("w");
+    });
 
     it("GetMetricHistory serves 10 runs × 100,000 points and refuses 11 before reading anything", async () => {
       const runIds = await inBatches(range(11), 11, async (i) => {

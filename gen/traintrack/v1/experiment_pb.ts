@@ -1471,7 +1471,8 @@ export const ExperimentService: GenService<{
     output: typeof UpdateRunStatusResponseSchema;
   },
   /**
-   * SetRunTags sets (overwrites) tags and removes others.
+   * SetRunTags sets (overwrites) tags and removes others. A run holds at most
+   * 1,000 tags: a call that would leave more is RESOURCE_EXHAUSTED, and changes nothing.
    *
    * @generated from rpc traintrack.v1.ExperimentService.SetRunTags
    */
@@ -1482,7 +1483,8 @@ export const ExperimentService: GenService<{
   },
   /**
    * LogParams sets parameters, all or none. A parameter is set once: the same
-   * value again is a no-op, another value is FAILED_PRECONDITION naming it.
+   * value again is a no-op, another value is FAILED_PRECONDITION naming it. A
+   * run holds at most 2,000 params (RESOURCE_EXHAUSTED past that).
    *
    * @generated from rpc traintrack.v1.ExperimentService.LogParams
    */
@@ -1493,7 +1495,8 @@ export const ExperimentService: GenService<{
   },
   /**
    * UseDatasets records dataset versions the run read (lineage from data to
-   * training), all or none; NOT_FOUND names an unknown version.
+   * training), all or none; NOT_FOUND names an unknown version. A run records
+   * at most 1,000 (RESOURCE_EXHAUSTED past that).
    *
    * @generated from rpc traintrack.v1.ExperimentService.UseDatasets
    */

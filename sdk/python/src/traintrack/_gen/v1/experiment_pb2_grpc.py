@@ -372,7 +372,8 @@ class ExperimentServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def SetRunTags(self, request, context):
-        """SetRunTags sets (overwrites) tags and removes others.
+        """SetRunTags sets (overwrites) tags and removes others. A run holds at most
+        1,000 tags: a call that would leave more is RESOURCE_EXHAUSTED, and changes nothing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -380,7 +381,8 @@ class ExperimentServiceServicer(object):
 
     def LogParams(self, request, context):
         """LogParams sets parameters, all or none. A parameter is set once: the same
-        value again is a no-op, another value is FAILED_PRECONDITION naming it.
+        value again is a no-op, another value is FAILED_PRECONDITION naming it. A
+        run holds at most 2,000 params (RESOURCE_EXHAUSTED past that).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -388,7 +390,8 @@ class ExperimentServiceServicer(object):
 
     def UseDatasets(self, request, context):
         """UseDatasets records dataset versions the run read (lineage from data to
-        training), all or none; NOT_FOUND names an unknown version.
+        training), all or none; NOT_FOUND names an unknown version. A run records
+        at most 1,000 (RESOURCE_EXHAUSTED past that).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
