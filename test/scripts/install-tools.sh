@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test command needs and is missing: a PostgreSQL server,
-# MinIO, grpcurl and the Python SDK's venv. Idempotent; a no-op (well under a
+# jq, MinIO, grpcurl and the Python SDK's venv. Idempotent; a no-op (well under a
 # second) when all of them are present. Prints one line per tool and exits
 # non-zero if an install fails.
 #
@@ -68,6 +68,15 @@ else
   bindir="$(pg_bin_dir)"
   [ -n "$bindir" ] || die "postgresql: installed, but no initdb/pg_ctl found in /usr/lib/postgresql/*/bin or PATH"
   echo "postgresql: installed $bindir ($("$bindir/postgres" --version 2>/dev/null || echo unknown version))"
+fi
+
+# jq: the README's grpcurl session picks ids out of JSON with it (its test runs the session as written).
+if command -v jq >/dev/null 2>&1; then
+  echo "jq: found $(command -v jq)"
+else
+  echo "jq: not found, installing with apt-get..."
+  as_root apt-get update || die "jq: apt-get update failed"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y jq || die "jq: apt-get install -y jq failed"
 fi
 
 # MinIO and grpcurl: no Debian or npm package; built with Go and cached.

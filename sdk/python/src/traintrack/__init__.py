@@ -17,7 +17,7 @@ Example::
         run.log_artefact("model.pt")     # what the run made, kept with it
 
 Importing the package does not contact the server; pandas and pyarrow are
-imported only when a DataFrame is used (``pip install 'traintrack[pandas]'``).
+imported only when a DataFrame is used (``pip install './sdk/python[pandas]'`` from a clone).
 """
 
 from ._models import Artefact, DatasetRef, DatasetSummary, Lineage, LineageEdge

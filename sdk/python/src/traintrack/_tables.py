@@ -1,4 +1,4 @@
-"""pandas and Parquet, imported only when a DataFrame is used (the ``traintrack[pandas]`` extra)."""
+"""pandas and Parquet, imported only when a DataFrame is used (the SDK's ``[pandas]`` extra)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def pandas_module() -> Any:
         importlib.import_module("pyarrow")  # the Parquet engine
     except ImportError as error:
         raise ImportError(
-            "DataFrames need pandas and pyarrow: pip install 'traintrack[pandas]'"
+            "DataFrames need pandas and pyarrow, the SDK's [pandas] extra: "
+            "pip install './sdk/python[pandas]' from a Traintrack clone"
         ) from error
     return pandas
 

@@ -162,7 +162,7 @@ class Dataset:
         """Adds a pandas DataFrame, stored as Parquet (``"features"`` becomes ``features.parquet``).
 
         The DataFrame is written to a temporary file now, so later changes to it
-        are not saved. Needs ``pip install 'traintrack[pandas]'``.
+        are not saved. Needs the SDK's pandas extra (``pip install './sdk/python[pandas]'``).
 
         Args:
             name: The artefact's name; the format's extension is appended unless present.
@@ -316,7 +316,7 @@ class DatasetVersion:
         """Loads a tabular artefact (Parquet, CSV, TSV, JSON, JSON lines) as a DataFrame.
 
         ``name`` may be omitted when the version has exactly one tabular artefact.
-        Needs ``pip install 'traintrack[pandas]'``.
+        Needs the SDK's pandas extra (``pip install './sdk/python[pandas]'``).
         """
         artefact = self._tabular(name)
         with tempfile.TemporaryDirectory(prefix="traintrack-") as tmp:
