@@ -5,7 +5,7 @@
  *   BENCH_SIZE_MIB=64 npm run bench -- --only=throughput --providers=s3
  */
 
-export const BENCHMARKS = ["throughput", "concurrent", "commit", "many", "resume"] as const;
+export const BENCHMARKS = ["throughput", "concurrent", "commit", "many", "resume", "download"] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export const PROVIDERS = ["s3", "local"] as const;
@@ -23,7 +23,7 @@ export interface BenchOptions {
   serverNodeArgs: string[];
   /** Checkout whose src/main.ts is run as the server (BENCH_SERVER_ROOT): A/B-test a patch against this tree. */
   serverRoot: string | undefined;
-  /** 1 and 5: artefact size of the single large upload (5: the bytes staged before the break). */
+  /** 1, 5 and 6: artefact size of the single large upload (5: the bytes staged before the break; 6: the artefact downloaded). */
   sizeMiB: number;
   /** Size of each Upload message, in KiB. */
   chunkKiB: number;
@@ -56,6 +56,8 @@ export const HELP = `usage: npm run bench -- [--only=${BENCHMARKS.join(",")}] [-
   many        10,000 files of 4 KiB uploaded with bounded concurrency, then one CreateDataset
   resume      1 GiB staged, the stream broken, then resumed with 1 MiB left: time and bytes the server reads
               (BENCH_SIZE_MIB sets the staged size)
+  download    1 GiB committed, then read through DownloadArtefact vs minio getObject / fs.createReadStream
+              (BENCH_SIZE_MIB sets the size)
 
 environment (defaults in brackets):
   BENCH_SIZE_MIB [1024]            BENCH_CHUNK_KIB [1024]         BENCH_REPEAT [1]

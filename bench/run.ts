@@ -16,6 +16,7 @@ import { cleanUp } from "./cleanup.js";
 import { type ConcurrentResult, measureConcurrent, printConcurrent } from "./concurrent.js";
 import { type BenchmarkName, type BenchOptions, HELP, parseOptions, type ProviderName, UsageError } from "./options.js";
 import { type CommitRow, type ManyResult, measureCommit, measureMany, printCommit, printMany } from "./small-files.js";
+import { type DownloadResult, measureDownload, printDownload } from "./download.js";
 import { measureResume, printResume, type ResumeResult } from "./resume.js";
 import { ROOT } from "./server.js";
 import { measureThroughput, printThroughput, type ThroughputResult } from "./throughput.js";
@@ -47,6 +48,7 @@ const RUNNERS: Record<BenchmarkName, Runner> = {
   commit: perProvider<CommitRow[]>(measureCommit, (o, rs) => printCommit(o, rs.flat())),
   many: perProvider<ManyResult>(measureMany, printMany),
   resume: perProvider<ResumeResult>(measureResume, printResume),
+  download: perProvider<DownloadResult>(measureDownload, printDownload),
 };
 
 async function main(): Promise<number> {

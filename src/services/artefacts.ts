@@ -21,15 +21,23 @@ export interface OpenedArtefact {
   body: Readable | undefined;
 }
 
+/** Which bytes of an artefact to read: from `offset`, `length` of them (to the end when undefined; cut at the end). */
+export interface ByteRange {
+  offset: number;
+  length?: number | undefined;
+}
+
 /**
- * An artefact's bytes from `offset`. `owner` names what holds it in messages
+ * An artefact's bytes in `range`. `owner` names what holds it in messages
  * (`dataset "mnist@1.0"`, `run "run_…"`). InvalidInputError when the offset is
  * past the end; DataLossError when its object is missing, and (from the body)
- * when the object ends before the artefact does.
+ * when the object ends before the range does.
  */
-export async function openArtefactBytes(store: ObjectStore, orgId: string, artefact: ArtefactView, offset: number, owner: string): Promise<OpenedArtefact> {
+export async function openArtefactBytes(store: ObjectStore, orgId: string, artefact: ArtefactView, range: ByteRange, owner: string): Promise<OpenedArtefact> {
+  const { offset } = range;
   if (offset > artefact.size) throw new InvalidInputError("offset", `offset ${offset} is past the end of "${artefact.path}" (${artefact.size} bytes)`);
-  if (offset === artefact.size) return { artefact, body: undefined };
+  const wanted = Math.min(range.length ?? Number.POSITIVE_INFINITY, artefact.size - offset);
+  if (wanted === 0) return { artefact, body: undefined };
   const lost = (what: string) =>
     new DataLossError(`the bytes of artefact "${artefact.path}" of ${owner} ${what} in object storage; they must be restored from a backup or committed again`);
   let source: Readable;
@@ -39,25 +47,35 @@ export async function openArtefactBytes(store: ObjectStore, orgId: string, artef
     if (error instanceof ObjectNotFoundError) throw lost("are missing");
     throw error;
   }
-  const body = Readable.from(checkedLength(source, artefact.size - offset, lost));
+  const body = Readable.from(checkedLength(source, wanted, artefact.size - offset, lost));
   // A body destroyed before its first read never runs the generator (nor its finally): close the source here too.
   body.once("close", () => source.destroy());
   return { artefact, body };
 }
 
-/** `source`'s bytes, failing with DataLossError when there are fewer or more than `expected`; `source` is closed however this ends. */
-async function* checkedLength(source: Readable, expected: number, lost: (what: string) => DataLossError): AsyncGenerator<Buffer> {
+/**
+ * The first `wanted` bytes of `source`, which should hold `remainder` bytes:
+ * DataLossError when it ends before `wanted`, or (when reading to the end)
+ * holds more than `remainder`. `source` is closed however this ends, also
+ * when a range stops before the end of the object.
+ */
+async function* checkedLength(source: Readable, wanted: number, remainder: number, lost: (what: string) => DataLossError): AsyncGenerator<Buffer> {
   let seen = 0;
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
+      if (seen + chunk.length > remainder) throw lost(`are longer than its ${remainder}-byte remainder`);
+      if (seen + chunk.length >= wanted) {
+        yield chunk.subarray(0, wanted - seen);
+        seen = wanted;
+        break;
+      }
       seen += chunk.length;
-      if (seen > expected) throw lost(`are longer than its ${expected}-byte remainder`);
       yield chunk;
     }
   } finally {
     source.destroy();
   }
-  if (seen < expected) throw lost(`end ${expected - seen} bytes short`);
+  if (seen < wanted) throw lost(`end ${wanted - seen} bytes short`);
 }
 
 export function toArtefactView(row: { path: string; size: number; sha256: string; mediaType: string }): ArtefactView {

@@ -6,7 +6,7 @@ import * as repo from "../db/datasets-repo.js";
 import type { VersionKey, VersionWithName } from "../db/datasets-repo.js";
 import type { ObjectStore } from "../storage/object-store.js";
 import { createDatasetCommitter, type CreateDatasetInput, type DatasetCommitDeps } from "./dataset-commit.js";
-import { type ArtefactView, type OpenedArtefact, openArtefactBytes, toArtefactView } from "./artefacts.js";
+import { type ArtefactView, type ByteRange, type OpenedArtefact, openArtefactBytes, toArtefactView } from "./artefacts.js";
 import { NotFoundError } from "./errors.js";
 import { type LineageGraph, walkLineage } from "./lineage.js";
 import { decodeToken, encodeToken, isSafeInt, isString, type Page } from "./page-tokens.js";
@@ -124,11 +124,11 @@ export function createDatasetService(deps: DatasetCommitDeps & { store: ObjectSt
   }
 
   /** An artefact's description and its bytes from `offset`. NotFoundError, InvalidInputError (offset past the end), DataLossError. */
-  async function openArtefact(orgId: string, key: VersionKey, path: string, offset: number): Promise<OpenedArtefact> {
+  async function openArtefact(orgId: string, key: VersionKey, path: string, range: ByteRange): Promise<OpenedArtefact> {
     const version = await mustFindVersion(orgId, key);
     const row = await repo.findArtefact(db, orgId, version.id, path);
     if (!row) throw new NotFoundError(`dataset "${version.name}" version "${version.version}" has no artefact "${path}"`);
-    return openArtefactBytes(store, orgId, toArtefactView(row), offset, `dataset "${version.name}@${version.version}"`);
+    return openArtefactBytes(store, orgId, toArtefactView(row), range, `dataset "${version.name}@${version.version}"`);
   }
 
   return { create, get, listArtefacts, list, listVersions, lineage, openArtefact };

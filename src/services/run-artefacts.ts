@@ -8,7 +8,7 @@ import type { Kysely } from "kysely";
 import * as repo from "../db/run-artefacts-repo.js";
 import type { Database, RunArtefactRow } from "../db/schema.js";
 import type { ObjectStore } from "../storage/object-store.js";
-import { type ArtefactView, type OpenedArtefact, openArtefactBytes, toArtefactView } from "./artefacts.js";
+import { type ArtefactView, type ByteRange, type OpenedArtefact, openArtefactBytes, toArtefactView } from "./artefacts.js";
 import { AlreadyExistsError, NotFoundError } from "./errors.js";
 import { decodeToken, encodeToken, isString, type Page } from "./page-tokens.js";
 import { mustFindRun } from "./runs.js";
@@ -90,11 +90,11 @@ export function createRunArtefactService(deps: RunArtefactDeps) {
   }
 
   /** An artefact's description and its bytes from `offset`. NotFoundError, InvalidInputError (offset past the end), DataLossError. */
-  async function open(orgId: string, runId: string, path: string, offset: number): Promise<OpenedArtefact> {
+  async function open(orgId: string, runId: string, path: string, range: ByteRange): Promise<OpenedArtefact> {
     await mustFindRun(db, orgId, runId);
     const [row] = await repo.findByPaths(db, orgId, runId, [path]);
     if (!row) throw new NotFoundError(`run "${runId}" has no artefact "${path}"`);
-    return openArtefactBytes(store, orgId, toArtefactView(row), offset, `run "${runId}"`);
+    return openArtefactBytes(store, orgId, toArtefactView(row), range, `run "${runId}"`);
   }
 
   return { log, list, open };

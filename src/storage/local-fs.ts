@@ -99,7 +99,8 @@ export function createLocalFsStore(opts: { root: string }): ObjectStore {
     const fh = await openSource(key);
     // The open handle pins the current version: a concurrent put renames a new
     // file over the name and this stream keeps reading the old one.
-    return fh.createReadStream({ start: offset });
+    // 1 MiB reads: a tenth of the syscalls of the 64 KiB default, and whole download messages without a copy.
+    return fh.createReadStream({ start: offset, highWaterMark: 1024 * 1024 });
   }
 
   async function statKey(key: string): Promise<ObjectInfo | undefined> {

@@ -1,28 +1,69 @@
 /** The wire form of artefacts, and the download stream dataset and run artefacts share. */
 import { create } from "@bufbuild/protobuf";
 import { type Artefact, ArtefactSchema } from "../../gen/traintrack/v1/dataset_pb.js";
-import type { ArtefactView, OpenedArtefact } from "../services/artefacts.js";
+import type { ArtefactView, ByteRange, OpenedArtefact } from "../services/artefacts.js";
+import * as f from "./validate/fields.js";
 
-/** Download messages carry at most this much, whatever chunk size the store yields. */
-const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Download messages carry this much (the last one less), whatever piece size
+ * the store yields (64 KiB from files, anything from S3): per-message costs
+ * (envelope, serialisation, a Python loop turn in the SDK) are paid once per
+ * MiB, and a message still fits every client's default 4 MiB receive limit.
+ */
+export const DOWNLOAD_MESSAGE_BYTES = 1024 * 1024;
 
 export function toArtefact(a: ArtefactView): Artefact {
   return create(ArtefactSchema, { path: a.path, size: BigInt(a.size), sha256: a.sha256, mediaType: a.mediaType });
 }
 
+/** The validated range of a download request (`offset`, optional `length`). */
+export function byteRange(req: { offset: bigint; length?: bigint | undefined }): ByteRange {
+  return { offset: f.count("offset", req.offset), length: req.length === undefined ? undefined : f.count("length", req.length) };
+}
+
 type DownloadPayload = { case: "artefact"; value: Artefact } | { case: "chunk"; value: Uint8Array };
 
-/** The description first, then the bytes in chunks; the store's stream is closed however the client leaves. */
+/** The description first, then the bytes in ~1 MiB chunks; the store's stream is closed however the client leaves. */
 export async function* downloadMessages({ artefact, body }: OpenedArtefact): AsyncGenerator<{ payload: DownloadPayload }> {
   yield { payload: { case: "artefact", value: toArtefact(artefact) } };
   if (!body) return;
   try {
-    for await (const data of body as AsyncIterable<Buffer>) {
-      for (let at = 0; at < data.length; at += DOWNLOAD_CHUNK_BYTES) {
-        yield { payload: { case: "chunk", value: data.subarray(at, at + DOWNLOAD_CHUNK_BYTES) } };
-      }
+    for await (const chunk of rechunk(body as AsyncIterable<Buffer>, DOWNLOAD_MESSAGE_BYTES)) {
+      yield { payload: { case: "chunk", value: chunk } };
     }
   } finally {
     body.destroy(); // the client may leave mid-download
   }
+}
+
+/**
+ * `pieces` as chunks of exactly `size` bytes, the last one shorter. A piece
+ * that already is a whole chunk passes through as a view (no copy); smaller
+ * pieces are collected and joined with one copy per chunk. Pieces must not be
+ * reused by their producer after being yielded (true of Node's fs and http
+ * streams, which allocate each chunk).
+ */
+export async function* rechunk(pieces: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  for await (const piece of pieces) {
+    let at = 0;
+    while (at < piece.length) {
+      if (heldBytes === 0 && piece.length - at >= size) {
+        yield piece.subarray(at, at + size);
+        at += size;
+        continue;
+      }
+      const take = Math.min(size - heldBytes, piece.length - at);
+      held.push(piece.subarray(at, at + take));
+      heldBytes += take;
+      at += take;
+      if (heldBytes === size) {
+        yield Buffer.concat(held, heldBytes);
+        held = [];
+        heldBytes = 0;
+      }
+    }
+  }
+  if (heldBytes > 0) yield held.length === 1 ? (held[0] as Buffer) : Buffer.concat(held, heldBytes);
 }

@@ -3,7 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { type DatasetService, type DatasetVersion, DatasetVersionSchema, DatasetSummarySchema } from "../../gen/traintrack/v1/dataset_pb.js";
 import type { DatasetService as Datasets, DatasetVersionView } from "../services/datasets.js";
-import { downloadMessages, toArtefact } from "./artefact-stream.js";
+import { byteRange, downloadMessages, toArtefact } from "./artefact-stream.js";
 import { principalOf } from "./interceptors/auth.js";
 import * as f from "./validate/fields.js";
 import * as v from "./validate/datasets.js";
@@ -78,7 +78,7 @@ export function datasetHandlers(datasets: Datasets): ServiceImpl<typeof DatasetS
         principalOf(ctx).orgId,
         v.versionRef("dataset", req.dataset),
         f.artefactPath("path", req.path) || f.fileName("path", req.path),
-        f.count("offset", req.offset),
+        byteRange(req),
       );
       yield* downloadMessages(opened);
     },

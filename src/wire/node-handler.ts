@@ -21,6 +21,7 @@ import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { codeFromHttpStatus } from "@connectrpc/connect/protocol-connect";
 import { errorField, type Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
+import { asksForCompression, optInCompressionMethods } from "./download-compression.js";
 import { codeName, type RpcRecord, rpcRecordKey } from "./rpc-record.js";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
@@ -54,14 +55,15 @@ const QUIET_SERVICES = new Set([HEALTH, "grpc.reflection.v1.ServerReflection", "
 
 export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
   const { logger, metrics } = opts;
-  const router = createConnectRouter({
-    interceptors: opts.interceptors,
-    readMaxBytes: opts.readMaxBytes,
-    writeMaxBytes: opts.writeMaxBytes,
-    acceptCompression: [compressionGzip, compressionBrotli],
-  });
+  const routerOptions = { interceptors: opts.interceptors, readMaxBytes: opts.readMaxBytes, writeMaxBytes: opts.writeMaxBytes };
+  const router = createConnectRouter({ ...routerOptions, acceptCompression: [compressionGzip, compressionBrotli] });
   opts.routes(router);
   const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));
+  // The same routes, never compressing responses: downloads go here unless their request asks (download-compression.ts).
+  const plainRouter = createConnectRouter({ ...routerOptions, acceptCompression: [] });
+  opts.routes(plainRouter);
+  const optIn = new Set(optInCompressionMethods);
+  const plainPaths = new Map(plainRouter.handlers.filter((h) => optIn.has(h.method)).map((h) => [h.requestPath, h]));
   let inFlight = 0;
   let inFlightHealth = 0;
   const idleWaiters = new Set<{ includeHealth: boolean; wake: () => void }>();
@@ -115,7 +117,10 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
       report(record, response, tap, uReq.signal.aborted, (performance.now() - startedAt) / 1000, bytes);
     };
     res.once("close", done);
-    uHandler(uReq)
+    const plain = plainPaths.get(path);
+    const chosen = plain ? asksForCompression(uReq, plain.method).then((asks) => (asks ? uHandler : plain)) : Promise.resolve(uHandler);
+    chosen
+      .then((h) => h(uReq))
       .then((uRes) => {
         response = uRes;
         const headBytes = uRes.status !== 200 ? 4096 : 0;

@@ -2,7 +2,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
 import { InvalidInputError } from "../services/errors.js";
 import type { RunArtefactService as RunArtefacts } from "../services/run-artefacts.js";
-import { downloadMessages, toArtefact } from "./artefact-stream.js";
+import { byteRange, downloadMessages, toArtefact } from "./artefact-stream.js";
 import { principalOf } from "./interceptors/auth.js";
 import { artefactSources } from "./validate/datasets.js";
 import * as f from "./validate/fields.js";
@@ -27,7 +27,7 @@ export function runArtefactHandlers(runArtefacts: RunArtefacts): ServiceImpl<typ
         principalOf(ctx).orgId,
         f.id("run_id", req.runId),
         f.artefactPath("path", req.path) || f.fileName("path", req.path),
-        f.count("offset", req.offset),
+        byteRange(req),
       );
       yield* downloadMessages(opened);
     },

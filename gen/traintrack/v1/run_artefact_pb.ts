@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file traintrack/v1/run_artefact.proto.
  */
 export const file_traintrack_v1_run_artefact: GenFile = /*@__PURE__*/
-  fileDesc("CiB0cmFpbnRyYWNrL3YxL3J1bl9hcnRlZmFjdC5wcm90bxINdHJhaW50cmFjay52MSJaChZMb2dSdW5BcnRlZmFjdHNSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIwCglhcnRlZmFjdHMYAiADKAsyHS50cmFpbnRyYWNrLnYxLkFydGVmYWN0U291cmNlIlQKF0xvZ1J1bkFydGVmYWN0c1Jlc3BvbnNlEioKCWFydGVmYWN0cxgBIAMoCzIXLnRyYWludHJhY2sudjEuQXJ0ZWZhY3QSDQoFYWRkZWQYAiABKAUiZQoXTGlzdFJ1bkFydGVmYWN0c1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhMKC3BhdGhfcHJlZml4GAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIl8KGExpc3RSdW5BcnRlZmFjdHNSZXNwb25zZRIqCglhcnRlZmFjdHMYASADKAsyFy50cmFpbnRyYWNrLnYxLkFydGVmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJKChpEb3dubG9hZFJ1bkFydGVmYWN0UmVxdWVzdBIOCgZydW5faWQYASABKAkSDAoEcGF0aBgCIAEoCRIOCgZvZmZzZXQYAyABKAMiZgobRG93bmxvYWRSdW5BcnRlZmFjdFJlc3BvbnNlEisKCGFydGVmYWN0GAEgASgLMhcudHJhaW50cmFjay52MS5BcnRlZmFjdEgAEg8KBWNodW5rGAIgASgMSABCCQoHcGF5bG9hZDLLAgoSUnVuQXJ0ZWZhY3RTZXJ2aWNlEmAKD0xvZ1J1bkFydGVmYWN0cxIlLnRyYWludHJhY2sudjEuTG9nUnVuQXJ0ZWZhY3RzUmVxdWVzdBomLnRyYWludHJhY2sudjEuTG9nUnVuQXJ0ZWZhY3RzUmVzcG9uc2USYwoQTGlzdFJ1bkFydGVmYWN0cxImLnRyYWludHJhY2sudjEuTGlzdFJ1bkFydGVmYWN0c1JlcXVlc3QaJy50cmFpbnRyYWNrLnYxLkxpc3RSdW5BcnRlZmFjdHNSZXNwb25zZRJuChNEb3dubG9hZFJ1bkFydGVmYWN0EikudHJhaW50cmFjay52MS5Eb3dubG9hZFJ1bkFydGVmYWN0UmVxdWVzdBoqLnRyYWludHJhY2sudjEuRG93bmxvYWRSdW5BcnRlZmFjdFJlc3BvbnNlMAFiBnByb3RvMw", [file_traintrack_v1_dataset]);
+  fileDesc("CiB0cmFpbnRyYWNrL3YxL3J1bl9hcnRlZmFjdC5wcm90bxINdHJhaW50cmFjay52MSJaChZMb2dSdW5BcnRlZmFjdHNSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIwCglhcnRlZmFjdHMYAiADKAsyHS50cmFpbnRyYWNrLnYxLkFydGVmYWN0U291cmNlIlQKF0xvZ1J1bkFydGVmYWN0c1Jlc3BvbnNlEioKCWFydGVmYWN0cxgBIAMoCzIXLnRyYWludHJhY2sudjEuQXJ0ZWZhY3QSDQoFYWRkZWQYAiABKAUiZQoXTGlzdFJ1bkFydGVmYWN0c1JlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhMKC3BhdGhfcHJlZml4GAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIl8KGExpc3RSdW5BcnRlZmFjdHNSZXNwb25zZRIqCglhcnRlZmFjdHMYASADKAsyFy50cmFpbnRyYWNrLnYxLkFydGVmYWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ8ChpEb3dubG9hZFJ1bkFydGVmYWN0UmVxdWVzdBIOCgZydW5faWQYASABKAkSDAoEcGF0aBgCIAEoCRIOCgZvZmZzZXQYAyABKAMSEwoGbGVuZ3RoGAQgASgDSACIAQESEAoIY29tcHJlc3MYBSABKAhCCQoHX2xlbmd0aCJmChtEb3dubG9hZFJ1bkFydGVmYWN0UmVzcG9uc2USKwoIYXJ0ZWZhY3QYASABKAsyFy50cmFpbnRyYWNrLnYxLkFydGVmYWN0SAASDwoFY2h1bmsYAiABKAxIAEIJCgdwYXlsb2FkMssCChJSdW5BcnRlZmFjdFNlcnZpY2USYAoPTG9nUnVuQXJ0ZWZhY3RzEiUudHJhaW50cmFjay52MS5Mb2dSdW5BcnRlZmFjdHNSZXF1ZXN0GiYudHJhaW50cmFjay52MS5Mb2dSdW5BcnRlZmFjdHNSZXNwb25zZRJjChBMaXN0UnVuQXJ0ZWZhY3RzEiYudHJhaW50cmFjay52MS5MaXN0UnVuQXJ0ZWZhY3RzUmVxdWVzdBonLnRyYWludHJhY2sudjEuTGlzdFJ1bkFydGVmYWN0c1Jlc3BvbnNlEm4KE0Rvd25sb2FkUnVuQXJ0ZWZhY3QSKS50cmFpbnRyYWNrLnYxLkRvd25sb2FkUnVuQXJ0ZWZhY3RSZXF1ZXN0GioudHJhaW50cmFjay52MS5Eb3dubG9hZFJ1bkFydGVmYWN0UmVzcG9uc2UwAWIGcHJvdG8z", [file_traintrack_v1_dataset]);
 
 /**
  * @generated from message traintrack.v1.LogRunArtefactsRequest
@@ -148,6 +148,20 @@ export type DownloadRunArtefactRequest = Message<"traintrack.v1.DownloadRunArtef
    * @generated from field: int64 offset = 3;
    */
   offset: bigint;
+
+  /**
+   * As DownloadArtefactRequest.length: unset means to the end.
+   *
+   * @generated from field: optional int64 length = 4;
+   */
+  length?: bigint | undefined;
+
+  /**
+   * As DownloadArtefactRequest.compress: off by default.
+   *
+   * @generated from field: bool compress = 5;
+   */
+  compress: boolean;
 };
 
 /**
@@ -233,7 +247,8 @@ export const RunArtefactService: GenService<{
   },
   /**
    * DownloadRunArtefact streams an artefact of a run: first a message with
-   * its description (size and the stored sha256), then chunks.
+   * its description (size and the stored sha256), then chunks of about
+   * 1 MiB (the last may be shorter).
    *
    * @generated from rpc traintrack.v1.RunArtefactService.DownloadRunArtefact
    */

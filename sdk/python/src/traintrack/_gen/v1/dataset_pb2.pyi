@@ -222,14 +222,18 @@ class GetLineageResponse(_message.Message):
     def __init__(self, nodes: _Optional[_Iterable[_Union[LineageNode, _Mapping]]] = ..., edges: _Optional[_Iterable[_Union[LineageEdge, _Mapping]]] = ..., truncated: bool = ...) -> None: ...
 
 class DownloadArtefactRequest(_message.Message):
-    __slots__ = ("dataset", "path", "offset")
+    __slots__ = ("dataset", "path", "offset", "length", "compress")
     DATASET_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_FIELD_NUMBER: _ClassVar[int]
+    COMPRESS_FIELD_NUMBER: _ClassVar[int]
     dataset: DatasetVersionRef
     path: str
     offset: int
-    def __init__(self, dataset: _Optional[_Union[DatasetVersionRef, _Mapping]] = ..., path: _Optional[str] = ..., offset: _Optional[int] = ...) -> None: ...
+    length: int
+    compress: bool
+    def __init__(self, dataset: _Optional[_Union[DatasetVersionRef, _Mapping]] = ..., path: _Optional[str] = ..., offset: _Optional[int] = ..., length: _Optional[int] = ..., compress: bool = ...) -> None: ...
 
 class DownloadArtefactResponse(_message.Message):
     __slots__ = ("artefact", "chunk")

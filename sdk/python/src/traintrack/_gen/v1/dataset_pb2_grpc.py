@@ -139,7 +139,8 @@ class DatasetServiceServicer(object):
 
     def DownloadArtefact(self, request, context):
         """DownloadArtefact streams an artefact of a committed version: first a
-        message with its description (size and the stored sha256), then chunks.
+        message with its description (size and the stored sha256), then chunks
+        of about 1 MiB (the last may be shorter).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from traintrack._gen.v1 import dataset_pb2 as traintrack_dot_v1_dot_dataset__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n traintrack/v1/run_artefact.proto\x12\rtraintrack.v1\x1a\x1btraintrack/v1/dataset.proto\"l\n\x16LogRunArtefactsRequest\x12\x15\n\x06run_id\x18\x01 \x01(\tR\x05runId\x12;\n\tartefacts\x18\x02 \x03(\x0b\x32\x1d.traintrack.v1.ArtefactSourceR\tartefacts\"f\n\x17LogRunArtefactsResponse\x12\x35\n\tartefacts\x18\x01 \x03(\x0b\x32\x17.traintrack.v1.ArtefactR\tartefacts\x12\x14\n\x05\x61\x64\x64\x65\x64\x18\x02 \x01(\x05R\x05\x61\x64\x64\x65\x64\"\x8d\x01\n\x17ListRunArtefactsRequest\x12\x15\n\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x1f\n\x0bpath_prefix\x18\x02 \x01(\tR\npathPrefix\x12\x1b\n\tpage_size\x18\x03 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x04 \x01(\tR\tpageToken\"y\n\x18ListRunArtefactsResponse\x12\x35\n\tartefacts\x18\x01 \x03(\x0b\x32\x17.traintrack.v1.ArtefactR\tartefacts\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"_\n\x1a\x44ownloadRunArtefactRequest\x12\x15\n\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x12\n\x04path\x18\x02 \x01(\tR\x04path\x12\x16\n\x06offset\x18\x03 \x01(\x03R\x06offset\"w\n\x1b\x44ownloadRunArtefactResponse\x12\x35\n\x08\x61rtefact\x18\x01 \x01(\x0b\x32\x17.traintrack.v1.ArtefactH\x00R\x08\x61rtefact\x12\x16\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00R\x05\x63hunkB\t\n\x07payload2\xcb\x02\n\x12RunArtefactService\x12`\n\x0fLogRunArtefacts\x12%.traintrack.v1.LogRunArtefactsRequest\x1a&.traintrack.v1.LogRunArtefactsResponse\x12\x63\n\x10ListRunArtefacts\x12&.traintrack.v1.ListRunArtefactsRequest\x1a\'.traintrack.v1.ListRunArtefactsResponse\x12n\n\x13\x44ownloadRunArtefact\x12).traintrack.v1.DownloadRunArtefactRequest\x1a*.traintrack.v1.DownloadRunArtefactResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n traintrack/v1/run_artefact.proto\x12\rtraintrack.v1\x1a\x1btraintrack/v1/dataset.proto\"l\n\x16LogRunArtefactsRequest\x12\x15\n\x06run_id\x18\x01 \x01(\tR\x05runId\x12;\n\tartefacts\x18\x02 \x03(\x0b\x32\x1d.traintrack.v1.ArtefactSourceR\tartefacts\"f\n\x17LogRunArtefactsResponse\x12\x35\n\tartefacts\x18\x01 \x03(\x0b\x32\x17.traintrack.v1.ArtefactR\tartefacts\x12\x14\n\x05\x61\x64\x64\x65\x64\x18\x02 \x01(\x05R\x05\x61\x64\x64\x65\x64\"\x8d\x01\n\x17ListRunArtefactsRequest\x12\x15\n\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x1f\n\x0bpath_prefix\x18\x02 \x01(\tR\npathPrefix\x12\x1b\n\tpage_size\x18\x03 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x04 \x01(\tR\tpageToken\"y\n\x18ListRunArtefactsResponse\x12\x35\n\tartefacts\x18\x01 \x03(\x0b\x32\x17.traintrack.v1.ArtefactR\tartefacts\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa3\x01\n\x1a\x44ownloadRunArtefactRequest\x12\x15\n\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x12\n\x04path\x18\x02 \x01(\tR\x04path\x12\x16\n\x06offset\x18\x03 \x01(\x03R\x06offset\x12\x1b\n\x06length\x18\x04 \x01(\x03H\x00R\x06length\x88\x01\x01\x12\x1a\n\x08\x63ompress\x18\x05 \x01(\x08R\x08\x63ompressB\t\n\x07_length\"w\n\x1b\x44ownloadRunArtefactResponse\x12\x35\n\x08\x61rtefact\x18\x01 \x01(\x0b\x32\x17.traintrack.v1.ArtefactH\x00R\x08\x61rtefact\x12\x16\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00R\x05\x63hunkB\t\n\x07payload2\xcb\x02\n\x12RunArtefactService\x12`\n\x0fLogRunArtefacts\x12%.traintrack.v1.LogRunArtefactsRequest\x1a&.traintrack.v1.LogRunArtefactsResponse\x12\x63\n\x10ListRunArtefacts\x12&.traintrack.v1.ListRunArtefactsRequest\x1a\'.traintrack.v1.ListRunArtefactsResponse\x12n\n\x13\x44ownloadRunArtefact\x12).traintrack.v1.DownloadRunArtefactRequest\x1a*.traintrack.v1.DownloadRunArtefactResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,10 +40,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTRUNARTEFACTSREQUEST']._serialized_end=436
   _globals['_LISTRUNARTEFACTSRESPONSE']._serialized_start=438
   _globals['_LISTRUNARTEFACTSRESPONSE']._serialized_end=559
-  _globals['_DOWNLOADRUNARTEFACTREQUEST']._serialized_start=561
-  _globals['_DOWNLOADRUNARTEFACTREQUEST']._serialized_end=656
-  _globals['_DOWNLOADRUNARTEFACTRESPONSE']._serialized_start=658
-  _globals['_DOWNLOADRUNARTEFACTRESPONSE']._serialized_end=777
-  _globals['_RUNARTEFACTSERVICE']._serialized_start=780
-  _globals['_RUNARTEFACTSERVICE']._serialized_end=1111
+  _globals['_DOWNLOADRUNARTEFACTREQUEST']._serialized_start=562
+  _globals['_DOWNLOADRUNARTEFACTREQUEST']._serialized_end=725
+  _globals['_DOWNLOADRUNARTEFACTRESPONSE']._serialized_start=727
+  _globals['_DOWNLOADRUNARTEFACTRESPONSE']._serialized_end=846
+  _globals['_RUNARTEFACTSERVICE']._serialized_start=849
+  _globals['_RUNARTEFACTSERVICE']._serialized_end=1180
 # @@protoc_insertion_point(module_scope)

@@ -44,14 +44,18 @@ class ListRunArtefactsResponse(_message.Message):
     def __init__(self, artefacts: _Optional[_Iterable[_Union[_dataset_pb2.Artefact, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class DownloadRunArtefactRequest(_message.Message):
-    __slots__ = ("run_id", "path", "offset")
+    __slots__ = ("run_id", "path", "offset", "length", "compress")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_FIELD_NUMBER: _ClassVar[int]
+    COMPRESS_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     path: str
     offset: int
-    def __init__(self, run_id: _Optional[str] = ..., path: _Optional[str] = ..., offset: _Optional[int] = ...) -> None: ...
+    length: int
+    compress: bool
+    def __init__(self, run_id: _Optional[str] = ..., path: _Optional[str] = ..., offset: _Optional[int] = ..., length: _Optional[int] = ..., compress: bool = ...) -> None: ...
 
 class DownloadRunArtefactResponse(_message.Message):
     __slots__ = ("artefact", "chunk")

@@ -93,7 +93,8 @@ class RunArtefactServiceServicer(object):
 
     def DownloadRunArtefact(self, request, context):
         """DownloadRunArtefact streams an artefact of a run: first a message with
-        its description (size and the stored sha256), then chunks.
+        its description (size and the stored sha256), then chunks of about
+        1 MiB (the last may be shorter).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
