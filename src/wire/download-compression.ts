@@ -37,8 +37,9 @@ const PEEK_MAX_BYTES = 64 * 1024;
  * Whether `req` (a call of `method`) asks for a compressed response of a
  * compressible artefact. Reads the first enveloped message of the body and
  * puts it back, so the handler sees the body unchanged. Anything it cannot read
- * (gRPC-Web text, a compressed request, a malformed one) counts as not asking;
- * the handler then reports what is wrong with the request as usual.
+ * (gRPC-Web text, a malformed request) counts as not asking; the handler then
+ * reports what is wrong with the request as usual. A compressed request goes
+ * to the compressing router, the only one that can read it.
  */
 export async function asksForCompression(req: UniversalServerRequest, method: DescMethod): Promise<boolean> {
   const format = /^application\/(?:grpc|grpc-web|connect)(?:\+(proto|json))?$/.exec(req.header.get("content-type") ?? "");
@@ -71,7 +72,9 @@ export async function asksForCompression(req: UniversalServerRequest, method: De
   })();
   if (failure) return false;
   const envelope = message();
-  if (!envelope || (envelope[0] ?? 0) & 1) return false; // bit 0: a compressed message
+  if (!envelope) return false;
+  // Bit 0: the client compressed its request; only the compressing router can read it.
+  if ((envelope[0] ?? 0) & 1) return true;
   const data = envelope.subarray(5, 5 + envelope.readUInt32BE(1));
   try {
     const request = format[1] === "json" ? fromJsonString(method.input, data.toString("utf8")) : fromBinary(method.input, data);
