@@ -250,6 +250,8 @@ export function createUploadService(deps: UploadServiceDeps) {
 
 /** Object keys of a complete upload's staged segments, in order, as recorded (a stale writer's objects are not among them). */
 export async function stagedSegmentKeys(db: Kysely<Database>, upload: UploadRow): Promise<string[]> {
+  // Small uploads (the many-files case) have none: no query for them.
+  if (upload.segmentCount === 0) return [];
   const recorded = await repo.segmentKeys(db, upload.id);
   // A segment staged before keys were recorded (an upload in progress across the upgrade) has the old key.
   return Array.from({ length: upload.segmentCount }, (_, seq) => recorded.get(seq) ?? legacySegmentKey(upload.orgId, upload.id, seq));
