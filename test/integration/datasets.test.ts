@@ -202,12 +202,16 @@ describe.each(backends())("datasets on $name", (backend) => {
       const theirUploads = server.client(UploadService, "grpc", otherKey);
       expect((await theirDatasets.listDatasets({})).datasets).toEqual([]);
       expect(await codeOf(theirDatasets.getDataset({ name: "secret", version: "1" }))).toBe(Code.NotFound);
+      expect(await codeOf(theirDatasets.listArtefacts({ dataset: { name: "secret", version: "1" } }))).toBe(Code.NotFound);
       expect(await codeOf(download(theirDatasets, "secret", "1", "secret.txt"))).toBe(Code.NotFound);
       expect(await codeOf(theirUploads.getUpload({ uploadId: u.uploadId }))).toBe(Code.NotFound);
       // The same name is free in their organisation.
       const theirs = await upload(theirUploads, "secret.txt", Buffer.from("org two"));
       await theirDatasets.createDataset({ name: "secret", version: "1", artefacts: [{ uploadId: theirs.uploadId }] });
       expect((await download(datasets(), "secret", "1", "secret.txt")).bytes.toString()).toBe("org one only");
+      // Each organisation lists its own version's artefacts, never the other's.
+      const listed = await theirDatasets.listArtefacts({ dataset: { name: "secret", version: "1" } });
+      expect(listed.artefacts.map((a) => a.sha256)).toEqual([theirs.sha256]);
     });
   });
 });
