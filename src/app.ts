@@ -80,7 +80,7 @@ export async function createStore(config: StorageConfig): Promise<ObjectStore> {
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.ops.logLevel);
-  const log = (message: string, error?: unknown) => logger.warn({ err: errorField(error, true) }, message);
+  const log = (message: string, error?: unknown) => logger.warn(error === undefined ? {} : { err: errorField(error, true) }, message);
   const metrics = createMetrics();
   const now = overrides.now ?? (() => new Date());
   const { db, poolStats } = overrides.db ? { db: overrides.db, poolStats: undefined } : await createDb(config.database, { log });
