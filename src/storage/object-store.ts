@@ -28,18 +28,77 @@ export interface ObjectStore {
   /** Size and modification time, or undefined when there is no such object. */
   stat(key: string): Promise<ObjectInfo | undefined>;
   /**
-   * Writes the concatenation of `sources` (in order) to `dest`, server-side
-   * where the provider can. `dest` appears whole or not at all. S3 requires
-   * every source but the last to be at least 5 MiB.
+   * Starts an object at `key` that is written in numbered parts (an S3
+   * multipart upload; a partial file on the local provider) and returns the
+   * provider's handle for it, which the caller records: any process holding
+   * the key and handle can add parts, complete or abort it. Nothing is
+   * visible at `key` until completeParts.
    */
-  compose(sources: readonly string[], dest: string): Promise<void>;
+  startParts(key: string): Promise<string>;
+  /**
+   * Stores one part. `partNumber` counts from 1 (at most 10,000); the part
+   * holds the object's bytes from `offset` on, `size` of them when given (the
+   * body must then carry exactly that many, else nothing is stored). Every
+   * part but the last must hold at least 5 MiB. Storing a part number again
+   * replaces it. Durable when it resolves. Returns the part's etag, which
+   * completeParts checks. `writer` names the stream writing the part: once a
+   * part from a new writer is stored, parts still arriving from an earlier
+   * one are refused (local provider; on S3 the etag check catches them).
+   * Throws ObjectNotFoundError when the handle is unknown (aborted, completed).
+   */
+  putPart(target: PartsTarget, part: PartSpec, body: Readable): Promise<string>;
+  /**
+   * Makes the parts, in order, the object at `target.key`, whole or not at
+   * all. Throws PartsMismatchError when a part is missing or its stored
+   * etag is not the one given (another writer replaced it). Idempotent: when
+   * the parts were already completed and the key holds `size` bytes, it
+   * resolves; when neither, it throws ObjectNotFoundError.
+   */
+  completeParts(target: PartsTarget, parts: readonly CompletedPart[], size: number): Promise<void>;
+  /** Discards a started object and its parts. An unknown handle (completed, aborted) is not an error. */
+  abortParts(target: PartsTarget): Promise<void>;
+  /** Objects under `prefix` that were started and neither completed nor aborted, in no particular order. */
+  listStarted(prefix: string): AsyncIterable<StartedObject>;
   /** Deletes objects; missing keys are not an error. */
   delete(keys: readonly string[]): Promise<void>;
   /** Every object whose key starts with `prefix`, in no particular order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
 }
 
-/** Thrown by `get` and `compose` when an object does not exist. */
+/** An object being written in parts: its key and the handle startParts returned. */
+export interface PartsTarget {
+  key: string;
+  handle: string;
+}
+
+export interface PartSpec {
+  partNumber: number;
+  offset: number;
+  size?: number | undefined;
+  writer: string;
+}
+
+export interface CompletedPart {
+  partNumber: number;
+  etag: string;
+}
+
+export interface StartedObject extends PartsTarget {
+  startedAt: Date;
+}
+
+/** Thrown by completeParts when the stored parts are not the ones recorded. */
+export class PartsMismatchError extends Error {
+  constructor(
+    readonly key: string,
+    detail: string,
+  ) {
+    super(`the parts of ${key} are not the ones recorded: ${detail}`);
+    this.name = "PartsMismatchError";
+  }
+}
+
+/** Thrown by `get` (and completeParts) when an object does not exist. */
 export class ObjectNotFoundError extends Error {
   constructor(readonly key: string) {
     super(`object not found: ${key}`);
