@@ -99,7 +99,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     writerLeaseMs: config.uploadWriterLeaseSeconds * 1000,
   });
   // Dataset versions and runs commit their uploads by one protocol.
-  const committer = createUploadCommitter({ db, store, now, blobLeaseMs: config.blobLeaseSeconds * 1000, onStep: overrides.onCommitStep, log });
+  const committer = createUploadCommitter({ db, store, now, onStep: overrides.onCommitStep, log });
   const datasets = createDatasetService({ db, store, now, committer, maxArtefactsPerVersion: config.limits.maxArtefactsPerVersion });
   const experiments = createExperimentService({ db });
   const runs = createRunService({ db, experiments, now });

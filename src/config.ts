@@ -93,8 +93,6 @@ export interface Config {
   janitorBudgetSeconds: number;
   /** A blob deletion claimed by a pass this long ago is taken over: that pass died. Exceeds the budget. */
   janitorClaimTakeoverSeconds: number;
-  /** How long a commit may take between leasing its blobs and committing; the janitor leaves them alone until then. */
-  blobLeaseSeconds: number;
   /** Staged objects younger than this are never reclaimed: a stream may still be writing them. */
   stagingGraceSeconds: number;
   /** Admin key to create on first start instead of a random one. */
@@ -150,7 +148,6 @@ export function loadConfig(env: Env = process.env): Config {
     janitorBudgetSeconds,
     // A live pass must never look dead: its claims must outlast its budget by a wide margin.
     janitorClaimTakeoverSeconds: int(env, "TRAINTRACK_JANITOR_CLAIM_TAKEOVER_SECONDS", Math.max(900, 2 * janitorBudgetSeconds), 2 * janitorBudgetSeconds, 7 * 24 * 3600),
-    blobLeaseSeconds: int(env, "TRAINTRACK_BLOB_LEASE_SECONDS", 3600, 1, 7 * 24 * 3600),
     stagingGraceSeconds: int(env, "TRAINTRACK_STAGING_GRACE_SECONDS", 60, 0, 24 * 3600),
     bootstrapApiKey: env.TRAINTRACK_API_KEY || undefined,
   };

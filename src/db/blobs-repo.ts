@@ -9,6 +9,13 @@ import type { Database } from "./schema.js";
 export interface BlobRef {
   orgId: string;
   sha256: string;
+  physicalKey: string;
+}
+
+/** Where the one object holding a blob's bytes is; undefined when there is no such blob. */
+export async function blobObjectKey(db: Kysely<Database>, orgId: string, sha256: string): Promise<string | undefined> {
+  const row = await db.selectFrom("blobs").select("physicalKey").where("orgId", "=", orgId).where("sha256", "=", sha256).executeTakeFirst();
+  return row?.physicalKey;
 }
 
 /** No artefact of a dataset version or a run holds the blob's bytes. */
@@ -61,7 +68,7 @@ export async function takeOverStale(db: Kysely<Database>, pass: string, now: Dat
   });
 }
 
-async function markClaimed(trx: Kysely<Database>, rows: readonly BlobRef[], pass: string, now: Date): Promise<void> {
+async function markClaimed(trx: Kysely<Database>, rows: readonly Omit<BlobRef, "physicalKey">[], pass: string, now: Date): Promise<void> {
   for (const row of rows) {
     await trx
       .updateTable("blobs")
@@ -87,7 +94,7 @@ export async function recheckClaims(db: Kysely<Database>, pass: string, now: Dat
     .where("b.claimedBy", "=", pass)
     .where((eb) => eb.or([eb("b.leaseUntil", ">=", now), eb.not(unreferenced(eb))]))
     .execute();
-  return db.selectFrom("blobs").select(["orgId", "sha256"]).where("state", "=", "deleting").where("claimedBy", "=", pass).execute();
+  return db.selectFrom("blobs").select(["orgId", "sha256", "physicalKey"]).where("state", "=", "deleting").where("claimedBy", "=", pass).execute();
 }
 
 /** Deletes the rows `pass` claimed, once their objects are gone; a row claimed by another pass is left alone. */

@@ -42,9 +42,16 @@ export interface UploadsTable {
   /** Fences concurrent streams: only the holder of an unexpired lease writes. */
   writerToken: string | null;
   writerLeaseUntil: Date | null;
-  /** Small uploads skip staging: their bytes were written to their blob, under a lease, when they completed. */
+  /**
+   * Where the upload's bytes are written: one object, at a key no other upload
+   * shares. Null for uploads staged by earlier versions (separate segment objects).
+   */
+  objectKey: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The provider's handle of the object while it is written in parts (an S3 multipart upload id). */
+  partsHandle: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Set by earlier versions only: a small upload written to its content-addressed blob, under a lease, when it completed. */
   storedAsBlob: ColumnType<boolean, boolean | undefined, boolean>;
-  /** True once the staged segments have been deleted from object storage. */
+  /** True once whatever the upload left in object storage and nothing needs (a duplicate object, parts, old segments) is gone. */
   stagingPurged: ColumnType<boolean, boolean | undefined, boolean>;
   createdAt: CreatedAt;
   updatedAt: UpdatedAt;
@@ -56,7 +63,10 @@ export interface UploadSegmentsTable {
   uploadId: string;
   seq: number;
   size: number;
+  /** The object the segment is a part of (part number seq + 1); a separate object for segments staged by earlier versions. */
   objectKey: string;
+  /** The part's etag, checked when the parts are completed; null for segments staged by earlier versions. */
+  etag: ColumnType<string | null, string | null | undefined, string | null>;
   /** SHA-256 state after the segment's last byte (hash-wasm's save()). */
   hashState: Uint8Array;
   createdAt: CreatedAt;
@@ -105,15 +115,18 @@ export interface LineageEdgesTable {
 export type BlobState = "live" | "deleting";
 
 /**
- * One row per permanent, content-addressed object. A commit leases the row
- * before copying bytes in; the janitor deletes only rows that are unreferenced
- * and unleased, marking them "deleting" first (claimed by one pass) so a
- * commit never reuses an object that is about to disappear.
+ * One row per distinct content of an organisation: (sha256, size) and the
+ * physical key of the one object that holds those bytes. A commit inserts the
+ * row, pointing at its upload's object, in the transaction that references it;
+ * the janitor deletes only rows that are unreferenced and unleased (leases are
+ * left from earlier versions), marking them "deleting" first (claimed by one
+ * pass) so a commit never reuses an object that is about to disappear.
  */
 export interface BlobsTable {
   orgId: string;
   sha256: string;
   size: number;
+  physicalKey: string;
   state: BlobState;
   leaseUntil: Date;
   /** The janitor pass that marked a "deleting" row, and when; only that pass deletes it, until its claim ages out. */

@@ -35,7 +35,30 @@ export interface RecordedSegment {
   seq: number;
   size: number;
   objectKey: string;
+  etag: string;
   hashState: Uint8Array;
+}
+
+/**
+ * Records the handle of the object the upload's parts go to, once: false if
+ * the stream no longer holds the upload or a handle is recorded already.
+ */
+export async function recordPartsHandle(db: Kysely<Database>, id: string, token: string, handle: string): Promise<boolean> {
+  const updated = await db
+    .updateTable("uploads")
+    .set({ partsHandle: handle })
+    .where("id", "=", id)
+    .where("writerToken", "=", token)
+    .where("state", "=", "in_progress")
+    .where("partsHandle", "is", null)
+    .executeTakeFirst();
+  return updated.numUpdatedRows > 0n;
+}
+
+/** The recorded parts of an upload's object, in order (part number = seq + 1). */
+export async function recordedParts(db: Kysely<Database>, id: string): Promise<{ partNumber: number; etag: string | null }[]> {
+  const rows = await db.selectFrom("uploadSegments").select(["seq", "etag"]).where("uploadId", "=", id).orderBy("seq").execute();
+  return rows.map((r) => ({ partNumber: r.seq + 1, etag: r.etag }));
 }
 
 /**
@@ -71,10 +94,17 @@ export async function recordSegment(
   });
 }
 
-/** The recorded segments' object keys, by seq. */
-export async function segmentKeys(db: Kysely<Database>, id: string): Promise<Map<number, string>> {
-  const rows = await db.selectFrom("uploadSegments").select(["seq", "objectKey"]).where("uploadId", "=", id).execute();
-  return new Map(rows.map((r) => [r.seq, r.objectKey]));
+/** Whether a blob row points to the upload's object: then the object holds committed bytes and must stay. */
+export async function isBlobObject(db: Kysely<Database>, row: Pick<UploadRow, "orgId" | "sha256" | "objectKey">): Promise<boolean> {
+  if (row.sha256 === null || row.objectKey === null) return false;
+  const blob = await db
+    .selectFrom("blobs")
+    .select("sha256")
+    .where("orgId", "=", row.orgId)
+    .where("sha256", "=", row.sha256)
+    .where("physicalKey", "=", row.objectKey)
+    .executeTakeFirst();
+  return blob !== undefined;
 }
 
 /** The hash state after segment `seq`, if recorded. */
@@ -100,7 +130,7 @@ export async function completeUpload(
   db: Kysely<Database>,
   id: string,
   token: string,
-  done: { sha256: string; size: number; storedAsBlob: boolean; now: Date; expiresAt: Date },
+  done: { sha256: string; size: number; now: Date; expiresAt: Date },
 ): Promise<UploadRow | undefined> {
   return db
     .updateTable("uploads")
@@ -108,9 +138,8 @@ export async function completeUpload(
       state: "complete",
       sha256: done.sha256,
       bytesReceived: done.size,
-      storedAsBlob: done.storedAsBlob,
-      // An upload stored as its blob never had staged segments.
-      stagingPurged: done.storedAsBlob,
+      // The object is whole now: no multipart upload is left to abort.
+      partsHandle: null,
       writerToken: null,
       writerLeaseUntil: null,
       updatedAt: done.now,

@@ -4,9 +4,11 @@
  * holds them.
  */
 import { Readable } from "node:stream";
+import type { Kysely } from "kysely";
+import { blobObjectKey } from "../db/blobs-repo.js";
+import type { Database } from "../db/schema.js";
 import { ObjectNotFoundError, type ObjectStore } from "../storage/object-store.js";
 import { DataLossError, InvalidInputError } from "./errors.js";
-import { blobKey } from "./object-keys.js";
 
 export interface ArtefactView {
   path: string;
@@ -33,16 +35,25 @@ export interface ByteRange {
  * past the end; DataLossError when its object is missing, and (from the body)
  * when the object ends before the range does.
  */
-export async function openArtefactBytes(store: ObjectStore, orgId: string, artefact: ArtefactView, range: ByteRange, owner: string): Promise<OpenedArtefact> {
+export async function openArtefactBytes(
+  { db, store }: { db: Kysely<Database>; store: ObjectStore },
+  orgId: string,
+  artefact: ArtefactView,
+  range: ByteRange,
+  owner: string,
+): Promise<OpenedArtefact> {
   const { offset } = range;
   if (offset > artefact.size) throw new InvalidInputError("offset", `offset ${offset} is past the end of "${artefact.path}" (${artefact.size} bytes)`);
   const wanted = Math.min(range.length ?? Number.POSITIVE_INFINITY, artefact.size - offset);
   if (wanted === 0) return { artefact, body: undefined };
   const lost = (what: string) =>
     new DataLossError(`the bytes of artefact "${artefact.path}" of ${owner} ${what} in object storage; they must be restored from a backup or committed again`);
+  // A referenced blob's row is never deleted; its physical key says where its one object is.
+  const key = await blobObjectKey(db, orgId, artefact.sha256);
+  if (key === undefined) throw lost("have no blob record");
   let source: Readable;
   try {
-    source = await store.get(blobKey(orgId, artefact.sha256), offset);
+    source = await store.get(key, offset);
   } catch (error) {
     if (error instanceof ObjectNotFoundError) throw lost("are missing");
     throw error;

@@ -128,7 +128,7 @@ export function createDatasetService(deps: DatasetCommitDeps & { store: ObjectSt
     const version = await mustFindVersion(orgId, key);
     const row = await repo.findArtefact(db, orgId, version.id, path);
     if (!row) throw new NotFoundError(`dataset "${version.name}" version "${version.version}" has no artefact "${path}"`);
-    return openArtefactBytes(store, orgId, toArtefactView(row), range, `dataset "${version.name}@${version.version}"`);
+    return openArtefactBytes({ db, store }, orgId, toArtefactView(row), range, `dataset "${version.name}@${version.version}"`);
   }
 
   return { create, get, listArtefacts, list, listVersions, lineage, openArtefact };

@@ -47,6 +47,8 @@ export interface JanitorReport {
   expiredUploads: number;
   purgedUploads: number;
   orphanStagedObjects: number;
+  /** Objects started in parts that no upload in progress owned, aborted. */
+  abortedParts: number;
   deletedBlobs: number;
 }
 
@@ -63,14 +65,16 @@ export function createJanitor(deps: JanitorDeps) {
     const expired = await sweeps.expireUploads(now, budget);
     const purged = await sweeps.purgeFinished(now, budget);
     const orphans = await sweeps.sweepOrphanStaging(now, budget);
+    const parts = await sweeps.abortOrphanParts(now, budget);
     const deleted = await blobs.collectBlobs(newId("jp"), now, budget, stillHeld);
     return {
       skipped: false,
-      drained: [expired, purged, orphans, deleted].every((s) => s.drained),
+      drained: [expired, purged, orphans, parts, deleted].every((s) => s.drained),
       durationMs: performance.now() - started,
       expiredUploads: expired.count,
       purgedUploads: purged.count,
       orphanStagedObjects: orphans.count,
+      abortedParts: parts.count,
       deletedBlobs: deleted.count,
     };
   }
@@ -90,6 +94,7 @@ export function createJanitor(deps: JanitorDeps) {
       expiredUploads: 0,
       purgedUploads: 0,
       orphanStagedObjects: 0,
+      abortedParts: 0,
       deletedBlobs: 0,
     });
     // One process runs one pass at a time, whatever the database; PGlite has no other process to ask.

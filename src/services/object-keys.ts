@@ -23,7 +23,20 @@ export function legacySegmentKey(orgId: string, uploadId: string, seq: number): 
   return `${stagingPrefix(orgId, uploadId)}${String(seq).padStart(6, "0")}`;
 }
 
-/** Permanent, content-addressed home of committed bytes: identical bytes are stored once. */
-export function blobKey(orgId: string, sha256: string): string {
-  return `blobs/${orgId}/sha256/${sha256.slice(0, 2)}/${sha256}`;
+/** Prefix of every object an upload writes. */
+export const UPLOAD_OBJECTS = "objects/";
+
+/**
+ * The one object an upload writes its bytes to, whole, at a key no other
+ * upload shares. When it is committed, its blob row may point here and it
+ * stays, as it is, for as long as the blob lives: nothing is ever copied.
+ */
+export function uploadObjectKey(orgId: string, uploadId: string): string {
+  return `${UPLOAD_OBJECTS}${orgId}/${uploadId}`;
+}
+
+/** The upload id in an upload object's key, or undefined when the key is not one. */
+export function uploadIdOfObject(key: string): string | undefined {
+  const parts = key.split("/");
+  return parts.length === 3 && `${parts[0]}/` === UPLOAD_OBJECTS ? parts[2] : undefined;
 }

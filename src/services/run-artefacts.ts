@@ -94,7 +94,7 @@ export function createRunArtefactService(deps: RunArtefactDeps) {
     await mustFindRun(db, orgId, runId);
     const [row] = await repo.findByPaths(db, orgId, runId, [path]);
     if (!row) throw new NotFoundError(`run "${runId}" has no artefact "${path}"`);
-    return openArtefactBytes(store, orgId, toArtefactView(row), range, `run "${runId}"`);
+    return openArtefactBytes({ db, store }, orgId, toArtefactView(row), range, `run "${runId}"`);
   }
 
   return { log, list, open };

@@ -1,31 +1,32 @@
 /**
  * Cuts an upload's byte stream into segments and streams each into object
- * storage as it arrives, hashing it on the way. A segment is durable once its
- * put has succeeded and `onDurable` has recorded it, with the hash state after
- * its last byte, in order. One segment may be storing while the next one
+ * storage as it arrives (one part of the upload's object per segment), hashing
+ * it on the way. A segment is durable once its part is stored and `onDurable`
+ * has recorded it, with its etag and the hash state after its last byte, in order. One segment may be storing while the next one
  * fills, so receiving and storing overlap without unbounded memory.
  */
 import { PassThrough } from "node:stream";
-import type { ObjectStore } from "../storage/object-store.js";
 import type { BudgetAccount } from "./byte-budget.js";
 import type { StreamHasher } from "./stream-hasher.js";
 
 export interface DurableSegment {
   seq: number;
   size: number;
-  objectKey: string;
+  etag: string;
   hashState: Uint8Array;
 }
 
+/** Stores segment `seq` (its bytes start at `offset`; `size` of them when known up front); resolves to the stored part's etag. */
+export type StoreSegment = (seq: number, offset: number, body: PassThrough, size: number | undefined) => Promise<string>;
+
 export interface SegmentWriterOptions {
-  store: ObjectStore;
+  storeSegment: StoreSegment;
   segmentBytes: number;
   /** Sequence number and byte offset of the first segment this writer creates. */
   firstSeq: number;
   offset: number;
   /** When known, every segment's size is known before its first byte, so stores need not buffer. */
   declaredSize: number | undefined;
-  keyOf: (seq: number) => string;
   onDurable: (segment: DurableSegment) => Promise<void>;
   /** Holds each chunk's bytes from arrival until its segment's put settles; shared by all uploads of the server. */
   budget: BudgetAccount;
@@ -37,9 +38,8 @@ export interface SegmentWriterOptions {
 
 interface OpenSegment {
   seq: number;
-  key: string;
   body: PassThrough;
-  stored: Promise<void>;
+  stored: Promise<string>;
   size: number;
   capacity: number;
 }
@@ -103,10 +103,11 @@ export class SegmentWriter {
     const body = new PassThrough();
     body.on("error", ignore); // surfaced through `stored`
     const seq = this.#nextSeq++;
-    const key = this.#opts.keyOf(seq);
-    const segment: OpenSegment = { seq, key, body, stored: Promise.resolve(), size: 0, capacity };
+    const segment: OpenSegment = { seq, body, stored: Promise.resolve(""), size: 0, capacity };
     // Read when the put settles: by then the segment has every byte it will get.
-    segment.stored = this.#opts.store.put(key, body, declaredSize === undefined ? undefined : capacity).finally(() => budget.release(segment.size));
+    segment.stored = this.#opts
+      .storeSegment(seq, this.#assigned, body, declaredSize === undefined ? undefined : capacity)
+      .finally(() => budget.release(segment.size));
     segment.stored.catch(ignore); // observed when the segment closes or the writer is abandoned
     this.#open = segment;
     return segment;
@@ -121,9 +122,9 @@ export class SegmentWriter {
     hashState.catch(ignore);
     segment.body.end();
     await this.#flushing;
-    const { seq, size, key } = segment;
+    const { seq, size } = segment;
     this.#flushing = Promise.all([segment.stored, hashState])
-      .then(([, state]) => this.#opts.onDurable({ seq, size, objectKey: key, hashState: state }))
+      .then(([etag, state]) => this.#opts.onDurable({ seq, size, etag, hashState: state }))
       .then(() => {
         this.#durable += size;
       });
@@ -132,7 +133,7 @@ export class SegmentWriter {
 }
 
 /** Resolves when `body` drains, or settles with `stored` if the store finishes or fails first. */
-function drained(body: PassThrough, stored: Promise<void>): Promise<void> {
+function drained(body: PassThrough, stored: Promise<unknown>): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = () => {
       body.off("drain", done);

@@ -1,8 +1,11 @@
 /**
  * How the bytes of one Upload stream are received: a small upload in memory,
- * hashed with node:crypto and written once to its blob; any other upload in
- * staged segments, hashed in a worker whose state is recorded with each
- * segment so that a resume continues from it. Both hold the stream's bytes
+ * hashed with node:crypto and written once to the upload's object; any other
+ * upload in segments, each a part of that object (an S3 multipart upload, a
+ * file appended to), hashed in a worker whose state is recorded with each
+ * segment so that a resume continues from it. When the last byte is in, the
+ * parts are completed into the object, at a key no other upload shares:
+ * where the bytes will stay once committed. Both hold the stream's bytes
  * against the shared budget from arrival until stored.
  */
 import { createHash } from "node:crypto";
@@ -10,11 +13,9 @@ import { Readable } from "node:stream";
 import type { Kysely } from "kysely";
 import * as repo from "../db/uploads-repo.js";
 import type { Database, UploadRow } from "../db/schema.js";
-import type { ObjectStore } from "../storage/object-store.js";
-import { leaseBlobs } from "./blobs.js";
+import { ObjectNotFoundError, type ObjectStore, PartsMismatchError, type PartsTarget } from "../storage/object-store.js";
 import type { BudgetAccount } from "./byte-budget.js";
-import { ConflictError, DeadlineExceededError, InvalidInputError, LimitExceededError, UnavailableError } from "./errors.js";
-import { blobKey, legacySegmentKey, segmentKey } from "./object-keys.js";
+import { ConflictError, DeadlineExceededError, FailedPreconditionError, InvalidInputError, LimitExceededError, UnavailableError } from "./errors.js";
 import { SegmentWriter } from "./segment-writer.js";
 import type { HasherPool, StreamHasher } from "./stream-hasher.js";
 import { IdleTimeout, LeaseLost } from "./upload-stream.js";
@@ -42,11 +43,22 @@ export interface ReceiverDeps {
   segmentBytes: number;
   maxArtefactBytes: number;
   hashers: () => HasherPool;
-  /** How long the blob of a small upload stays leased. */
-  blobLeaseUntil: () => Date;
   /** Times written with each recorded segment (the renewed lease and expiry). */
   recordTimes: () => { now: Date; leaseUntil: Date; expiresAt: Date };
-  complete: (row: UploadRow, token: string, done: { sha256: string; size: number; storedAsBlob: boolean }) => Promise<UploadRow>;
+  complete: (row: UploadRow, token: string, done: { sha256: string; size: number }) => Promise<UploadRow>;
+}
+
+/**
+ * An upload whose stored bytes cannot become its object: its parts were
+ * aborted (it expired) or replaced by a stream that lost its claim. The
+ * upload is discarded; its file must be sent again.
+ */
+export class UnusableUploadError extends FailedPreconditionError {}
+
+/** The object an upload writes; every upload created since objects were written in parts has one. */
+export function objectKeyOf(row: UploadRow): string {
+  if (row.objectKey === null) throw new UnusableUploadError(`upload "${row.id}" was staged by an earlier version of the server; upload the file again`);
+  return row.objectKey;
 }
 
 /** The error of a stream that lost its claim on its upload. */
@@ -103,7 +115,7 @@ export function createReceiver(deps: ReceiverDeps) {
     }
   }
 
-  /** A small upload: buffered (it is at most `smallBytes`, within the budget), verified, then written once to its blob. */
+  /** A small upload: buffered (it is at most `smallBytes`, within the budget), verified, then written once, as its object. */
   async function receiveSmall(s: ReceivingStream): Promise<UploadRow> {
     const { row } = s;
     const hash = createHash("sha256");
@@ -117,13 +129,8 @@ export function createReceiver(deps: ReceiverDeps) {
     if (progress.received !== row.declaredSize) throw incomplete(row, progress.received, 0);
     const sha256 = hash.digest("hex");
     verify(row, sha256);
-    // The lease outlives the upload's expiry, so the blob stays until a commit references it or the upload is gone.
-    const existed = await leaseBlobs(db, row.orgId, new Map([[sha256, progress.received]]), deps.blobLeaseUntil());
-    const key = blobKey(row.orgId, sha256);
-    if (!existed.has(sha256) || (await store.stat(key))?.size !== progress.received) {
-      await store.put(key, Readable.from(parts), progress.received);
-    }
-    return deps.complete(row, s.token, { sha256, size: progress.received, storedAsBlob: true });
+    await store.put(objectKeyOf(row), Readable.from(parts), progress.received);
+    return deps.complete(row, s.token, { sha256, size: progress.received });
   }
 
   /** The hash of the upload's durable part, from the state saved with its last segment: no stored byte is read. */
@@ -131,35 +138,74 @@ export function createReceiver(deps: ReceiverDeps) {
     const hashers = deps.hashers();
     if (row.segmentCount === 0) return hashers.open();
     const state = await repo.hashStateAfter(db, row.id, row.segmentCount - 1);
-    if (state) return hashers.open(state);
-    // Staged before hash states were recorded: rebuilt once from the stored bytes.
-    const hasher = hashers.open();
+    // resume() refuses uploads staged by earlier versions, the only ones without states.
+    if (!state) throw new UnusableUploadError(`upload "${row.id}" has no recorded hash state; upload the file again`);
+    return hashers.open(state);
+  }
+
+  /** The object the upload's parts go to: started by the first stream that stores a segment, and recorded for any replica. */
+  async function partsTarget(row: UploadRow, token: string): Promise<PartsTarget> {
+    const key = objectKeyOf(row);
+    if (row.partsHandle !== null) return { key, handle: row.partsHandle };
+    const handle = await store.startParts(key);
+    if (!(await repo.recordPartsHandle(db, row.id, token, handle))) {
+      await store.abortParts({ key, handle }).catch(() => undefined);
+      throw lostClaim(row);
+    }
+    return { key, handle };
+  }
+
+  /** Completes the recorded parts into the upload's object (idempotent: a crash after it resumes and completes again). */
+  async function completeObject(row: UploadRow, target: PartsTarget, size: number): Promise<void> {
+    const parts = await repo.recordedParts(db, row.id);
     try {
-      for (let seq = 0; seq < row.segmentCount; seq++) {
-        for await (const chunk of await store.get(legacySegmentKey(row.orgId, row.id, seq))) await hasher.update(chunk as Buffer);
+      if (parts.length === 0) {
+        await store.abortParts(target);
+        await store.put(target.key, Readable.from([]), 0);
+        return;
       }
-      return hasher;
+      await store.completeParts(
+        target,
+        parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag ?? "" })),
+        size,
+      );
     } catch (error) {
-      hasher.close();
+      if (error instanceof PartsMismatchError) {
+        throw new UnusableUploadError(`the stored parts of upload "${row.id}" were replaced by a stream that had lost its claim; upload the file again`, {
+          cause: error,
+        });
+      }
+      if (error instanceof ObjectNotFoundError) {
+        throw new UnusableUploadError(`the stored parts of upload "${row.id}" are gone (aborted); upload the file again`, { cause: error });
+      }
       throw error;
     }
   }
 
-  /** Any other upload: streamed into staged segments, each recorded durable (with its hash state) as it lands. */
+  /** Any other upload: streamed, a segment per part of its object, each recorded durable (with its etag and hash state) as it lands. */
   async function receiveSegments(s: ReceivingStream, setWriter: (w: SegmentWriter) => void): Promise<UploadRow> {
     const { row, token } = s;
     const hasher = await resumeHash(row);
+    let target: Promise<PartsTarget> | undefined;
     const writer = new SegmentWriter({
-      store,
+      storeSegment: async (seq, offset, body, size) => {
+        target ??= partsTarget(row, token);
+        return store.putPart(await target, { partNumber: seq + 1, offset, size, writer: token }, body).catch((error: unknown) => {
+          if (!(error instanceof ObjectNotFoundError)) throw error;
+          throw new UnusableUploadError(`the object of upload "${row.id}" was aborted while this stream wrote it (did it expire?); upload the file again`, {
+            cause: error,
+          });
+        });
+      },
       segmentBytes: deps.segmentBytes,
       firstSeq: row.segmentCount,
       offset: row.bytesReceived,
       declaredSize: row.declaredSize ?? undefined,
-      keyOf: (seq) => segmentKey(row.orgId, row.id, seq, token),
       budget: s.account,
       hasher,
       signal: s.signal,
-      onDurable: async (segment) => {
+      onDurable: async ({ seq, size, etag, hashState }) => {
+        const segment = { seq, size, etag, hashState, objectKey: objectKeyOf(row) };
         if (!(await repo.recordSegment(db, row.id, token, segment, deps.recordTimes()))) throw lostClaim(row);
       },
     });
@@ -174,7 +220,8 @@ export function createReceiver(deps: ReceiverDeps) {
       await writer.finish();
       const sha256 = await hasher.digest();
       verify(row, sha256);
-      return await deps.complete(row, token, { sha256, size: progress.received, storedAsBlob: false });
+      await completeObject(row, await (target ?? partsTarget(row, token)), progress.received);
+      return await deps.complete(row, token, { sha256, size: progress.received });
     } finally {
       await writer.abandon();
       hasher.close();

@@ -4,9 +4,10 @@
  * are durable, so a broken stream resumes on any replica. Nothing here is
  * visible to readers until a CreateDataset commits it.
  *
- * Small uploads of declared size (the many-small-files case) skip staging:
- * they are held in memory, verified, and written once, straight to their
- * content-addressed blob under a lease, so their commit copies nothing.
+ * Every upload writes its bytes once, to an object of its own; a commit only
+ * points a blob row at it. Small uploads of declared size (the many-small-files
+ * case) are held in memory, verified, and written in one put; others arrive as
+ * the parts of that object.
  *
  * Every stream's bytes count against one budget from arrival until stored; a
  * stream ends when its client goes away, when it sends nothing for the idle
@@ -20,10 +21,10 @@ import type { ObjectStore } from "../storage/object-store.js";
 import { ByteBudget } from "./byte-budget.js";
 import { ConflictError, DeadlineExceededError, FailedPreconditionError, InvalidInputError, LimitExceededError, NotFoundError } from "./errors.js";
 import { isWellFormedId, newId } from "./ids.js";
-import { legacySegmentKey, stagingPrefix } from "./object-keys.js";
+import { stagingPrefix, uploadObjectKey } from "./object-keys.js";
 import type { SegmentWriter } from "./segment-writer.js";
 import { createHasherPool, type HasherPool } from "./stream-hasher.js";
-import { createReceiver, endedBy, IncompleteStreamError, lostClaim, type ReceivingStream } from "./upload-receive.js";
+import { createReceiver, endedBy, IncompleteStreamError, lostClaim, type ReceivingStream, UnusableUploadError } from "./upload-receive.js";
 import { IdleTimeout, StreamGuard, within } from "./upload-stream.js";
 
 export interface NewUpload {
@@ -63,8 +64,6 @@ export interface UploadStats {
 
 export type UploadService = ReturnType<typeof createUploadService>;
 
-const HOUR = 3600 * 1000;
-
 export function createUploadService(deps: UploadServiceDeps) {
   const { db, store, now } = deps;
   const leaseMs = deps.writerLeaseMs ?? 30_000;
@@ -81,7 +80,6 @@ export function createUploadService(deps: UploadServiceDeps) {
     segmentBytes: deps.segmentBytes,
     maxArtefactBytes: deps.maxArtefactBytes,
     hashers: () => (hashers ??= createHasherPool()),
-    blobLeaseUntil: () => new Date(expiry().getTime() + HOUR),
     recordTimes: () => ({ now: now(), leaseUntil: later(leaseMs), expiresAt: expiry() }),
     complete,
   });
@@ -98,9 +96,11 @@ export function createUploadService(deps: UploadServiceDeps) {
     if (s.size !== undefined && s.size > deps.maxArtefactBytes) {
       throw new LimitExceededError(`declared size ${s.size} exceeds the server's artefact limit of ${deps.maxArtefactBytes} bytes`);
     }
+    const id = newId("up");
     return repo.insertUpload(db, {
-      id: newId("up"),
+      id,
       orgId,
+      objectKey: uploadObjectKey(orgId, id),
       fileName: s.fileName,
       mediaType: s.mediaType,
       declaredSize: s.size ?? null,
@@ -129,6 +129,11 @@ export function createUploadService(deps: UploadServiceDeps) {
     if (row.state !== "in_progress") {
       throw new FailedPreconditionError(`upload "${row.id}" is ${describeState(row)}; only an upload in progress can be resumed`);
     }
+    if (row.objectKey === null) {
+      // Its segments are separate objects, which cannot become parts of one without a copy.
+      await discard(row, "staged by an earlier version of the server");
+      throw new FailedPreconditionError(`upload "${row.id}" was staged by an earlier version of the server and cannot be resumed; upload the file again`);
+    }
     if (s.offset !== row.bytesReceived) {
       throw new FailedPreconditionError(
         `upload "${row.id}" has ${row.bytesReceived} bytes durably staged: resume at offset ${row.bytesReceived}, not ${s.offset}`,
@@ -141,7 +146,7 @@ export function createUploadService(deps: UploadServiceDeps) {
     return claimed;
   }
 
-  async function complete(row: UploadRow, token: string, done: { sha256: string; size: number; storedAsBlob: boolean }) {
+  async function complete(row: UploadRow, token: string, done: { sha256: string; size: number }) {
     const completed = await repo.completeUpload(db, row.id, token, { ...done, now: now(), expiresAt: expiry() });
     if (!completed) throw lostClaim(row);
     return completed;
@@ -188,7 +193,7 @@ export function createUploadService(deps: UploadServiceDeps) {
       // an idle or cancelled stream or an unreachable store keeps the durable
       // bytes for a resume, and lets another stream resume at once.
       const badInput = error instanceof InvalidInputError || error instanceof LimitExceededError;
-      if (badInput && !(error instanceof IncompleteStreamError)) {
+      if ((badInput && !(error instanceof IncompleteStreamError)) || error instanceof UnusableUploadError) {
         await discard(row, error.message);
       } else {
         await repo.releaseWriter(db, row.id, token).catch(() => undefined);
@@ -228,11 +233,22 @@ export function createUploadService(deps: UploadServiceDeps) {
     return discarded ?? (await get(row.orgId, row.id));
   }
 
-  /** Deletes every staged object of a finished upload. Safe to repeat. */
+  /**
+   * Deletes what a finished (committed or discarded) upload left in object
+   * storage that nothing needs: its unfinished parts, its object unless a
+   * blob row points to it (a committed upload's duplicate bytes), and
+   * segment objects staged by earlier versions. Safe to repeat.
+   */
   async function purgeStaging(row: UploadRow): Promise<void> {
-    const keys: string[] = [];
-    for await (const object of store.list(stagingPrefix(row.orgId, row.id))) keys.push(object.key);
-    await store.delete(keys);
+    if (row.objectKey === null) {
+      const keys: string[] = [];
+      for await (const object of store.list(stagingPrefix(row.orgId, row.id))) keys.push(object.key);
+      await store.delete(keys);
+    } else {
+      const target = { key: row.objectKey, handle: row.partsHandle ?? "" };
+      if (row.partsHandle !== null) await store.abortParts(target);
+      if (!(await repo.isBlobObject(db, row))) await store.delete([row.objectKey]);
+    }
     await repo.markPurged(db, [row.id]);
   }
 
@@ -246,15 +262,6 @@ export function createUploadService(deps: UploadServiceDeps) {
   }
 
   return { create, receive, firstMessage, get, abort, purgeStaging, stats };
-}
-
-/** Object keys of a complete upload's staged segments, in order, as recorded (a stale writer's objects are not among them). */
-export async function stagedSegmentKeys(db: Kysely<Database>, upload: UploadRow): Promise<string[]> {
-  // Small uploads (the many-files case) have none: no query for them.
-  if (upload.segmentCount === 0) return [];
-  const recorded = await repo.segmentKeys(db, upload.id);
-  // A segment staged before keys were recorded (an upload in progress across the upgrade) has the old key.
-  return Array.from({ length: upload.segmentCount }, (_, seq) => recorded.get(seq) ?? legacySegmentKey(upload.orgId, upload.id, seq));
 }
 
 /** Words for an upload's state in messages, e.g. `still in progress`, `discarded (expired)`. */

@@ -26,13 +26,12 @@ describe("configuration", () => {
 
   it("reads the janitor's budget and the leases it waits for, so tests can shorten them", () => {
     const config = loadConfig({
-      TRAINTRACK_BLOB_LEASE_SECONDS: "2",
       TRAINTRACK_STAGING_GRACE_SECONDS: "1",
       TRAINTRACK_JANITOR_BUDGET_SECONDS: "5",
       TRAINTRACK_JANITOR_CLAIM_TAKEOVER_SECONDS: "10",
     });
-    expect(config).toMatchObject({ blobLeaseSeconds: 2, stagingGraceSeconds: 1, janitorBudgetSeconds: 5, janitorClaimTakeoverSeconds: 10 });
-    expect(loadConfig({})).toMatchObject({ blobLeaseSeconds: 3600, stagingGraceSeconds: 60, janitorBudgetSeconds: 60, janitorClaimTakeoverSeconds: 900 });
+    expect(config).toMatchObject({ stagingGraceSeconds: 1, janitorBudgetSeconds: 5, janitorClaimTakeoverSeconds: 10 });
+    expect(loadConfig({})).toMatchObject({ stagingGraceSeconds: 60, janitorBudgetSeconds: 60, janitorClaimTakeoverSeconds: 900 });
   });
 
   it.each([

@@ -6,6 +6,7 @@ import * as createRunArtefacts from "./20261123T2100Z-create-run-artefacts.js";
 import * as coarserRollups from "./20261123T2200Z-coarser-rollups.js";
 import * as blobClaims from "./20261124T0900Z-blob-claims.js";
 import * as createUploadSegments from "./20261129T2000Z-create-upload-segments.js";
+import * as physicalKeys from "./20261130T0900Z-physical-keys.js";
 
 /** Migrations are listed in code (not read from a folder) so bundling and tsx agree on what exists. */
 export const migrationProvider: MigrationProvider = {
@@ -18,6 +19,7 @@ export const migrationProvider: MigrationProvider = {
       "20261123T2200Z-coarser-rollups": coarserRollups,
       "20261124T0900Z-blob-claims": blobClaims,
       "20261129T2000Z-create-upload-segments": createUploadSegments,
+      "20261130T0900Z-physical-keys": physicalKeys,
     };
   },
 };

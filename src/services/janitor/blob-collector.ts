@@ -20,7 +20,6 @@ import { claimExpired, deleteClaimed, recheckClaims, takeOverStale } from "../..
 import type { Database } from "../../db/schema.js";
 import type { StillHeld } from "../../db/advisory-lock.js";
 import type { ObjectStore } from "../../storage/object-store.js";
-import { blobKey } from "../object-keys.js";
 import { BATCH, type Budget, type SweepResult } from "./budget.js";
 
 export interface BlobCollectorDeps {
@@ -42,7 +41,7 @@ export function createBlobCollector(deps: BlobCollectorDeps) {
       if (takenOver + claimed === 0) return { count, drained: true };
       const doomed = await recheckClaims(db, pass, now);
       await stillHeld();
-      await store.delete(doomed.map((b) => blobKey(b.orgId, b.sha256)));
+      await store.delete(doomed.map((b) => b.physicalKey));
       count += await deleteClaimed(db, pass);
     }
     return { count, drained: false };

@@ -1,12 +1,15 @@
 /**
- * The janitor's sweeps over uploads: expired uploads, the staged segments of
- * finished ones, and staged objects no live upload owns. Each works in
- * batches until nothing is left or the pass's budget runs out.
+ * The janitor's sweeps over uploads: expired uploads, what finished ones
+ * left behind (duplicate objects, unfinished parts, segments staged by earlier
+ * versions), objects started in parts that no upload in progress owns, and
+ * staged objects no live upload owns. Each works in batches until nothing is
+ * left or the pass's budget runs out.
  */
 import type { Kysely } from "kysely";
 import type { Database } from "../../db/schema.js";
-import type { ObjectInfo, ObjectStore } from "../../storage/object-store.js";
+import type { ObjectInfo, ObjectStore, StartedObject } from "../../storage/object-store.js";
 import { mapConcurrent } from "../../util/map-concurrent.js";
+import { UPLOAD_OBJECTS, uploadIdOfObject } from "../object-keys.js";
 import type { UploadService } from "../uploads.js";
 import { BATCH, type Budget, type SweepResult } from "./budget.js";
 
@@ -107,5 +110,43 @@ export function createUploadSweeps(deps: UploadSweepDeps) {
     return { count, drained: true };
   }
 
-  return { expireUploads, purgeFinished, sweepOrphanStaging };
+  /** Aborts `started` objects unless an upload in progress recorded them as its own (by key and handle). */
+  async function abortUnowned(started: readonly StartedObject[]): Promise<number> {
+    const ids = [...new Set(started.map((o) => uploadIdOfObject(o.key) ?? ""))];
+    const owned = new Set<string>();
+    for (let i = 0; i < ids.length; i += BATCH) {
+      const rows = await db
+        .selectFrom("uploads")
+        .select(["objectKey", "partsHandle"])
+        .where("id", "in", ids.slice(i, i + BATCH))
+        .where("state", "=", "in_progress")
+        .execute();
+      for (const row of rows) owned.add(`${row.objectKey} ${row.partsHandle}`);
+    }
+    const unowned = started.filter((o) => !owned.has(`${o.key} ${o.handle}`));
+    await mapConcurrent(unowned, 8, (o) => store.abortParts(o));
+    return unowned.length;
+  }
+
+  /**
+   * Objects started in parts and left unfinished by no upload in progress (a
+   * crash before the handle was recorded, a stream that lost the race to
+   * record it): aborted once older than the grace period, a page at a time.
+   */
+  async function abortOrphanParts(now: Date, budget: Budget): Promise<SweepResult> {
+    let count = 0;
+    let page: StartedObject[] = [];
+    for await (const started of store.listStarted(UPLOAD_OBJECTS)) {
+      if (now.getTime() - started.startedAt.getTime() < deps.stagingGraceMs) continue;
+      page.push(started);
+      if (page.length < BATCH) continue;
+      count += await abortUnowned(page);
+      page = [];
+      if (!budget.left()) return { count, drained: false };
+    }
+    count += await abortUnowned(page);
+    return { count, drained: true };
+  }
+
+  return { expireUploads, purgeFinished, sweepOrphanStaging, abortOrphanParts };
 }
