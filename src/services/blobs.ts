@@ -3,8 +3,8 @@
  * organisation (sha256, size) and the physical key of the one object holding
  * it. A commit plans, outside its transaction, what each content it holds
  * becomes: a new blob at its upload's object, or a reference to the blob
- * stored before (whose object is checked first: a row does not prove its
- * object). Inside the transaction it adopts the plan: inserts the new rows
+ * stored before. Either object's size is checked first: a row does not
+ * prove its object, nor does an upload. Inside the transaction it adopts the plan: inserts the new rows
  * and locks the existing ones against the janitor. No byte is copied.
  */
 import type { Kysely } from "kysely";
@@ -55,7 +55,8 @@ export async function planBlobs(db: Kysely<Database>, store: ObjectStore, orgId:
     const row = stored.get(sha256);
     if (row?.state === "deleting") throw new ConflictError("some of these bytes are being garbage-collected at this moment; retry");
     const lost = row !== undefined && (await store.stat(row.physicalKey))?.size !== row.size;
-    if ((row === undefined || lost) && source.objectKey === null) {
+    // The upload's own object is checked too before a blob row points at it: nothing a commit records is taken on trust.
+    if ((row === undefined || lost) && (source.objectKey === null || (await store.stat(source.objectKey))?.size !== size)) {
       throw new FailedPreconditionError(`the bytes of upload "${source.id}" are missing from object storage; upload the file again`);
     }
     return { sha256, size, source, storedAt: row?.physicalKey, repoint: lost };

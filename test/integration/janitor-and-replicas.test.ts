@@ -13,15 +13,11 @@ import { backends, startTestServer, type TestServer } from "../support/server.js
 const MiB = 1024 * 1024;
 const DAY = 24 * 3600 * 1000;
 
-async function stagedKeys(server: TestServer, uploadId: string): Promise<string[]> {
+/** The objects an upload left in storage: its own object, or an unfinished one (parts). */
+async function objectsOf(server: TestServer, uploadId: string): Promise<string[]> {
   const keys: string[] = [];
-  for await (const object of server.app.store.list("staging/")) if (object.key.includes(uploadId)) keys.push(object.key);
-  return keys;
-}
-
-async function blobKeys(server: TestServer, sha: string): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const object of server.app.store.list("blobs/")) if (object.key.endsWith(sha)) keys.push(object.key);
+  for await (const object of server.app.store.list("objects/")) if (object.key.endsWith(uploadId)) keys.push(object.key);
+  for await (const object of server.app.store.listStarted("objects/")) if (object.key.endsWith(uploadId)) keys.push(`${object.key} (parts)`);
   return keys;
 }
 
@@ -38,16 +34,18 @@ describe.each(backends())("janitor on $name", (backend) => {
     const keptBytes = bytesOf(1000, 1);
     const kept = await upload(uploads, "kept.bin", keptBytes);
     await datasets.createDataset({ name: "kept", version: "1", artefacts: [{ uploadId: kept.uploadId }] });
-    // A large upload waits in staging; a small one is written straight to its (leased) blob.
+    // Complete uploads never committed (one written in parts, one in a single put), and one abandoned mid-way.
     const forgottenLarge = await upload(uploads, "forgotten.bin", bytesOf(2 * MiB, 2));
     const forgottenSmall = await upload(uploads, "forgotten.txt", bytesOf(1000, 3));
-    expect(await stagedKeys(server, forgottenLarge.uploadId)).not.toEqual([]);
-    expect(await blobKeys(server, forgottenSmall.sha256)).toHaveLength(1);
+    const abandoned = { uploadId: await breakUpload(uploads, server.app.db, "abandoned.bin", bytesOf(12 * MiB, 4), 9 * MiB, 8 * MiB) };
+    expect(await objectsOf(server, forgottenLarge.uploadId)).toHaveLength(1);
+    expect(await objectsOf(server, forgottenSmall.uploadId)).toHaveLength(1);
+    expect(await objectsOf(server, abandoned.uploadId)).toEqual([expect.stringContaining("(parts)")]);
 
     const report = await server.app.janitor.runOnce(new Date(Date.now() + 2 * DAY));
-    expect(report.expiredUploads).toBe(2);
+    expect(report.expiredUploads).toBe(3);
 
-    for (const forgotten of [forgottenLarge, forgottenSmall]) {
+    for (const forgotten of [forgottenLarge, forgottenSmall, abandoned]) {
       const state = (await uploads.getUpload({ uploadId: forgotten.uploadId })).upload;
       expect(state?.state).toBe(UploadState.DISCARDED);
       expect(state?.discardReason).toBe("expired");
@@ -57,8 +55,8 @@ describe.each(backends())("janitor on $name", (backend) => {
       expect(error.code).toBe(Code.FailedPrecondition);
       expect(error.rawMessage).toContain("expired");
     }
-    expect(await stagedKeys(server, forgottenLarge.uploadId)).toEqual([]);
-    expect(await blobKeys(server, forgottenSmall.sha256)).toEqual([]);
+    // Every object they left is gone, also the multipart upload abandoned mid-way (aborted).
+    for (const forgotten of [forgottenLarge, forgottenSmall, abandoned]) expect(await objectsOf(server, forgotten.uploadId)).toEqual([]);
     expect((await download(datasets, "kept", "1", "kept.bin")).sha256).toBe(sha256(keptBytes));
   });
 });

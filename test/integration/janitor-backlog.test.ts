@@ -5,7 +5,6 @@
  */
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { blobKey } from "../../src/services/object-keys.js";
 import { mapConcurrent } from "../../src/util/map-concurrent.js";
 import { sha256 } from "../support/data.js";
 import { backends, startTestServer, type TestServer } from "../support/server.js";
@@ -22,17 +21,19 @@ describe.each(backends())("janitor backlog on $name", (backend) => {
   it.skipIf(!backend.available)(`clears ${ORPHANS} orphan blobs in one pass`, async () => {
     const { db, store } = server.app;
     const { id: orgId } = await db.selectFrom("organizations").select("id").executeTakeFirstOrThrow();
-    // What killed commits leave: leased rows whose lease ran out, each with its object, referenced by nothing.
+    // What commits killed by earlier versions left: leased rows whose lease ran out, each with its object at its
+    // content-addressed key, referenced by nothing.
     const orphans = Array.from({ length: ORPHANS }, (_, i) => {
       const data = Buffer.from(`orphan ${i}`);
-      return { data, sha256: sha256(data) };
+      const sha = sha256(data);
+      return { data, sha256: sha, key: `blobs/${orgId}/sha256/${sha.slice(0, 2)}/${sha}` };
     });
     const leaseUntil = new Date(Date.now() - 60_000);
     for (let i = 0; i < ORPHANS; i += 500) {
-      const rows = orphans.slice(i, i + 500).map((o) => ({ orgId, sha256: o.sha256, size: o.data.length, state: "live" as const, leaseUntil }));
+      const rows = orphans.slice(i, i + 500).map((o) => ({ orgId, sha256: o.sha256, size: o.data.length, physicalKey: o.key, state: "live" as const, leaseUntil }));
       await db.insertInto("blobs").values(rows).execute();
     }
-    await mapConcurrent(orphans, 32, (o) => store.put(blobKey(orgId, o.sha256), Readable.from([o.data]), o.data.length));
+    await mapConcurrent(orphans, 32, (o) => store.put(o.key, Readable.from([o.data]), o.data.length));
 
     const report = await server.app.janitor.runOnce();
     expect(report).toMatchObject({ skipped: false, drained: true, deletedBlobs: ORPHANS });

@@ -54,7 +54,7 @@ describe.each(backends())("operations on $name", (backend) => {
       overrides: {
         logger: createLogger("debug", { write: (line: string) => void raw.push(line) }),
         onCommitStep: (step) => {
-          if (step === "leased" && failNextCommit) {
+          if (step === "planned" && failNextCommit) {
             failNextCommit = false;
             throw new TypeError("a bug in the commit");
           }

@@ -15,7 +15,7 @@ import { createApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import type { CommitStep } from "../../src/services/upload-commit.js";
 
-const STEPS: readonly string[] = ["leased", "copied", "in-transaction", "committed"] satisfies CommitStep[];
+const STEPS: readonly string[] = ["planned", "in-transaction", "committed"] satisfies CommitStep[];
 
 async function main(): Promise<void> {
   // This script is an entry point like src/main.ts: the one place it reads its environment.

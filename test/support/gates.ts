@@ -24,10 +24,7 @@ export function gatedStore(real: ObjectStore) {
   let gate: Gate | undefined;
   const made: Gate[] = [];
   const store: ObjectStore = {
-    put: (key, body, size) => real.put(key, body, size),
-    get: (key, offset) => real.get(key, offset),
-    stat: (key) => real.stat(key),
-    compose: (sources, dest) => real.compose(sources, dest),
+    ...real,
     async delete(keys) {
       const held = gate;
       if (held?.match(keys)) {
@@ -37,7 +34,6 @@ export function gatedStore(real: ObjectStore) {
       }
       return real.delete(keys);
     },
-    list: (prefix) => real.list(prefix),
   };
   return {
     store,
