@@ -227,6 +227,14 @@ describe.each(providers)("ObjectStore conformance: $name", { timeout: 60_000 }, 
     expect(await fx.strays()).toEqual([]);
   });
 
+  test("putPart to a handle that was never started throws ObjectNotFoundError", async () => {
+    const t = { key: "parts/never", handle: "0123456789abcdef" };
+    await expect(store.putPart(t, { partNumber: 1, offset: 0, size: 1, writer: "w1" }, text("x"))).rejects.toBeInstanceOf(ObjectNotFoundError);
+    await expect(store.completeParts(t, [], 0)).rejects.toBeInstanceOf(ObjectNotFoundError);
+    await store.abortParts(t);
+    expect(await store.stat("parts/never")).toBeUndefined();
+  });
+
   test("listStarted shows a started object until it is completed or aborted", async () => {
     const a = await target("started/x/a");
     const b = await target("started/x/b");
@@ -348,6 +356,29 @@ describe("local-fs store specifics", () => {
     await expect(late).rejects.toThrow(/superseded/);
     await store.completeParts(t, [{ partNumber: 2, etag }], 8);
     expect(await readAll(await store.get("fenced"))).toBe("old1new2");
+  });
+
+  it("a new writer's part waits for the old writer's part in flight, then replaces it", async () => {
+    const t = { key: "handover", handle: await store.startParts("handover") };
+    let release = () => {};
+    let inFlight = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const written = new Promise<void>((r) => (inFlight = r));
+    async function* slow() {
+      yield Buffer.from("ol");
+      inFlight(); // the store asks for more: "ol" is being written
+      await gate;
+      yield Buffer.from("d!");
+    }
+    const old = store.putPart(t, { partNumber: 1, offset: 0, size: 4, writer: "old" }, Readable.from(slow()));
+    await written;
+    const fresh = store.putPart(t, { partNumber: 1, offset: 0, size: 4, writer: "new" }, text("new!"));
+    release();
+    await old; // it was in flight when the new writer came: it finishes
+    const etag = await fresh;
+    await expect(store.putPart(t, { partNumber: 2, offset: 4, size: 1, writer: "old" }, text("x"))).rejects.toThrow(/superseded/);
+    await store.completeParts(t, [{ partNumber: 1, etag }], 4);
+    expect(await readAll(await store.get("handover"))).toBe("new!");
   });
 
   it("a part written at an offset drops the bytes a dead writer left past it", async () => {
