@@ -42,11 +42,12 @@ export interface ObjectStore {
    * part but the last must hold at least 5 MiB. Storing a part number again
    * replaces it. Durable when it resolves. On the local provider the parts
    * append to one file: a part must start where the parts before it end (one
-   * starting further is refused), and storing a part truncates the file at its
-   * offset, dropping any part after it; on S3 parts are independent. Returns the part's etag, which
-   * completeParts checks. `writer` names the stream writing the part: once a
-   * part from a new writer is stored, parts still arriving from an earlier
-   * one are refused (local provider; on S3 the etag check catches them).
+   * starting further is refused), and storing a part truncates the file at
+   * its offset, dropping any part after it; on S3 parts are independent.
+   * Returns the part's etag, which completeParts checks. `writer` names the
+   * stream writing the part: once a part from a new writer is stored, parts
+   * still arriving from an earlier one are refused (local provider; on S3 the
+   * etag check catches them).
    * Throws ObjectNotFoundError when the handle is unknown (aborted, completed).
    */
   putPart(target: PartsTarget, part: PartSpec, body: Readable): Promise<string>;
