@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type { Dir } from "node:fs";
-import { link, mkdir, open, opendir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
+import { mkdir, open, opendir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { createLocalParts, errno, isMissing } from "./local-fs-parts.js";
 import { ObjectNotFoundError } from "./object-store.js";
 import type { ObjectInfo, ObjectStore } from "./object-store.js";
 
@@ -14,10 +15,13 @@ const TEMP_MARK = ".tmp-";
 const isTempName = (name: string) => name.startsWith(".") && name.includes(TEMP_MARK);
 const tempPathFor = (file: string) =>
   join(dirname(file), `.${basename(file).slice(0, 64)}${TEMP_MARK}${randomBytes(6).toString("hex")}`);
+// Objects written in parts grow in one directory at the root, a temp name too.
+const PARTS_DIR = `${TEMP_MARK}parts`;
 
 /**
  * An ObjectStore on a local directory: the embedded default. Each key is a
- * file under `root`; writes land in a temp file that is renamed into place.
+ * file under `root`; writes land in a temp file (or, for objects written in
+ * parts, a partial file under `<root>/.tmp-parts/`) that is renamed into place.
  * A key cannot also be a "directory" of other keys (S3 allows "a" and "a/b").
  * @throws Error from every method when a key is malformed ("..", leading "/", empty elements).
  */
@@ -113,44 +117,6 @@ export function createLocalFsStore(opts: { root: string }): ObjectStore {
     }
   }
 
-  async function compose(sources: readonly string[], dest: string): Promise<void> {
-    const file = pathOf(dest);
-    // Open every source before writing, so a missing one fails with nothing
-    // created and a concurrent replace cannot mix versions.
-    const handles: FileHandle[] = [];
-    try {
-      for (const source of sources) handles.push(await openSource(source));
-      const only = sources.length === 1 ? sources[0] : undefined;
-      const linked = only === undefined ? undefined : await linkTemp(pathOf(only), file);
-      const tmp =
-        linked ??
-        (await writeTemp(file, async function* concat() {
-          for (const h of handles) yield* h.createReadStream({ start: 0, autoClose: false });
-        }));
-      try {
-        await rename(tmp, file);
-      } finally {
-        // rename() is a no-op when tmp and file are links to one inode
-        // (compose a→b twice, or a→a), which would leave tmp behind.
-        await rm(tmp, { force: true });
-      }
-    } finally {
-      await Promise.all(handles.map((h) => h.close()));
-    }
-  }
-
-  // Sharing an inode is safe because nothing writes a file in place: put and
-  // compose always rename a fresh file over the name. (So dest reports the
-  // source's mtime, unlike S3.) Any failure (EXDEV, EPERM, EMLINK, a racing
-  // delete) falls back to copying from the already open handle.
-  async function linkTemp(source: string, file: string): Promise<string | undefined> {
-    try {
-      return (await createTemp(file, (t) => link(source, t)))[0];
-    } catch {
-      return undefined;
-    }
-  }
-
   async function deleteKeys(keys: readonly string[]): Promise<void> {
     for (const key of keys) {
       const file = pathOf(key);
@@ -195,7 +161,8 @@ export function createLocalFsStore(opts: { root: string }): ObjectStore {
     }
   }
 
-  return { put, get, stat: statKey, compose, delete: deleteKeys, list };
+  const parts = createLocalParts({ partsDir: join(root, PARTS_DIR), pathOf, stat: statKey });
+  return { put, get, stat: statKey, ...parts, delete: deleteKeys, list };
 }
 
 function assertOffset(offset: number): void {
@@ -205,10 +172,3 @@ function assertOffset(offset: number): void {
 function sizeMismatch(key: string, size: number, got: string): Error {
   return new Error(`object ${key}: ${size} bytes were declared but the body carried ${got}; nothing was stored`);
 }
-
-function errno(e: unknown): string | undefined {
-  return typeof e === "object" && e !== null && "code" in e ? String(e.code) : undefined;
-}
-
-// ENOTDIR: a path element is a file, so the key cannot exist below it.
-const isMissing = (e: unknown) => errno(e) === "ENOENT" || errno(e) === "ENOTDIR";

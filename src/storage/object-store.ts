@@ -40,10 +40,14 @@ export interface ObjectStore {
    * holds the object's bytes from `offset` on, `size` of them when given (the
    * body must then carry exactly that many, else nothing is stored). Every
    * part but the last must hold at least 5 MiB. Storing a part number again
-   * replaces it. Durable when it resolves. Returns the part's etag, which
-   * completeParts checks. `writer` names the stream writing the part: once a
-   * part from a new writer is stored, parts still arriving from an earlier
-   * one are refused (local provider; on S3 the etag check catches them).
+   * replaces it. Durable when it resolves. On the local provider the parts
+   * append to one file: a part must start where the parts before it end (one
+   * starting further is refused), and storing a part truncates the file at
+   * its offset, dropping any part after it; on S3 parts are independent.
+   * Returns the part's etag, which completeParts checks. `writer` names the
+   * stream writing the part: once a part from a new writer is stored, parts
+   * still arriving from an earlier one are refused (local provider; on S3 the
+   * etag check catches them).
    * Throws ObjectNotFoundError when the handle is unknown (aborted, completed).
    */
   putPart(target: PartsTarget, part: PartSpec, body: Readable): Promise<string>;
@@ -52,7 +56,9 @@ export interface ObjectStore {
    * all. Throws PartsMismatchError when a part is missing or its stored
    * etag is not the one given (another writer replaced it). Idempotent: when
    * the parts were already completed and the key holds `size` bytes, it
-   * resolves; when neither, it throws ObjectNotFoundError.
+   * resolves; when neither, it throws ObjectNotFoundError. With no parts the
+   * object is empty (`size` must be 0). The local provider checks the size,
+   * not the etags: it fences stale writers off in putPart instead.
    */
   completeParts(target: PartsTarget, parts: readonly CompletedPart[], size: number): Promise<void>;
   /** Discards a started object and its parts. An unknown handle (completed, aborted) is not an error. */

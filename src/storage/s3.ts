@@ -2,20 +2,19 @@ import http from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
 import zlib from "node:zlib";
-import { Client, CopyDestinationOptions, CopySourceOptions } from "minio";
+import { Client } from "minio";
 import type { BucketItem } from "minio";
 import { markOrigin } from "../util/backend-origin.js";
-import { mapConcurrent } from "../util/map-concurrent.js";
 import { ObjectNotFoundError } from "./object-store.js";
 import type { ObjectInfo, ObjectStore } from "./object-store.js";
+import { checksumHeaders, codeOf, createS3Parts, takeBody } from "./s3-parts.js";
 
 const MiB = 1024 * 1024;
 // S3's multipart limits: every part but the last ≥ 5 MiB, any part (and a
-// single PUT or CopyObject) ≤ 5 GiB, at most 10,000 parts per object.
+// single PUT) ≤ 5 GiB, at most 10,000 parts per object.
 const MIN_PART = 5 * MiB;
 const MAX_PART = 5 * 1024 * MiB;
 const MAX_PARTS = 10_000;
-const COPY_CONCURRENCY = 8;
 const DEFAULT_PART = 16 * MiB;
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
@@ -128,17 +127,7 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
    * that arrives slowly (a stalled upload) would hold memory for bytes never sent.
    */
   async function putWhole(key: string, name: string, body: Readable, size: number): Promise<void> {
-    const chunks: Uint8Array[] = [];
-    let filled = 0;
-    let crc = 0;
-    for await (const c of body as AsyncIterable<Uint8Array | string>) {
-      const chunk = typeof c === "string" ? Buffer.from(c) : c;
-      if (filled + chunk.length > size) throw new Error(`object ${key}: ${size} bytes were declared but the body carried more`);
-      chunks.push(chunk);
-      crc = zlib.crc32(chunk, crc);
-      filled += chunk.length;
-    }
-    if (filled !== size) throw new Error(`object ${key}: ${size} bytes were declared but the body carried ${filled}`);
+    const { chunks, crc } = await takeBody(key, body, size);
     const headers = { "content-length": String(size), ...checksumHeaders(crc) };
     const res = await client.makeRequestStreamAsync({ method: "PUT", bucketName: bucket, objectName: name, headers }, Readable.from(chunks), "", [200], "");
     res.resume();
@@ -179,71 +168,6 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
     }
   }
 
-  async function compose(sources: readonly string[], dest: string): Promise<void> {
-    const destName = objectName(dest);
-    const infos = await Promise.all(
-      sources.map(async (key) => {
-        const name = objectName(key);
-        const s = await client.statObject(bucket, name).catch(notFoundAs(key));
-        return { key, name, size: s.size, etag: s.etag };
-      }),
-    );
-    const small = infos.slice(0, -1).find((s) => s.size < MIN_PART);
-    if (small) throw new Error(`compose ${dest}: source ${small.key} has ${small.size} bytes; S3 needs 5 MiB in all but the last`);
-    // It exists (stat above), and S3 refuses to copy an object onto itself.
-    if (sources.length === 1 && sources[0] === dest) return;
-    const parts = infos.filter((s) => s.size > 0);
-    const [first] = parts;
-    if (first === undefined) {
-      await client.putObject(bucket, destName, Buffer.alloc(0));
-    } else if (parts.length === 1 && first.size <= MAX_PART) {
-      await client
-        .copyObject(
-          new CopySourceOptions({ Bucket: bucket, Object: first.name }),
-          new CopyDestinationOptions({ Bucket: bucket, Object: destName }),
-        )
-        .catch(notFoundAs(first.key));
-    } else {
-      await copyParts(destName, parts);
-    }
-  }
-
-  // Not minio's composeObject: it gives every split of one source the same
-  // part number and the same (last) range, and it resolves instead of
-  // throwing when a part copy fails.
-  async function copyParts(destName: string, sources: { key: string; name: string; size: number; etag: string }[]) {
-    const uploadId = await client.initiateNewMultipartUpload(bucket, destName, {});
-    const uploadID = encodeURIComponent(uploadId);
-    try {
-      const copies: { partNumber: number; source: (typeof sources)[number]; headers: Record<string, string> }[] = [];
-      for (const s of sources) {
-        const step = Math.ceil(s.size / Math.ceil(s.size / MAX_PART));
-        for (let start = 0; start < s.size; start += step) {
-          const partNumber = copies.length + 1;
-          if (partNumber > MAX_PARTS) throw new Error(`compose needs more than ${MAX_PARTS} parts`);
-          const headers = {
-            "x-amz-copy-source": `${bucket}/${s.name.split("/").map(encodeURIComponent).join("/")}`,
-            "x-amz-copy-source-range": `bytes=${start}-${Math.min(start + step, s.size) - 1}`,
-            // The sizes above came from these versions; a replaced source must not be mixed in.
-            "x-amz-copy-source-if-match": s.etag,
-          };
-          copies.push({ partNumber, source: s, headers });
-        }
-      }
-      // Parts are independent server-side copies: several at once keep the store busy.
-      const done = await mapConcurrent(copies, COPY_CONCURRENCY, async ({ partNumber, source, headers }) => {
-        const { etag } = await client
-          .uploadPart({ bucketName: bucket, objectName: destName, uploadID, partNumber, headers })
-          .catch(notFoundAs(source.key));
-        return { part: partNumber, etag };
-      });
-      await client.completeMultipartUpload(bucket, destName, uploadId, done);
-    } catch (e) {
-      await abort(destName, uploadId);
-      throw e;
-    }
-  }
-
   async function deleteKeys(keys: readonly string[]): Promise<void> {
     const names = keys.map(objectName);
     for (let i = 0; i < names.length; i += 1000) {
@@ -272,6 +196,7 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
   // Every error the store raises is marked as object storage's, so that an
   // outage (ECONNREFUSED, a reset, a timeout) reaches the client as
   // "object storage is unreachable", not as an unnamed or internal error.
+  const parts = createS3Parts({ client, bucket, base, objectName, stat });
   const fail = (e: unknown): never => {
     throw markOrigin(e, "object storage");
   };
@@ -283,7 +208,11 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
       return body.prependListener("error", (e) => markOrigin(e, "object storage"));
     },
     stat: (key) => stat(key).catch(fail),
-    compose: (sources, dest) => compose(sources, dest).catch(fail),
+    startParts: (key) => parts.startParts(key).catch(fail),
+    putPart: (target, part, body) => parts.putPart(target, part, body).catch(fail),
+    completeParts: (target, done, size) => parts.completeParts(target, done, size).catch(fail),
+    abortParts: (target) => parts.abortParts(target).catch(fail),
+    listStarted: (prefix) => markErrors(parts.listStarted(prefix)),
     delete: (keys) => deleteKeys(keys).catch(fail),
     list: (prefix) => markErrors(list(prefix)),
   };
@@ -316,13 +245,6 @@ function timingOut(transport: typeof http | typeof https, ms: number): Pick<type
   return { request: request as typeof http.request };
 }
 
-/** A body's CRC32 as a header, which S3 (and MinIO) check before storing it: bytes damaged on the way are refused. */
-function checksumHeaders(crc32: number): Record<string, string> {
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32 >>> 0);
-  return { "x-amz-checksum-crc32": crc.toString("base64") };
-}
-
 /** Cuts a byte stream into `partSize` buffers; the final one (flagged `last`) may be short or empty. */
 async function* cutParts(body: Readable, partSize: number): AsyncGenerator<{ data: Buffer; last: boolean }> {
   let chunks: Buffer[] = [];
@@ -353,13 +275,5 @@ function checkKey(key: string): string {
   return key;
 }
 
-function codeOf(e: unknown): string | undefined {
-  return typeof e === "object" && e !== null && "code" in e ? String(e.code) : undefined;
-}
-
 // GET answers NoSuchKey; HEAD has no body, so minio derives NotFound from the 404.
 const isNotFound = (e: unknown) => codeOf(e) === "NoSuchKey" || codeOf(e) === "NotFound";
-
-const notFoundAs = (key: string) => (e: unknown) => {
-  throw isNotFound(e) ? new ObjectNotFoundError(key) : e;
-};

@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { appendFile, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLocalFsStore } from "../../src/storage/local-fs.js";
-import { ObjectNotFoundError } from "../../src/storage/object-store.js";
-import type { ObjectStore } from "../../src/storage/object-store.js";
+import { ObjectNotFoundError, PartsMismatchError } from "../../src/storage/object-store.js";
+import type { CompletedPart, ObjectStore, PartsTarget } from "../../src/storage/object-store.js";
 import { createS3Store } from "../../src/storage/s3.js";
 import { s3Service, uniqueSuffix } from "../support/services.js";
 
@@ -16,7 +16,7 @@ const MiB = 1024 * 1024;
 
 interface Fixture {
   store: ObjectStore;
-  /** Names of leftovers a provider may keep outside list(), e.g. local temp files. */
+  /** Names of leftovers a provider may keep outside list() and listStarted(), e.g. local temp files. */
   strays(): Promise<string[]>;
   cleanup(): Promise<void>;
 }
@@ -25,14 +25,15 @@ async function localFixture(): Promise<Fixture> {
   const root = await mkdtemp(join(tmpdir(), "tt-store-"));
   return {
     store: createLocalFsStore({ root }),
-    strays: async () => (await readdir(root, { recursive: true })).filter((f) => f.includes(".tmp-")),
+    // The directory of partial files stays; a partial left in it is a stray once its object is completed or aborted.
+    strays: async () => (await readdir(root, { recursive: true })).filter((f) => f.includes(".tmp-") && f !== ".tmp-parts"),
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
 }
 
 const s3 = s3Service();
 const s3Fixture = s3 && (async (): Promise<Fixture> => {
-  // A small part size makes the 6 and 12 MiB objects exercise multipart upload and copy.
+  // A small part size makes the 7 and 12 MiB objects exercise multipart upload.
   const store = await createS3Store({ ...s3, bucket: `tt-test-${uniqueSuffix()}`, partSize: 5 * MiB });
   return {
     store,
@@ -175,36 +176,94 @@ describe.each(providers)("ObjectStore conformance: $name", { timeout: 60_000 }, 
     await expect(store.get("missing/nope", 5)).rejects.toMatchObject({ key: "missing/nope" });
   });
 
-  test("compose of one source copies it and leaves the source", async () => {
-    await store.put("compose/one", text("only child"), 10);
-    await store.compose(["compose/one"], "compose/one-copy");
-    await store.compose(["compose/one"], "compose/one-copy"); // idempotent
-    await store.compose(["compose/one"], "compose/one"); // onto itself: a no-op
-    expect(await readAll(await store.get("compose/one-copy"))).toBe("only child");
-    expect(await readAll(await store.get("compose/one"))).toBe("only child");
+  const target = async (key: string): Promise<PartsTarget> => ({ key, handle: await store.startParts(key) });
+
+  test("three parts (6 MiB, 6 MiB, 1 KiB) complete into their concatenation, invisible until then", async () => {
+    const t = await target("parts/all");
+    const sizes: [number, number][] = [[6 * MiB, 5], [6 * MiB, 6], [1024, 7]];
+    const done: CompletedPart[] = [];
+    let offset = 0;
+    for (const [i, [size, seed]] of sizes.entries()) {
+      const etag = await store.putPart(t, { partNumber: i + 1, offset, size, writer: "w1" }, bodyOf(size, seed));
+      done.push({ partNumber: i + 1, etag });
+      offset += size;
+    }
+    expect(await store.stat("parts/all")).toBeUndefined();
+    expect(await collect(store.list("parts/"))).toEqual([]);
+    await store.completeParts(t, done, offset);
+    expect(await sha256Stream(await store.get("parts/all"))).toBe(sha256Of(...sizes));
+    expect((await store.stat("parts/all"))?.size).toBe(12 * MiB + 1024);
     expect(await fx.strays()).toEqual([]);
   });
 
-  test("compose of three sources (6 MiB, 6 MiB, 1 KiB) gives their concatenation", async () => {
-    const parts: [number, number][] = [[6 * MiB, 5], [6 * MiB, 6], [1024, 7]];
-    for (const [i, [size, seed]] of parts.entries()) await store.put(`compose/p${i}`, bodyOf(size, seed), size);
-    await store.compose(["compose/p0", "compose/p1", "compose/p2"], "compose/all");
-    expect(await sha256Stream(await store.get("compose/all"))).toBe(sha256Of(...parts));
-    expect((await store.stat("compose/all"))?.size).toBe(12 * MiB + 1024);
+  test("a part stored again replaces the first; completing twice is idempotent", async () => {
+    const t = await target("parts/again");
+    const first = await store.putPart(t, { partNumber: 1, offset: 0, size: 9, writer: "w1" }, text("first try"));
+    const second = await store.putPart(t, { partNumber: 1, offset: 0, size: 6, writer: "w1" }, text("second"));
+    expect(second).not.toBe(first);
+    await store.completeParts(t, [{ partNumber: 1, etag: second }], 6);
+    await store.completeParts(t, [{ partNumber: 1, etag: second }], 6); // a retry whose first answer was lost
+    expect(await readAll(await store.get("parts/again"))).toBe("second");
+    await expect(store.putPart(t, { partNumber: 2, offset: 6, writer: "w1" }, text("late"))).rejects.toBeInstanceOf(ObjectNotFoundError);
+    expect(await readAll(await store.get("parts/again"))).toBe("second");
   });
 
-  test("compose of no sources writes an empty object", async () => {
-    await store.compose([], "compose/none");
-    expect((await store.stat("compose/none"))?.size).toBe(0);
+  test("an object without parts completes empty", async () => {
+    const t = await target("parts/empty");
+    await store.completeParts(t, [], 0);
+    await store.completeParts(t, [], 0);
+    expect((await store.stat("parts/empty"))?.size).toBe(0);
+    expect(await collect(store.listStarted("parts/empty"))).toEqual([]);
   });
 
-  test("compose with a missing source throws ObjectNotFoundError and writes nothing", async () => {
-    await store.put("compose/m0", bodyOf(6 * MiB, 8), 6 * MiB);
-    const result = store.compose(["compose/m0", "compose/absent"], "compose/m-dest");
-    await expect(result).rejects.toMatchObject({ name: "ObjectNotFoundError", key: "compose/absent" });
-    await expect(store.compose(["compose/absent"], "compose/m-dest")).rejects.toBeInstanceOf(ObjectNotFoundError);
-    expect(await store.stat("compose/m-dest")).toBeUndefined();
+  test("after an abort, putPart and completeParts throw ObjectNotFoundError and nothing is at the key", async () => {
+    const t = await target("parts/aborted");
+    const etag = await store.putPart(t, { partNumber: 1, offset: 0, size: 5, writer: "w1" }, text("bytes"));
+    await store.abortParts(t);
+    await store.abortParts(t); // already gone: not an error
+    await expect(store.putPart(t, { partNumber: 2, offset: 5, size: 4, writer: "w1" }, text("more"))).rejects.toBeInstanceOf(ObjectNotFoundError);
+    await expect(store.completeParts(t, [{ partNumber: 1, etag }], 5)).rejects.toMatchObject({ name: "ObjectNotFoundError", key: "parts/aborted" });
+    expect(await store.stat("parts/aborted")).toBeUndefined();
     expect(await fx.strays()).toEqual([]);
+  });
+
+  test("putPart to a handle that was never started throws ObjectNotFoundError", async () => {
+    const t = { key: "parts/never", handle: "0123456789abcdef" };
+    await expect(store.putPart(t, { partNumber: 1, offset: 0, size: 1, writer: "w1" }, text("x"))).rejects.toBeInstanceOf(ObjectNotFoundError);
+    await expect(store.completeParts(t, [], 0)).rejects.toBeInstanceOf(ObjectNotFoundError);
+    await store.abortParts(t);
+    expect(await store.stat("parts/never")).toBeUndefined();
+  });
+
+  test("listStarted shows a started object until it is completed or aborted", async () => {
+    const a = await target("started/x/a");
+    const b = await target("started/x/b");
+    const other = await target("started-elsewhere/c");
+    const listed = async (prefix: string) =>
+      (await collect(store.listStarted(prefix))).map((s) => ({ key: s.key, handle: s.handle })).sort((p, q) => p.key.localeCompare(q.key));
+    expect(await listed("started/")).toEqual([a, b]);
+    expect(await listed("started/x/b")).toEqual([b]);
+    const [info] = await collect(store.listStarted("started/x/a"));
+    expect(info?.startedAt).toBeInstanceOf(Date);
+    const etag = await store.putPart(a, { partNumber: 1, offset: 0, size: 3, writer: "w1" }, text("abc"));
+    await store.completeParts(a, [{ partNumber: 1, etag }], 3);
+    await store.abortParts(b);
+    expect(await listed("started/")).toEqual([]);
+    expect(await listed("started-elsewhere/")).toEqual([other]);
+    await store.abortParts(other);
+    expect(await listed("")).toEqual([]);
+  });
+
+  test("a part whose body does not match its declared size stores nothing", async () => {
+    const t = await target("parts/sized");
+    const etag = await store.putPart(t, { partNumber: 1, offset: 0, size: 6 * MiB, writer: "w1" }, bodyOf(6 * MiB, 9));
+    const short = store.putPart(t, { partNumber: 2, offset: 6 * MiB, size: 1024, writer: "w1" }, text("short"));
+    await expect(short).rejects.toThrow(/declared/);
+    const long = store.putPart(t, { partNumber: 2, offset: 6 * MiB, size: 4, writer: "w1" }, text("longer"));
+    await expect(long).rejects.toThrow(/declared/);
+    // Only part 1 was stored: it alone completes the object.
+    await store.completeParts(t, [{ partNumber: 1, etag }], 6 * MiB);
+    expect(await sha256Stream(await store.get("parts/sized"))).toBe(sha256Of([6 * MiB, 9]));
   });
 
   test("delete removes several objects and ignores missing keys", async () => {
@@ -256,11 +315,98 @@ describe.skipIf(!s3)("S3 store specifics", () => {
     await b.delete(["k"]);
   });
 
-  it("compose refuses a source under 5 MiB that is not the last, writing nothing", async () => {
+  it("completing with an etag that is not the stored part's throws PartsMismatchError, leaving nothing at the key", async () => {
     const store = await openS3(`tt-test-${uniqueSuffix()}`);
-    await store.put("small", text("tiny"), 4);
-    await expect(store.compose(["small", "small"], "dest")).rejects.toThrow(/5 MiB/);
-    expect(await store.stat("dest")).toBeUndefined();
-    await store.delete(["small"]);
+    const t = { key: "mismatch", handle: await store.startParts("mismatch") };
+    const etag = await store.putPart(t, { partNumber: 1, offset: 0, size: 5, writer: "w1" }, text("bytes"));
+    const stale = etag.replace(/^./, (c) => (c === "0" ? "1" : "0"));
+    await expect(store.completeParts(t, [{ partNumber: 1, etag: stale }], 5)).rejects.toBeInstanceOf(PartsMismatchError);
+    await expect(store.completeParts(t, [{ partNumber: 2, etag }], 5)).rejects.toBeInstanceOf(PartsMismatchError);
+    expect(await store.stat("mismatch")).toBeUndefined();
+    // The upload is still there: the right parts complete it.
+    await store.completeParts(t, [{ partNumber: 1, etag }], 5);
+    expect(await readAll(await store.get("mismatch"))).toBe("bytes");
+    await store.delete(["mismatch"]);
+  });
+});
+
+describe("local-fs store specifics", () => {
+  let root: string;
+  let store: ObjectStore;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), "tt-store-"));
+    store = createLocalFsStore({ root });
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it("completing with a size the parts do not hold throws PartsMismatchError, leaving nothing at the key", async () => {
+    const t = { key: "mismatch", handle: await store.startParts("mismatch") };
+    const etag = await store.putPart(t, { partNumber: 1, offset: 0, size: 5, writer: "w1" }, text("bytes"));
+    await expect(store.completeParts(t, [{ partNumber: 1, etag }], 6)).rejects.toBeInstanceOf(PartsMismatchError);
+    expect(await store.stat("mismatch")).toBeUndefined();
+    await store.completeParts(t, [{ partNumber: 1, etag }], 5);
+    expect(await readAll(await store.get("mismatch"))).toBe("bytes");
+  });
+
+  it("a superseded writer's part is refused, and the object keeps the new writer's bytes", async () => {
+    const t = { key: "fenced", handle: await store.startParts("fenced") };
+    await store.putPart(t, { partNumber: 1, offset: 0, size: 4, writer: "old" }, text("old1"));
+    const etag = await store.putPart(t, { partNumber: 2, offset: 4, size: 4, writer: "new" }, text("new2"));
+    const late = store.putPart(t, { partNumber: 2, offset: 4, size: 4, writer: "old" }, text("old2"));
+    await expect(late).rejects.toThrow(/superseded/);
+    await store.completeParts(t, [{ partNumber: 2, etag }], 8);
+    expect(await readAll(await store.get("fenced"))).toBe("old1new2");
+  });
+
+  it("a new writer's part waits for the old writer's part in flight, then replaces it", async () => {
+    const t = { key: "handover", handle: await store.startParts("handover") };
+    let release = () => {};
+    let inFlight = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const written = new Promise<void>((r) => (inFlight = r));
+    async function* slow() {
+      yield Buffer.from("ol");
+      inFlight(); // the store asks for more: "ol" is being written
+      await gate;
+      yield Buffer.from("d!");
+    }
+    const old = store.putPart(t, { partNumber: 1, offset: 0, size: 4, writer: "old" }, Readable.from(slow()));
+    await written;
+    const fresh = store.putPart(t, { partNumber: 1, offset: 0, size: 4, writer: "new" }, text("new!"));
+    release();
+    await old; // it was in flight when the new writer came: it finishes
+    const etag = await fresh;
+    await expect(store.putPart(t, { partNumber: 2, offset: 4, size: 1, writer: "old" }, text("x"))).rejects.toThrow(/superseded/);
+    await store.completeParts(t, [{ partNumber: 1, etag }], 4);
+    expect(await readAll(await store.get("handover"))).toBe("new!");
+  });
+
+  it("a part written at an offset drops the bytes a dead writer left past it", async () => {
+    const t = { key: "resumed", handle: await store.startParts("resumed") };
+    await store.putPart(t, { partNumber: 1, offset: 0, size: 4, writer: "dead" }, text("good"));
+    // The dead writer's next part never finished: its body failed after some bytes were written.
+    async function* cut() {
+      yield Buffer.from("garbage");
+      throw new Error("connection reset");
+    }
+    await expect(store.putPart(t, { partNumber: 2, offset: 4, size: 100, writer: "dead" }, Readable.from(cut()))).rejects.toThrow("connection reset");
+    // Bytes a process killed mid-write leaves (no truncation ran): appended by hand.
+    await appendFile(join(root, ".tmp-parts", `${t.handle}.resumed`), "more garbage");
+    const etag = await store.putPart(t, { partNumber: 2, offset: 4, size: 4, writer: "alive" }, text("tail"));
+    await store.completeParts(t, [{ partNumber: 2, etag }], 8);
+    expect(await readAll(await store.get("resumed"))).toBe("goodtail");
+  });
+
+  it("a part starting past the end of the parts before it is refused", async () => {
+    const t = { key: "gap", handle: await store.startParts("gap") };
+    await expect(store.putPart(t, { partNumber: 2, offset: 4, size: 4, writer: "w1" }, text("late"))).rejects.toThrow(/parts before it hold 0/);
+    await store.abortParts(t);
+  });
+
+  it("partial files are kept out of list() and out of every key's reach", async () => {
+    const t = { key: "hidden/a", handle: await store.startParts("hidden/a") };
+    expect(await collect(store.list(""))).toEqual(expect.not.arrayContaining([expect.objectContaining({ key: expect.stringContaining("tmp") })]));
+    await expect(store.get(`.tmp-parts/${t.handle}.hidden%2Fa`)).rejects.toThrow(/invalid object key/);
+    await store.abortParts(t);
   });
 });
