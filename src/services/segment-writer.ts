@@ -28,6 +28,12 @@ export interface SegmentWriterOptions {
   /** When known, every segment's size is known before its first byte, so stores need not buffer. */
   declaredSize: number | undefined;
   onDurable: (segment: DurableSegment) => Promise<void>;
+  /**
+   * Runs when a segment has its last byte, before its body ends (a store that
+   * buffers a part sends it only then): a writer that lost its claim on the
+   * upload throws here, and its part is never sent.
+   */
+  beforeSeal?: () => Promise<void>;
   /** Holds each chunk's bytes from arrival until its segment's put settles; shared by all uploads of the server. */
   budget: BudgetAccount;
   /** Sees every byte in order; saved at each segment's end. */
@@ -114,6 +120,13 @@ export class SegmentWriter {
   }
 
   async #close(segment: OpenSegment): Promise<void> {
+    try {
+      await this.#opts.beforeSeal?.();
+    } catch (error) {
+      segment.body.destroy(error instanceof Error ? error : new Error(String(error)));
+      this.#open = undefined;
+      throw error;
+    }
     this.#open = undefined;
     this.#assigned += segment.size;
     // Its bytes now leave without more input: a budget deadlock check counts on them.

@@ -204,6 +204,11 @@ export function createReceiver(deps: ReceiverDeps) {
       budget: s.account,
       hasher,
       signal: s.signal,
+      // On S3 a part is sent whole once its last byte is in: a stream whose lease lapsed (another took the upload over)
+      // learns it here and never replaces a part the other recorded. The etags checked at completion catch the rest.
+      beforeSeal: async () => {
+        if (!(await repo.renewLease(db, row.id, token, deps.recordTimes().leaseUntil))) throw lostClaim(row);
+      },
       onDurable: async ({ seq, size, etag, hashState }) => {
         const segment = { seq, size, etag, hashState, objectKey: objectKeyOf(row) };
         if (!(await repo.recordSegment(db, row.id, token, segment, deps.recordTimes()))) throw lostClaim(row);

@@ -173,13 +173,17 @@ describe.each(backends())("datasets on $name", (backend) => {
 
     it("stores identical bytes once", async () => {
       const same = Buffer.from("the same bytes in two datasets");
+      const objects: string[] = [];
       for (const name of ["dedup-a", "dedup-b"]) {
         const u = await upload(uploads(), "same.txt", same);
         await datasets().createDataset({ name, version: "1", artefacts: [{ uploadId: u.uploadId }] });
+        const row = await server.app.db.selectFrom("uploads").select("objectKey").where("id", "=", u.uploadId).executeTakeFirstOrThrow();
+        objects.push(row.objectKey ?? "");
       }
-      const blobs = [];
-      for await (const object of server.app.store.list("blobs/")) if (object.key.endsWith(sha256(same))) blobs.push(object);
-      expect(blobs).toHaveLength(1);
+      const blobs = await server.app.db.selectFrom("blobs").select("physicalKey").where("sha256", "=", sha256(same)).execute();
+      // The first upload's object became the blob; the second, a duplicate, was deleted after its commit.
+      expect(blobs.map((b) => b.physicalKey)).toEqual([objects[0]]);
+      expect([await server.app.store.stat(objects[0] ?? ""), await server.app.store.stat(objects[1] ?? "")].map((o) => o?.size)).toEqual([same.length, undefined]);
     });
 
     it("AbortUpload discards the staged bytes", async () => {
@@ -187,7 +191,7 @@ describe.each(backends())("datasets on $name", (backend) => {
       const aborted = await uploads().abortUpload({ uploadId: u.uploadId });
       expect(aborted.upload?.state).toBe(UploadState.DISCARDED);
       const staged = [];
-      for await (const object of server.app.store.list(`staging/`)) if (object.key.includes(u.uploadId)) staged.push(object);
+      for await (const object of server.app.store.list(`objects/`)) if (object.key.includes(u.uploadId)) staged.push(object);
       expect(staged).toEqual([]);
       expect(await codeOf(datasets().createDataset({ name: "gone", version: "1", artefacts: [{ uploadId: u.uploadId }] }))).toBe(
         Code.FailedPrecondition,
