@@ -54,9 +54,12 @@ export interface ServicesEnv {
 export const HELP = `usage: npm run bench -- [--only=${BENCHMARKS.join(",")}] [--providers=${PROVIDERS.join(",")}] [--cpu-prof]
 
   throughput  1 GiB through Upload vs minio putObject / fs.createWriteStream, with server RSS
+              (BENCH_SIZE_MIB sets the size)
   concurrent  16 concurrent 256 MiB uploads: server RSS growth
-  commit      CreateDataset with 1, 100 and 1,000 staged artefacts
-  many        10,000 files of 4 KiB uploaded with bounded concurrency, then one CreateDataset
+              (BENCH_CONCURRENT_UPLOADS, BENCH_CONCURRENT_SIZE_MIB)
+  commit      CreateDataset with 1, 100 and 1,000 staged artefacts (BENCH_COMMIT_COUNTS)
+  many        10,000 files of 4 KiB uploaded with bounded concurrency, then one CreateDataset, vs the same
+              count put straight into storage at the same concurrency (BENCH_MANY_FILES, BENCH_MANY_CONCURRENCY)
   resume      1 GiB staged, the stream broken, then resumed with 1 MiB left: time and bytes the server reads
               (BENCH_SIZE_MIB sets the staged size)
   download    1 GiB committed, then read through DownloadArtefact vs minio getObject / fs.createReadStream
@@ -77,6 +80,11 @@ environment (defaults in brackets):
   BENCH_COMMIT_SIZES_MIB [1024,8192]                              BENCH_COMMIT_ROUNDS [3]
   BENCH_SERVER_NODE_ARGS           extra node flags for the server children, e.g. "--trace-gc"
   BENCH_SERVER_ROOT [this tree]    run src/main.ts of another checkout (to measure a patch)
+
+The Python SDK's figures have scripts of their own (bench/python/README.md), each taking --size-mib and --rounds:
+  npm run bench:python             datasets.save of 1 GiB vs minio-py fput_object; the SDK's download
+  npm run bench:artefacts          run.log_artefact of 1 GiB vs MLflow log_artifact (mlflow server --serve-artifacts)
+  npm run bench:metrics            1,000,000 metric points vs MLflow log_batch (--points)
 `;
 
 export class UsageError extends Error {
