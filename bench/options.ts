@@ -5,7 +5,7 @@
  *   BENCH_SIZE_MIB=64 npm run bench -- --only=throughput --providers=s3
  */
 
-export const BENCHMARKS = ["throughput", "concurrent", "commit", "many", "resume", "download"] as const;
+export const BENCHMARKS = ["throughput", "concurrent", "commit", "many", "resume", "download", "commit-size"] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export const PROVIDERS = ["s3", "local"] as const;
@@ -39,6 +39,9 @@ export interface BenchOptions {
   manyFiles: number;
   manyConcurrency: number;
   manyConnections: number;
+  /** 7: sizes of the large artefacts committed in one version, and how many rounds (each uploads them anew). */
+  commitSizesMiB: number[];
+  commitRounds: number;
   /** Where PostgreSQL and MinIO are (set by test/scripts/with-services.sh). */
   services: ServicesEnv | undefined;
 }
@@ -51,21 +54,37 @@ export interface ServicesEnv {
 export const HELP = `usage: npm run bench -- [--only=${BENCHMARKS.join(",")}] [--providers=${PROVIDERS.join(",")}] [--cpu-prof]
 
   throughput  1 GiB through Upload vs minio putObject / fs.createWriteStream, with server RSS
+              (BENCH_SIZE_MIB sets the size)
   concurrent  16 concurrent 256 MiB uploads: server RSS growth
-  commit      CreateDataset with 1, 100 and 1,000 staged artefacts
-  many        10,000 files of 4 KiB uploaded with bounded concurrency, then one CreateDataset
+              (BENCH_CONCURRENT_UPLOADS, BENCH_CONCURRENT_SIZE_MIB)
+  commit      CreateDataset with 1, 100 and 1,000 staged artefacts (BENCH_COMMIT_COUNTS)
+  many        10,000 files of 4 KiB uploaded with bounded concurrency, then one CreateDataset, vs the same
+              count put straight into storage at the same concurrency (BENCH_MANY_FILES, BENCH_MANY_CONCURRENCY)
   resume      1 GiB staged, the stream broken, then resumed with 1 MiB left: time and bytes the server reads
               (BENCH_SIZE_MIB sets the staged size)
   download    1 GiB committed, then read through DownloadArtefact vs minio getObject / fs.createReadStream
               (BENCH_SIZE_MIB sets the size)
+  commit-size CreateDataset of one version holding a 1 GiB and an 8 GiB artefact (uploaded first, not timed)
+              vs one holding a 4 KiB artefact, several rounds; needs the artefacts' size free on disk per round
+              (BENCH_COMMIT_SIZES_MIB, BENCH_COMMIT_ROUNDS)
+
+Each benchmark runs alone with --only, at the size its variable sets, e.g.
+  BENCH_COMMIT_SIZES_MIB=64,256 npm run bench -- --only=commit-size --providers=s3
+  BENCH_MANY_FILES=500 npm run bench -- --only=many --providers=s3
 
 environment (defaults in brackets):
   BENCH_SIZE_MIB [1024]            BENCH_CHUNK_KIB [1024]         BENCH_REPEAT [1]
   BENCH_CONCURRENT_UPLOADS [16]    BENCH_CONCURRENT_SIZE_MIB [256]
   BENCH_COMMIT_COUNTS [1,100,1000] BENCH_SMALL_FILE_BYTES [4096]
   BENCH_MANY_FILES [10000]         BENCH_MANY_CONCURRENCY [48]    BENCH_MANY_CONNECTIONS [1]
+  BENCH_COMMIT_SIZES_MIB [1024,8192]                              BENCH_COMMIT_ROUNDS [3]
   BENCH_SERVER_NODE_ARGS           extra node flags for the server children, e.g. "--trace-gc"
   BENCH_SERVER_ROOT [this tree]    run src/main.ts of another checkout (to measure a patch)
+
+The Python SDK's figures have scripts of their own (bench/python/README.md), each taking --size-mib and --rounds:
+  npm run bench:python             datasets.save of 1 GiB vs minio-py fput_object; the SDK's download
+  npm run bench:artefacts          run.log_artefact of 1 GiB vs MLflow log_artifact (mlflow server --serve-artifacts)
+  npm run bench:metrics            1,000,000 metric points vs MLflow log_batch (--points)
 `;
 
 export class UsageError extends Error {
@@ -106,6 +125,8 @@ export function parseOptions(argv: string[], env: Env): BenchOptions {
     manyFiles: int(env, "BENCH_MANY_FILES", 10_000),
     manyConcurrency: int(env, "BENCH_MANY_CONCURRENCY", 48),
     manyConnections: int(env, "BENCH_MANY_CONNECTIONS", 1),
+    commitSizesMiB: (env.BENCH_COMMIT_SIZES_MIB || "1024,8192").split(",").map((s) => positive("BENCH_COMMIT_SIZES_MIB", s)),
+    commitRounds: int(env, "BENCH_COMMIT_ROUNDS", 3),
     services:
       pgUrl && endpoint && accessKey && secretKey
         ? { pgUrl, s3: { endpoint, accessKey, secretKey, region: env.TRAINTRACK_TEST_S3_REGION ?? "us-east-1" } }

@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { cleanUp } from "./cleanup.js";
+import { type CommitSizeResult, measureCommitSize, printCommitSize } from "./commit-time.js";
 import { type ConcurrentResult, measureConcurrent, printConcurrent } from "./concurrent.js";
 import { type BenchmarkName, type BenchOptions, HELP, parseOptions, type ProviderName, UsageError } from "./options.js";
 import { type CommitRow, type ManyResult, measureCommit, measureMany, printCommit, printMany } from "./small-files.js";
@@ -49,6 +50,7 @@ const RUNNERS: Record<BenchmarkName, Runner> = {
   many: perProvider<ManyResult>(measureMany, printMany),
   resume: perProvider<ResumeResult>(measureResume, printResume),
   download: perProvider<DownloadResult>(measureDownload, printDownload),
+  "commit-size": perProvider<CommitSizeResult>(measureCommitSize, printCommitSize),
 };
 
 async function main(): Promise<number> {

@@ -11,7 +11,7 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { Client as MinioClient } from "minio";
+import { minioClient, removeBucket } from "./buckets.js";
 import { connect, Payload, since, upload } from "./client.js";
 import { type BenchOptions, type ProviderName, providerLabel, servicePorts, type ServicesEnv } from "./options.js";
 import { type CpuSplit, type MemoryWindow, meterCpu, toMiB, watchMemory } from "./proc.js";
@@ -52,15 +52,7 @@ export async function directWriter(provider: ProviderName, services: ServicesEnv
     };
   }
   if (!services) throw new Error("MinIO is not running");
-  const url = new URL(services.s3.endpoint);
-  const client = new MinioClient({
-    endPoint: url.hostname,
-    port: Number(url.port),
-    useSSL: false,
-    accessKey: services.s3.accessKey,
-    secretKey: services.s3.secretKey,
-    region: services.s3.region,
-  });
+  const client = minioClient(services);
   const bucket = `bench-direct-${Date.now().toString(36)}`;
   await client.makeBucket(bucket, services.s3.region);
   return {
@@ -69,14 +61,7 @@ export async function directWriter(provider: ProviderName, services: ServicesEnv
       await client.putObject(bucket, name, Readable.from(chunks, { objectMode: false }), size);
     },
     remove: (name) => client.removeObject(bucket, name),
-    close: async () => {
-      const names: string[] = [];
-      for await (const item of client.listObjectsV2(bucket, "", true) as AsyncIterable<{ name?: string }>) {
-        if (item.name) names.push(item.name);
-      }
-      for (let i = 0; i < names.length; i += 1000) await client.removeObjects(bucket, names.slice(i, i + 1000));
-      await client.removeBucket(bucket);
-    },
+    close: () => removeBucket(client, bucket),
   };
 }
 

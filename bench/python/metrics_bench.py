@@ -34,27 +34,32 @@ import argparse
 import json
 import math
 import os
-import re
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
-from urllib.parse import urlsplit, urlunsplit
-
-import psutil
+from typing import Any, Dict, List
 
 import traintrack as tt
+from bench_cpu import Meter, postgres_cpu
+from bench_services import (
+    Processes,
+    create_databases,
+    db_url_for,
+    drop_databases,
+    ensure_mlflow_venv,
+    mlflow_env,
+    mlflow_python,
+    mlflow_version as installed_mlflow_version,
+    need,
+    start_mlflow,
+    start_traintrack,
+)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MLFLOW_VENV = Path(os.environ.get("TRAINTRACK_MLFLOW_VENV", Path.home() / ".cache" / "traintrack" / "mlflow-venv"))
-MLFLOW_PACKAGES = ["mlflow", "psycopg2-binary"]
 MLFLOW_BATCH = 1000  # MLflow's maximum metrics per log_batch
 TT_BATCH = 10_000  # Traintrack's maximum points per LogMetrics
 HISTORY_POINTS = 1_000_000
@@ -64,37 +69,12 @@ RATIO_COPY_TARGET = 0.5
 HISTORY_TARGET_MS = 100.0
 
 
-def need(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        sys.exit(f"{name} is not set: run this under test/scripts/with-services.sh (npm run bench:metrics)")
-    return value
-
-
 def value_of(run: int, step: int, key: str) -> float:
     """Deterministic metric values, the same on both sides."""
     return 1.0 / (1.0 + step + run) if key == "loss" else step / (step + 1.0 + run)
 
 
-# --- the MLflow venv and helpers that run in it -----------------------------------------------------
-
-
-def mlflow_python() -> Path:
-    return MLFLOW_VENV / "bin" / "python"
-
-
-def ensure_mlflow_venv() -> None:
-    marker = MLFLOW_VENV / ".traintrack-ok"
-    if marker.exists() and (MLFLOW_VENV / "bin" / "mlflow").exists():
-        return
-    print(f"installing {' '.join(MLFLOW_PACKAGES)} into {MLFLOW_VENV} (cached for the next runs) ...", flush=True)
-    start = time.monotonic()
-    if not mlflow_python().exists():
-        subprocess.run(["python3", "-m", "venv", str(MLFLOW_VENV)], check=True)
-    subprocess.run([str(mlflow_python()), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
-    subprocess.run([str(mlflow_python()), "-m", "pip", "install", "-q", *MLFLOW_PACKAGES], check=True)
-    marker.write_text("ok\n")
-    print(f"  done in {time.monotonic() - start:.0f} s", flush=True)
+# --- helpers that run in the MLflow venv ------------------------------------------------------------
 
 
 # Runs in the MLflow venv: SQL chores with psycopg2. argv: db_url, command, json args. Prints JSON.
@@ -106,13 +86,7 @@ conn = psycopg2.connect(url)
 conn.autocommit = True
 cur = conn.cursor()
 out = {}
-if command == "create-dbs":
-    for name in args["names"]:
-        cur.execute("create database " + name)
-elif command == "drop-dbs":
-    for name in args["names"]:
-        cur.execute("drop database if exists " + name + " with (force)")
-elif command == "copy":
+if command == "copy":
     # The same rows as the workload, in metric_points' shape, into a scratch table like it (with its index).
     cur.execute("drop table if exists copy_limit")
     cur.execute("create table copy_limit (like metric_points including all)")
@@ -214,182 +188,6 @@ def sql(db_url: str, command: str, **args: Any) -> Dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def db_url_for(admin_url: str, database: str, scheme: Optional[str] = None) -> str:
-    parts = urlsplit(admin_url)
-    return urlunsplit((scheme or parts.scheme, parts.netloc, f"/{database}", "", ""))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-# --- processes ---------------------------------------------------------------------------------------
-
-
-class Processes:
-    """The subprocesses this benchmark started (each in its own process group), stopped on exit."""
-
-    def __init__(self) -> None:
-        self.started: List["subprocess.Popen[bytes]"] = []
-
-    def start(self, argv: List[str], *, env: Dict[str, str], cwd: Path, log_path: Path) -> "subprocess.Popen[bytes]":
-        with open(log_path, "wb") as log:
-            p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.started.append(p)
-        return p
-
-    def stop_all(self) -> None:
-        for p in reversed(self.started):
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        for p in reversed(self.started):
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                p.wait(timeout=10)
-            # Workers left behind in the group (gunicorn/uvicorn children).
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-
-
-def wait_for(what: str, check: Any, process: "subprocess.Popen[bytes]", log_path: Path, timeout: float = 180) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        if process.poll() is not None:
-            break
-        time.sleep(0.2)
-    raise RuntimeError(f"{what} did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
-
-
-def start_traintrack(procs: Processes, work: Path, db_url: str, api_key: str) -> Tuple["subprocess.Popen[bytes]", int]:
-    env = {
-        **os.environ,
-        "TRAINTRACK_HOST": "127.0.0.1",
-        "TRAINTRACK_PORT": "0",
-        "TRAINTRACK_DATA_DIR": str(work / "tt-data"),
-        "TRAINTRACK_API_KEY": api_key,
-        "TRAINTRACK_JANITOR_INTERVAL_SECONDS": "0",
-        "TRAINTRACK_STORAGE": "local",
-        "TRAINTRACK_DB_URL": db_url,
-    }
-    log_path = work / "traintrack.log"
-    process = procs.start(["node", "--import", "tsx", "src/main.ts"], env=env, cwd=REPO_ROOT, log_path=log_path)
-
-    def port() -> Optional[int]:
-        match = re.search(r"traintrack listening on [^\s]+:(\d+) ", log_path.read_text(errors="replace"))
-        return int(match.group(1)) if match else None
-
-    return process, wait_for("the Traintrack server", port, process, log_path)
-
-
-def start_mlflow(procs: Processes, work: Path, db_url: str) -> Tuple["subprocess.Popen[bytes]", str]:
-    port = free_port()
-    artifacts = work / "mlflow-artifacts"
-    artifacts.mkdir()
-    log_path = work / "mlflow.log"
-    argv = [
-        str(MLFLOW_VENV / "bin" / "mlflow"), "server",
-        "--backend-store-uri", db_url,
-        "--default-artifact-root", str(artifacts),
-        "--artifacts-destination", str(artifacts),
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-    ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
-    env["PATH"] = f"{MLFLOW_VENV / 'bin'}:{env.get('PATH', '')}"
-    env["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
-    process = procs.start(argv, env=env, cwd=work, log_path=log_path)
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                return r.status == 200
-        except OSError:
-            return False
-
-    wait_for("the MLflow server", healthy, process, log_path, timeout=300)
-    return process, url
-
-
-# --- CPU accounting ----------------------------------------------------------------------------------
-
-
-def tree_cpu(pid: int) -> float:
-    """CPU seconds of a process and its live children; of this process alone (its children are the servers, metered apart)."""
-    total = 0.0
-    if pid == os.getpid():
-        own = psutil.Process(pid).cpu_times()
-        return float(own.user + own.system)
-    try:
-        root = psutil.Process(pid)
-        for p in [root, *root.children(recursive=True)]:
-            try:
-                t = p.cpu_times()
-                total += t.user + t.system + getattr(t, "children_user", 0.0) + getattr(t, "children_system", 0.0)
-            except psutil.NoSuchProcess:
-                pass
-    except psutil.NoSuchProcess:
-        pass
-    return total
-
-
-def postgres_cpu() -> float:
-    """CPU seconds of the PostgreSQL cluster of TRAINTRACK_TEST_PG_URL: its postmaster and backends, exited ones included."""
-    port = str(urlsplit(os.environ.get("TRAINTRACK_TEST_PG_URL", "")).port or 5432)
-    for p in psutil.process_iter(["name", "cmdline"]):
-        try:
-            cmd = p.info["cmdline"] or []
-            if p.info["name"] == "postgres" and any(a == port and i > 0 and cmd[i - 1] == "-p" for i, a in enumerate(cmd)):
-                t = p.cpu_times()  # the postmaster's children_* count the backends it has reaped
-                total = t.user + t.system + t.children_user + t.children_system
-                for child in p.children():
-                    try:
-                        c = child.cpu_times()
-                        total += c.user + c.system
-                    except psutil.NoSuchProcess:
-                        pass
-                return total
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
-    return 0.0
-
-
-class Meter:
-    """Wall time and CPU seconds of the named process trees (and PostgreSQL) across one phase."""
-
-    def __init__(self, pids: Dict[str, int]) -> None:
-        self.pids = pids
-
-    def __enter__(self) -> "Meter":
-        self.cpu0 = {name: tree_cpu(pid) for name, pid in self.pids.items()}
-        self.pg0 = postgres_cpu()
-        self.t0 = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.seconds = time.perf_counter() - self.t0
-        self.cpu = {name: tree_cpu(pid) - self.cpu0[name] for name, pid in self.pids.items()}
-        self.cpu["postgres"] = postgres_cpu() - self.pg0
-
-    def describe(self, extra: Optional[Dict[str, float]] = None) -> str:
-        cpu = {**self.cpu, **(extra or {})}
-        return ", ".join(f"{name} {seconds:.1f} s ({seconds / self.seconds * 100:.0f}%)" for name, seconds in cpu.items())
-
-
 # --- the benchmark -----------------------------------------------------------------------------------
 
 
@@ -430,10 +228,9 @@ def main() -> int:
     per_run = args.points // args.runs
     total = per_run * args.runs
 
-    admin_url = need("TRAINTRACK_TEST_PG_URL")
+    admin_url = need("TRAINTRACK_TEST_PG_URL", "npm run bench:metrics")
     ensure_mlflow_venv()
-    mlflow_version = subprocess.run([str(mlflow_python()), "-c", "import mlflow; print(mlflow.__version__)"],
-                                    check=True, capture_output=True, text=True).stdout.strip()
+    mlflow_version = installed_mlflow_version()
 
     suffix = secrets.token_hex(4)
     mlflow_db, tt_db = f"mlflow_bench_{suffix}", f"tt_metrics_bench_{suffix}"
@@ -443,7 +240,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="traintrack-metrics-bench-") as tmp:
         work = Path(tmp)
         try:
-            sql(admin_url, "create-dbs", names=[mlflow_db, tt_db])
+            create_databases(admin_url, [mlflow_db, tt_db])
             databases = [mlflow_db, tt_db]
             print(f"PostgreSQL {admin_url.split('@')[-1]}: databases {mlflow_db} (MLflow), {tt_db} (Traintrack)", flush=True)
             api_key = f"tt_bench_{secrets.token_urlsafe(24)}"
@@ -458,7 +255,7 @@ def main() -> int:
 
             # 1. MLflow: log_batch of 1,000 from its own client process.
             print(f"\nMLflow: {total:,} points, {args.runs} runs, log_batch of {MLFLOW_BATCH} ...", flush=True)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
+            env = mlflow_env()
             with Meter({"mlflow server": ml_server.pid}) as m:
                 out = subprocess.run(
                     [str(mlflow_python()), "-c", MLFLOW_CLIENT, ml_url, str(args.runs), str(per_run), str(MLFLOW_BATCH)],
@@ -524,10 +321,7 @@ def main() -> int:
         finally:
             procs.stop_all()
             if databases:
-                try:
-                    sql(admin_url, "drop-dbs", names=databases)
-                except Exception as e:  # the cluster may be gone already
-                    print(f"(could not drop the databases: {e})", file=sys.stderr)
+                drop_databases(admin_url, databases)
 
     ratio_ml_sdk = results["sdk"] / results["mlflow"]
     ratio_ml_low = results["low"] / results["mlflow"]
