@@ -40,12 +40,16 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
-/** Starts a server over exactly `env` (plus the basics of this process's environment); resolves once it listens. */
-export async function startChildServer(env: Record<string, string>): Promise<ChildServer> {
+/**
+ * Starts a server over exactly `env` (plus the basics of this process's
+ * environment); resolves once it listens. `root` runs another checkout's
+ * server (an earlier version, for upgrade tests) instead of this one.
+ */
+export async function startChildServer(env: Record<string, string>, opts: { root?: string } = {}): Promise<ChildServer> {
   // Only the variables given: a developer's own TRAINTRACK_* settings must not leak in.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("TRAINTRACK_")));
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: ROOT,
+    cwd: opts.root ?? ROOT,
     env: { ...inherited, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
