@@ -30,7 +30,12 @@ export interface DownloadResult {
   downloadCpu: CpuSplit;
 }
 
-/** Opens the stored object of exactly `size` bytes (the only one that large) straight from the provider's storage. */
+/**
+ * Opens the stored object of exactly `size` bytes (the only one that large)
+ * straight from the provider's storage. Looked for under any prefix: where
+ * objects live is the store's business (`blobs/…` before issue 10,
+ * `objects/<org>/<upload>` after), and the benchmark reads whichever holds the bytes.
+ */
 async function directReader(provider: ProviderName, services: ServicesEnv | undefined, server: ServerChild, size: number): Promise<{ what: string; open(): Promise<Readable> }> {
   if (provider === "local") {
     const file = await findFile(server.dataDir, size);
@@ -42,21 +47,26 @@ async function directReader(provider: ProviderName, services: ServicesEnv | unde
   const client = new MinioClient({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey: services.s3.accessKey, secretKey: services.s3.secretKey, region: services.s3.region });
   const bucket = server.storageEnv.TRAINTRACK_S3_BUCKET ?? "";
   let name: string | undefined;
-  for await (const item of client.listObjectsV2(bucket, "blobs/", true) as AsyncIterable<{ name?: string; size?: number }>) {
+  for await (const item of client.listObjectsV2(bucket, "", true) as AsyncIterable<{ name?: string; size?: number }>) {
     if (item.size === size) name = item.name;
   }
-  if (!name) throw new Error(`no object of ${size} bytes under blobs/ in bucket ${bucket}`);
+  if (!name) throw new Error(`no object of ${size} bytes in bucket ${bucket}`);
   const key = name;
   return { what: "minio getObject", open: () => client.getObject(bucket, key) };
 }
 
+/** Temporary and partial files of the local store (`.tmp-…`, `.tmp-parts/`) and anything hidden are not stored objects. */
+const notAnObject = (name: string) => name.startsWith(".") || name.includes(".tmp-") || name.endsWith(".part");
+
+/** A file of exactly `size` bytes anywhere under `dir`, skipping temporary and partial files. */
 async function findFile(dir: string, size: number): Promise<string | undefined> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (notAnObject(entry.name)) continue;
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       const found = await findFile(full, size);
       if (found) return found;
-    } else if (entry.isFile() && full.includes(`${path.sep}blobs${path.sep}`) && (await stat(full)).size === size) {
+    } else if (entry.isFile() && (await stat(full)).size === size) {
       return full;
     }
   }

@@ -67,8 +67,9 @@ def main() -> int:
             client = tt.Client(url=f"http://127.0.0.1:{port}", api_key=api_key, progress=False)
             version = client.datasets.save(tt.Dataset(name="bench", version="1").add_file(data))
             data.unlink()
-            # The stored object of the artefact: the only one of its size under blobs/.
-            key = next(o.object_name for o in minio.list_objects(bucket, prefix="blobs/", recursive=True) if o.size == size)
+            # The stored object of the artefact: the only one of its size, under whatever prefix the
+            # store keeps it (blobs/… before issue 10, objects/<org>/<upload> after).
+            key = next(o.object_name for o in minio.list_objects(bucket, recursive=True) if o.size == size)
             baseline: List[float] = []
             sdk: List[float] = []
             me, server_process = psutil.Process(), psutil.Process(server.pid)

@@ -2,6 +2,7 @@
 import { create } from "@bufbuild/protobuf";
 import { type Artefact, ArtefactSchema } from "../../gen/traintrack/v1/dataset_pb.js";
 import type { ArtefactView, ByteRange, OpenedArtefact } from "../services/artefacts.js";
+import { PLACEHOLDER_CHUNK, type RawChunkQueue } from "./raw-chunks.js";
 import * as f from "./validate/fields.js";
 
 /**
@@ -23,47 +24,54 @@ export function byteRange(req: { offset: bigint; length?: bigint | undefined }):
 
 type DownloadPayload = { case: "artefact"; value: Artefact } | { case: "chunk"; value: Uint8Array };
 
-/** The description first, then the bytes in ~1 MiB chunks; the store's stream is closed however the client leaves. */
-export async function* downloadMessages({ artefact, body }: OpenedArtefact): AsyncGenerator<{ payload: DownloadPayload }> {
+/**
+ * The description first, then the bytes in ~1 MiB chunks; the store's stream
+ * is closed however the client leaves. With a `raw` queue, each chunk's
+ * pieces go to the queue uncopied and a placeholder is yielded in its place
+ * (raw-chunks.ts); without, each chunk is one message (pieces joined).
+ */
+export async function* downloadMessages({ artefact, body }: OpenedArtefact, raw: RawChunkQueue | undefined): AsyncGenerator<{ payload: DownloadPayload }> {
   yield { payload: { case: "artefact", value: toArtefact(artefact) } };
   if (!body) return;
   try {
-    for await (const chunk of rechunk(body as AsyncIterable<Buffer>, DOWNLOAD_MESSAGE_BYTES)) {
-      yield { payload: { case: "chunk", value: chunk } };
+    for await (const pieces of chunkGroups(body as AsyncIterable<Buffer>, DOWNLOAD_MESSAGE_BYTES)) {
+      if (raw) raw.push(pieces);
+      yield { payload: { case: "chunk", value: raw ? PLACEHOLDER_CHUNK : join(pieces) } };
     }
   } finally {
     body.destroy(); // the client may leave mid-download
   }
 }
 
-/**
- * `pieces` as chunks of exactly `size` bytes, the last one shorter. A piece
- * that already is a whole chunk passes through as a view (no copy); smaller
- * pieces are collected and joined with one copy per chunk. Pieces must not be
- * reused by their producer after being yielded (true of Node's fs and http
- * streams, which allocate each chunk).
- */
+const join = (pieces: Buffer[]): Buffer => (pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces));
+
+/** `pieces` as chunks of exactly `size` bytes, the last one shorter, each joined into one buffer (see chunkGroups). */
 export async function* rechunk(pieces: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  for await (const group of chunkGroups(pieces, size)) yield join(group);
+}
+
+/**
+ * `pieces` regrouped so that each group holds exactly `size` bytes (the last
+ * one fewer, none empty), as views of the pieces: nothing is copied. Pieces
+ * must not be reused by their producer after being yielded (true of Node's fs
+ * and http streams, which allocate each chunk).
+ */
+export async function* chunkGroups(pieces: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer[]> {
   let held: Buffer[] = [];
   let heldBytes = 0;
   for await (const piece of pieces) {
     let at = 0;
     while (at < piece.length) {
-      if (heldBytes === 0 && piece.length - at >= size) {
-        yield piece.subarray(at, at + size);
-        at += size;
-        continue;
-      }
       const take = Math.min(size - heldBytes, piece.length - at);
-      held.push(piece.subarray(at, at + take));
+      held.push(take === piece.length ? piece : piece.subarray(at, at + take));
       heldBytes += take;
       at += take;
       if (heldBytes === size) {
-        yield Buffer.concat(held, heldBytes);
+        yield held;
         held = [];
         heldBytes = 0;
       }
     }
   }
-  if (heldBytes > 0) yield held.length === 1 ? (held[0] as Buffer) : Buffer.concat(held, heldBytes);
+  if (heldBytes > 0) yield held;
 }

@@ -5,6 +5,7 @@ import { type DatasetService, type DatasetVersion, DatasetVersionSchema, Dataset
 import type { DatasetService as Datasets, DatasetVersionView } from "../services/datasets.js";
 import { byteRange, downloadMessages, toArtefact } from "./artefact-stream.js";
 import { principalOf } from "./interceptors/auth.js";
+import { rawChunksKey } from "./raw-chunks.js";
 import * as f from "./validate/fields.js";
 import * as v from "./validate/datasets.js";
 
@@ -80,7 +81,7 @@ export function datasetHandlers(datasets: Datasets): ServiceImpl<typeof DatasetS
         f.artefactPath("path", req.path) || f.fileName("path", req.path),
         byteRange(req),
       );
-      yield* downloadMessages(opened);
+      yield* downloadMessages(opened, ctx.values.get(rawChunksKey));
     },
   };
 }

@@ -21,6 +21,7 @@ import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { errorField, type Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import { asksForCompression, optInCompressionMethods } from "./download-compression.js";
+import { carriesRawChunks, RawChunkQueue, rawChunksKey, spliceRawChunks } from "./raw-chunks.js";
 import { codeName, type RpcRecord, rpcRecordKey } from "./rpc-record.js";
 import { type BodyTap, isByteStream, outcomeOfResponse, tapped } from "./rpc-outcome.js";
 
@@ -102,7 +103,8 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
     const tap: BodyTap = { head: [], headBytes: 0, last: undefined };
     const health = uHandler.service.typeName === HEALTH;
     started(health);
-    const uReq = universalRequestFromNodeRequest(req, res, undefined, createContextValues().set(rpcRecordKey, record));
+    const values = createContextValues().set(rpcRecordKey, record);
+    const uReq = universalRequestFromNodeRequest(req, res, undefined, values);
     const body = uReq.body;
     if (isByteStream(body)) uReq.body = tapped(body, (n) => (bytes.received += n));
     let response: UniversalServerResponse | undefined;
@@ -118,13 +120,22 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
     };
     res.once("close", done);
     const plain = plainPaths.get(path);
-    const chosen = plain ? asksForCompression(uReq, plain.method).then((asks) => (asks ? uHandler : plain)) : Promise.resolve(uHandler);
+    // An uncompressed download in binary envelopes gets its chunks written uncopied (raw-chunks.ts).
+    let raw: RawChunkQueue | undefined;
+    const chosen = plain
+      ? asksForCompression(uReq, plain.method).then((asks) => {
+          if (asks) return uHandler;
+          if (carriesRawChunks(uReq.header.get("content-type"))) values.set(rawChunksKey, (raw = new RawChunkQueue()));
+          return plain;
+        })
+      : Promise.resolve(uHandler);
     chosen
       .then((h) => h(uReq))
       .then((uRes) => {
         response = uRes;
         const headBytes = uRes.status !== 200 ? 4096 : 0;
-        universalResponseToNodeResponse({ ...uRes, body: uRes.body && tapped(uRes.body, (n) => (bytes.sent += n), tap, headBytes) }, res).catch(
+        const body = uRes.body && raw && isByteStream(uRes.body) ? spliceRawChunks(uRes.body, raw) : uRes.body;
+        universalResponseToNodeResponse({ ...uRes, body: body && tapped(body, (n) => (bytes.sent += n), tap, headBytes) }, res).catch(
           (error: unknown) => {
             // The response could not be written: the client went away mid-response.
             record.error ??= error;

@@ -4,6 +4,7 @@ import { InvalidInputError } from "../services/errors.js";
 import type { RunArtefactService as RunArtefacts } from "../services/run-artefacts.js";
 import { byteRange, downloadMessages, toArtefact } from "./artefact-stream.js";
 import { principalOf } from "./interceptors/auth.js";
+import { rawChunksKey } from "./raw-chunks.js";
 import { artefactSources } from "./validate/datasets.js";
 import * as f from "./validate/fields.js";
 
@@ -29,7 +30,7 @@ export function runArtefactHandlers(runArtefacts: RunArtefacts): ServiceImpl<typ
         f.artefactPath("path", req.path) || f.fileName("path", req.path),
         byteRange(req),
       );
-      yield* downloadMessages(opened);
+      yield* downloadMessages(opened, ctx.values.get(rawChunksKey));
     },
   };
 }

@@ -3,16 +3,23 @@
  * messages (the last shorter) whatever the store yields, exact for any
  * offset and length, and uncompressed unless the request asks, even though
  * connect-node clients offer gzip by default; when asked, compressed only if
- * the format can shrink.
+ * the format can shrink. Chunks skip Connect's serialisation (raw-chunks.ts),
+ * so every protocol, and grpc-js as an independent decoder, must read them.
  */
-import type { Client } from "@connectrpc/connect";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { Code, type Client, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import { ExperimentService } from "../../gen/traintrack/v1/experiment_pb.js";
 import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
-import { bytesOf, upload } from "../support/data.js";
-import { backends, type TestServer, startTestServer } from "../support/server.js";
+import { blobKey } from "../../src/services/object-keys.js";
+import { bytesOf, sha256, upload } from "../support/data.js";
+import { backends, type TestServer, startTestServer, withKey } from "../support/server.js";
 import { uniqueSuffix } from "../support/services.js";
 
 const MiB = 1024 * 1024;
@@ -108,6 +115,80 @@ describe.each(backends())("downloads on $name", (backend) => {
         if (m.payload.case === "chunk") runBytes = Buffer.concat([runBytes, m.payload.value]);
       }
       expect(runBytes.equals(big.subarray(2 * MiB - 1, 2 * MiB + 2))).toBe(true);
+    });
+
+    it("sends the same messages over gRPC, gRPC-Web, Connect (HTTP/1.1 and HTTP/2) and Connect JSON, whole and in ranges", async () => {
+      const json = createClient(DatasetService, withKey(createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1", useBinaryFormat: false }), server.apiKey));
+      for (const transport of ["grpc", "grpcWeb", "connectH1", "connectH2", "json"] as const) {
+        const client = transport === "json" ? json : datasets(transport);
+        for (const [offset, length] of [[0, undefined], [MiB - 3, MiB + 6], [2 * MiB + 1, undefined]] as const) {
+          const parts: Buffer[] = [];
+          let first: string | undefined;
+          for await (const m of client.downloadArtefact({ dataset: { name, version: "1" }, path: "big.bin", offset: BigInt(offset), length: length === undefined ? undefined : BigInt(length) })) {
+            first ??= m.payload.case;
+            if (m.payload.case === "chunk") parts.push(Buffer.from(m.payload.value));
+          }
+          const want = big.subarray(offset, length === undefined ? undefined : offset + length);
+          const wantChunks = Array.from({ length: Math.ceil(want.length / MiB) }, (_, i) => Math.min(MiB, want.length - i * MiB));
+          const got = { transport, offset, first, chunks: parts.map((p) => p.length), same: Buffer.concat(parts).equals(want) };
+          expect(got).toEqual({ transport, offset, first: "artefact", chunks: wantChunks, same: true });
+        }
+      }
+    });
+
+    it("sends messages that grpc-js, an independent gRPC implementation, decodes", async () => {
+      const definition = protoLoader.loadSync(["traintrack/v1/dataset.proto"], { includeDirs: [path.resolve("proto")], longs: String, defaults: true, oneofs: true });
+      const proto = grpc.loadPackageDefinition(definition) as any;
+      const client = new proto.traintrack.v1.DatasetService(`127.0.0.1:${server.app.port}`, grpc.credentials.createInsecure());
+      const metadata = new grpc.Metadata();
+      metadata.set("authorization", `Bearer ${server.apiKey}`);
+      try {
+        for (const offset of [0, MiB + 1]) {
+          const call = client.downloadArtefact({ dataset: { name, version: "1" }, path: "big.bin", offset }, metadata);
+          const kinds: string[] = [];
+          const parts: Buffer[] = [];
+          for await (const m of call as AsyncIterable<any>) {
+            kinds.push(m.payload);
+            if (m.payload === "chunk") parts.push(m.chunk);
+          }
+          const want = big.subarray(offset);
+          expect({ offset, first: kinds[0], chunks: parts.map((p) => p.length), same: Buffer.concat(parts).equals(want) }).toEqual({
+            offset,
+            first: "artefact",
+            chunks: Array.from({ length: Math.ceil(want.length / MiB) }, (_, i) => Math.min(MiB, want.length - i * MiB)),
+            same: true,
+          });
+        }
+      } finally {
+        client.close();
+      }
+    });
+
+    it("reports DATA_LOSS after the chunks it could send when the object is short, on every protocol", async () => {
+      const data = bytesOf(2 * MiB + 100, 777);
+      const { uploadId } = await upload(server.client(UploadService), "short.bin", data);
+      const shortName = `dl-short-${uniqueSuffix()}`;
+      await server.client(DatasetService).createDataset({ name: shortName, version: "1", artefacts: [{ uploadId, path: "short.bin" }] });
+      const orgId = (await server.app.db.selectFrom("organizations").select("id").executeTakeFirstOrThrow()).id;
+      const kept = data.subarray(0, MiB + MiB / 2);
+      await server.app.store.put(blobKey(orgId, sha256(data)), Readable.from([kept]), kept.length);
+      for (const transport of ["grpc", "grpcWeb", "connectH1", "connectH2"] as const) {
+        const parts: Buffer[] = [];
+        let code: string | undefined;
+        try {
+          for await (const m of datasets(transport).downloadArtefact({ dataset: { name: shortName, version: "1" }, path: "short.bin" })) {
+            if (m.payload.case === "chunk") parts.push(Buffer.from(m.payload.value));
+          }
+        } catch (error) {
+          code = Code[ConnectError.from(error).code];
+        }
+        expect({ transport, code, chunks: parts.map((p) => p.length), prefix: Buffer.concat(parts).equals(data.subarray(0, MiB)) }).toEqual({
+          transport,
+          code: "DataLoss",
+          chunks: [MiB],
+          prefix: true,
+        });
+      }
     });
 
     it("refuses a negative length at the edge", async () => {
