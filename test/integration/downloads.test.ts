@@ -17,7 +17,6 @@ import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import { ExperimentService } from "../../gen/traintrack/v1/experiment_pb.js";
 import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
-import { blobKey } from "../../src/services/object-keys.js";
 import { bytesOf, sha256, upload } from "../support/data.js";
 import { backends, type TestServer, startTestServer, withKey } from "../support/server.js";
 import { uniqueSuffix } from "../support/services.js";
@@ -169,9 +168,9 @@ describe.each(backends())("downloads on $name", (backend) => {
       const { uploadId } = await upload(server.client(UploadService), "short.bin", data);
       const shortName = `dl-short-${uniqueSuffix()}`;
       await server.client(DatasetService).createDataset({ name: shortName, version: "1", artefacts: [{ uploadId, path: "short.bin" }] });
-      const orgId = (await server.app.db.selectFrom("organizations").select("id").executeTakeFirstOrThrow()).id;
+      const { physicalKey } = await server.app.db.selectFrom("blobs").select("physicalKey").where("sha256", "=", sha256(data)).executeTakeFirstOrThrow();
       const kept = data.subarray(0, MiB + MiB / 2);
-      await server.app.store.put(blobKey(orgId, sha256(data)), Readable.from([kept]), kept.length);
+      await server.app.store.put(physicalKey, Readable.from([kept]), kept.length);
       for (const transport of ["grpc", "grpcWeb", "connectH1", "connectH2"] as const) {
         const parts: Buffer[] = [];
         let code: string | undefined;
