@@ -159,11 +159,7 @@ export function createReceiver(deps: ReceiverDeps) {
   async function completeObject(row: UploadRow, target: PartsTarget, size: number): Promise<void> {
     const parts = await repo.recordedParts(db, row.id);
     try {
-      if (parts.length === 0) {
-        await store.abortParts(target);
-        await store.put(target.key, Readable.from([]), 0);
-        return;
-      }
+      // No parts (an empty file of undeclared size) completes as an empty object.
       await store.completeParts(
         target,
         parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag ?? "" })),

@@ -14,6 +14,12 @@ const MiB = 1024 * 1024;
 const DAY = 24 * 3600 * 1000;
 
 /** The objects an upload left in storage: its own object, or an unfinished one (parts). */
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
 async function objectsOf(server: TestServer, uploadId: string): Promise<string[]> {
   const keys: string[] = [];
   for await (const object of server.app.store.list("objects/")) if (object.key.endsWith(uploadId)) keys.push(object.key);
@@ -58,6 +64,25 @@ describe.each(backends())("janitor on $name", (backend) => {
     // Every object they left is gone, also the multipart upload abandoned mid-way (aborted).
     for (const forgotten of [forgottenLarge, forgottenSmall, abandoned]) expect(await objectsOf(server, forgotten.uploadId)).toEqual([]);
     expect((await download(datasets, "kept", "1", "kept.bin")).sha256).toBe(sha256(keptBytes));
+  });
+  it.skipIf(!backend.available)("aborts a multipart upload no upload in progress owns, once past the grace, and never one an upload still writes", async () => {
+    const uploads = server.client(UploadService);
+    const writing = await breakUpload(uploads, server.app.db, "still-writing.bin", bytesOf(12 * MiB, 5), 9 * MiB, 8 * MiB);
+    const { orgId } = await server.app.db.selectFrom("uploads").select("orgId").where("id", "=", writing).executeTakeFirstOrThrow();
+    // As a crash between starting an object's parts and recording its handle leaves it.
+    const orphan = { key: `objects/${orgId}/up_${"z".repeat(26)}`, handle: await server.app.store.startParts(`objects/${orgId}/up_${"z".repeat(26)}`) };
+    const started = async () => (await collect(server.app.store.listStarted("objects/"))).map((o) => o.key).sort();
+
+    // Within the grace period nothing is touched: a stream may be about to record its handle.
+    expect((await server.app.janitor.runOnce()).abortedParts).toBe(0);
+    expect(await started()).toContain(orphan.key);
+    // Past it, the orphan is aborted; the upload in progress (not expired) keeps its parts and resumes.
+    const report = await server.app.janitor.runOnce(new Date(Date.now() + 10 * 60_000));
+    expect(report.abortedParts).toBe(1);
+    expect(await started()).not.toContain(orphan.key);
+    expect((await started()).some((k) => k.endsWith(writing))).toBe(true);
+    const done = await resumeUpload(uploads, writing, BigInt(8 * MiB), bytesOf(12 * MiB, 5));
+    expect(done.sha256).toBe(sha256(bytesOf(12 * MiB, 5)));
   });
 });
 
