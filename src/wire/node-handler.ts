@@ -21,7 +21,7 @@ import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { errorField, type Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import { asksForCompression, optInCompressionMethods } from "./download-compression.js";
-import { carriesRawChunks, RawChunkQueue, rawChunksKey, spliceRawChunks } from "./raw-chunks.js";
+import { carriesRawChunks, RawChunkQueue, rawChunksKey, spliceRawChunks, WRITE_AHEAD_BYTES, writeAhead } from "./raw-chunks.js";
 import { codeName, type RpcRecord, rpcRecordKey } from "./rpc-record.js";
 import { type BodyTap, isByteStream, outcomeOfResponse, tapped } from "./rpc-outcome.js";
 
@@ -135,7 +135,9 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
         response = uRes;
         const headBytes = uRes.status !== 200 ? 4096 : 0;
         const body = uRes.body && raw && isByteStream(uRes.body) ? spliceRawChunks(uRes.body, raw) : uRes.body;
-        universalResponseToNodeResponse({ ...uRes, body: body && tapped(body, (n) => (bytes.sent += n), tap, headBytes) }, res).catch(
+        // Raw chunks are many pieces per message: let them queue in the stream (writeAhead).
+        const out = raw ? writeAhead(res, WRITE_AHEAD_BYTES) : res;
+        universalResponseToNodeResponse({ ...uRes, body: body && tapped(body, (n) => (bytes.sent += n), tap, headBytes) }, out).catch(
           (error: unknown) => {
             // The response could not be written: the client went away mid-response.
             record.error ??= error;

@@ -98,3 +98,30 @@ export async function* spliceRawChunks(body: AsyncIterable<Uint8Array>, queue: R
     yield* pieces;
   }
 }
+
+/** How many bytes of a raw download may wait in the response's write buffer (see writeAhead). */
+export const WRITE_AHEAD_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Lets `res` accept writes until `limit` bytes wait in its buffer, instead
+ * of its 16 KiB high-water mark. Connect writes a response item by item and
+ * waits for "drain" whenever `write` returns false: with raw chunks, each
+ * 64 KiB piece from the store would wait for the one before it to reach the
+ * socket, so the HTTP/2 stream never had more than one piece to send and
+ * every piece cost a round of the event loop. Accepted writes queue in the
+ * stream and go out together (HTTP/2 streams write their buffer as one
+ * writev). Past `limit`, `write` returns false as usual, and the stream
+ * emits "drain" once its buffer is empty; a refused write returns false too.
+ */
+export function writeAhead<T extends { write: (...args: never[]) => boolean; readonly writableLength: number }>(res: T, limit: number): T {
+  const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+  Object.defineProperty(res, "write", {
+    configurable: true,
+    value: (...args: unknown[]) => {
+      const before = res.writableLength;
+      // A write that was refused (the stream closed, say) queued nothing: report it as the stream did.
+      return write(...args) || (res.writableLength > before && res.writableLength < limit);
+    },
+  });
+  return res;
+}

@@ -1,10 +1,12 @@
 /** How download bytes are cut into messages, and which artefacts may be compressed when asked. */
+import { once } from "node:events";
+import { Writable } from "node:stream";
 import { fromBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { DownloadArtefactResponseSchema } from "../../gen/traintrack/v1/dataset_pb.js";
 import { DownloadRunArtefactResponseSchema } from "../../gen/traintrack/v1/run_artefact_pb.js";
 import { chunkGroups, rechunk } from "../../src/wire/artefact-stream.js";
-import { chunkEnvelopeHeader, RawChunkQueue, spliceRawChunks } from "../../src/wire/raw-chunks.js";
+import { chunkEnvelopeHeader, RawChunkQueue, spliceRawChunks, writeAhead } from "../../src/wire/raw-chunks.js";
 import { compressible } from "../../src/wire/download-compression.js";
 
 async function sizesOf(pieces: number[], size: number): Promise<{ sizes: number[]; bytes: Buffer }> {
@@ -91,5 +93,35 @@ describe("raw chunks", () => {
       [0x80, "1200"],
     ]);
     expect(queue.size).toBe(0);
+  });
+});
+
+describe("writeAhead", () => {
+  /** A stream whose writes complete only when `finish` is called, as a socket's do when the client reads. */
+  function slowStream() {
+    const pending: (() => void)[] = [];
+    const stream = new Writable({ highWaterMark: 16 * 1024, write: (_chunk, _enc, cb) => void pending.push(() => cb()) });
+    const finish = () => { while (pending.length > 0) pending.shift()?.(); };
+    return { stream, finish };
+  }
+
+  it("accepts writes past the stream's high-water mark up to its limit, then asks to wait for drain", async () => {
+    const { stream, finish } = slowStream();
+    const out = writeAhead(stream, 256 * 1024);
+    const piece = Buffer.alloc(64 * 1024);
+    expect([out.write(piece), out.write(piece), out.write(piece)]).toEqual([true, true, true]);
+    expect(out.write(piece)).toBe(false);
+    const drained = once(stream, "drain");
+    for (let i = 0; i < 5; i++) finish(); // the first write, then the rest as one writev or one by one
+    await drained;
+    expect(stream.writableLength).toBe(0);
+  });
+
+  it("reports a refused write as refused", () => {
+    const { stream } = slowStream();
+    stream.on("error", () => {});
+    const out = writeAhead(stream, 256 * 1024);
+    stream.end();
+    expect(out.write(Buffer.alloc(10))).toBe(false);
   });
 });

@@ -22,10 +22,11 @@ import logging
 import os
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator, List, Optional, Sequence, Union
+from typing import IO, Any, Callable, Deque, Iterator, List, Optional, Sequence, Union
 
 import grpc
 
@@ -38,14 +39,17 @@ from .errors import DataLoss, from_rpc_error
 
 log = logging.getLogger("traintrack")
 
-#: One message of a download stream: the artefact's description first, then chunks.
-DownloadResponse = Union[dataset_pb2.DownloadArtefactResponse, run_artefact_pb2.DownloadRunArtefactResponse]
+#: One message of a download stream: the artefact's description first, then chunks,
+#: each a view of the received message's bytes (see _download_wire.py).
+DownloadResponse = Union[memoryview, dataset_pb2.DownloadArtefactResponse, run_artefact_pb2.DownloadRunArtefactResponse]
 #: Starts the server stream of the artefact at ``path`` from byte ``offset`` (no deadline: see Transport.stream).
 OpenAt = Callable[[str, int], Iterator[DownloadResponse]]
 
 _BLOCK = 1024 * 1024
 #: Files ``download`` fetches at once.
 _PARALLEL_FILES = 4
+#: Chunks ``chunks`` may hand to its hashing thread before waiting for it (memory: this many MiB).
+_HASH_AHEAD = 4
 
 
 class ArtefactStream(io.RawIOBase):
@@ -103,7 +107,7 @@ class ArtefactStream(io.RawIOBase):
             self._verify()
             return 0
         if not self._pending:
-            self._pending = memoryview(self._next_chunk())
+            self._pending = self._next_chunk()
         n = min(len(target), len(self._pending))
         target[:n] = self._pending[:n]
         if self._hasher is not None:
@@ -122,12 +126,21 @@ class ArtefactStream(io.RawIOBase):
         """
         if self.closed:
             raise ValueError("I/O operation on a closed artefact stream")
-        while self._position < self.artefact.size:
-            chunk, self._pending = (self._pending, memoryview(b"")) if self._pending else (memoryview(self._next_chunk()), self._pending)
-            if self._hasher is not None:
-                self._hasher.update(chunk)  # hashlib releases the GIL for large buffers
-            self._position += len(chunk)
-            yield chunk
+        # The hash runs on a thread of its own (hashlib releases the GIL), in
+        # order, while this one receives and the caller writes: inline, it
+        # cost as much as the rest of the download together.
+        hashing: Deque["Future[None]"] = deque()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="traintrack-sha256") as hasher_thread:
+            while self._position < self.artefact.size:
+                chunk, self._pending = (self._pending, memoryview(b"")) if self._pending else (self._next_chunk(), self._pending)
+                if self._hasher is not None:
+                    hashing.append(hasher_thread.submit(self._hasher.update, chunk))
+                    if len(hashing) > _HASH_AHEAD:
+                        hashing.popleft().result()
+                self._position += len(chunk)
+                yield chunk
+            for done in hashing:
+                done.result()
         self._verify()
 
     def close(self) -> None:
@@ -142,7 +155,7 @@ class ArtefactStream(io.RawIOBase):
         self._responses = None
         self._pending = memoryview(b"")
 
-    def _next_chunk(self) -> bytes:
+    def _next_chunk(self) -> memoryview:
         """The next non-empty chunk at ``_position``, reopening the stream after a break."""
         failures = 0
         while True:
@@ -150,8 +163,8 @@ class ArtefactStream(io.RawIOBase):
                 if self._responses is None:
                     self._responses = self._open()
                 for response in self._responses:
-                    if response.WhichOneof("payload") == "chunk" and response.chunk:
-                        return response.chunk
+                    if isinstance(response, memoryview) and response:
+                        return response
                 raise DataLoss(
                     f'artefact "{self.artefact.name}" of {self._label} ended after {self._position} of {self.artefact.size} bytes'
                 )
@@ -171,7 +184,7 @@ class ArtefactStream(io.RawIOBase):
     def _open(self) -> Iterator[DownloadResponse]:
         responses = self._open_at(self.artefact.name, self._position)
         first = next(responses, None)
-        if first is None or first.WhichOneof("payload") != "artefact":
+        if first is None or isinstance(first, memoryview) or first.WhichOneof("payload") != "artefact":
             raise DataLoss(f'the download of "{self.artefact.name}" did not start with its description')
         if first.artefact.sha256 != self.artefact.sha256:
             raise DataLoss(f'artefact "{self.artefact.name}" of {self._label} changed on the server while it was read')

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from ._download import ArtefactReader
+from ._download import ArtefactReader, DownloadResponse
 from ._gen.v1 import dataset_pb2, run_artefact_pb2
 from ._models import Artefact
 from ._paths import check_artefact_path
@@ -209,9 +209,9 @@ def reader(client: "Client", run_id: str) -> ArtefactReader:
     """Streams and downloads the artefacts of run ``run_id``."""
     t = client._transport
 
-    def open_at(path: str, offset: int) -> Iterator[run_artefact_pb2.DownloadRunArtefactResponse]:
+    def open_at(path: str, offset: int) -> Iterator[DownloadResponse]:
         request = run_artefact_pb2.DownloadRunArtefactRequest(run_id=run_id, path=path, offset=offset)
-        return t.stream(t.run_artefacts.DownloadRunArtefact, request)
+        return t.stream(t.download_run_artefact, request)
 
     return ArtefactReader(t, open_at, f'run "{run_id}"', client._progress)
 

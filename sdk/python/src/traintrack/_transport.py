@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 import grpc
 
-from ._gen.v1 import dataset_pb2_grpc, experiment_pb2, experiment_pb2_grpc, run_artefact_pb2_grpc, upload_pb2_grpc
+from ._download_wire import chunk_or_message
+from ._gen.v1 import dataset_pb2, dataset_pb2_grpc, experiment_pb2, experiment_pb2_grpc, run_artefact_pb2, run_artefact_pb2_grpc, upload_pb2_grpc
 from .errors import ConfigurationError, TraintrackError, from_rpc_error
 
 log = logging.getLogger("traintrack")
@@ -106,6 +107,18 @@ class Transport:
             "/traintrack.v1.ExperimentService/LogMetrics",
             request_serializer=None,
             response_deserializer=experiment_pb2.LogMetricsResponse.FromString,
+        )
+        # Downloads whose chunks arrive as views of the received messages, not parsed copies
+        # (_download_wire.py). Any: grpc's stubs type the call's result as no Iterator.
+        self.download_artefact: Any = self.channel.unary_stream(
+            "/traintrack.v1.DatasetService/DownloadArtefact",
+            request_serializer=dataset_pb2.DownloadArtefactRequest.SerializeToString,
+            response_deserializer=chunk_or_message(dataset_pb2.DownloadArtefactResponse),
+        )
+        self.download_run_artefact: Any = self.channel.unary_stream(
+            "/traintrack.v1.RunArtefactService/DownloadRunArtefact",
+            request_serializer=run_artefact_pb2.DownloadRunArtefactRequest.SerializeToString,
+            response_deserializer=chunk_or_message(run_artefact_pb2.DownloadRunArtefactResponse),
         )
 
     def close(self) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ._download import ArtefactReader
+from ._download import ArtefactReader, DownloadResponse
 from ._gen.v1 import dataset_pb2
 from ._models import PARQUET_MEDIA_TYPE, Artefact, DatasetRef, Lineage, format_of, to_datetime
 from ._paths import check_artefact_path
@@ -306,9 +306,9 @@ class DatasetVersion:
         t = self._client._transport
         ref = self.ref
 
-        def open_at(path: str, offset: int) -> Iterator[dataset_pb2.DownloadArtefactResponse]:
+        def open_at(path: str, offset: int) -> Iterator[DownloadResponse]:
             request = dataset_pb2.DownloadArtefactRequest(dataset=ref._to_proto(), path=path, offset=offset)
-            return t.stream(t.datasets.DownloadArtefact, request)
+            return t.stream(t.download_artefact, request)
 
         return ArtefactReader(t, open_at, str(ref), self._client._progress)
 
