@@ -22,6 +22,12 @@ export async function insertUploads(db: Kysely<Database>, rows: readonly NewUplo
   });
 }
 
+/** Whether PostgreSQL refused a statement for the values it carried (SQLSTATE class 22 or 23), not for an outage. */
+export function isRefusedValue(error: unknown): boolean {
+  const code = typeof error === "object" && error !== null && "code" in error ? error.code : undefined;
+  return typeof code === "string" && /^2[23][0-9A-Z]{3}$/.test(code);
+}
+
 /** Gives the upload to a resuming stream, unless another stream holds an unexpired claim. */
 export async function claimUpload(
   db: Kysely<Database>,

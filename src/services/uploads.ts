@@ -18,13 +18,13 @@ import type { Kysely } from "kysely";
 import * as repo from "../db/uploads-repo.js";
 import type { Database, NewUploadRow, UploadRow } from "../db/schema.js";
 import type { ObjectStore } from "../storage/object-store.js";
+import { coalesce } from "../util/coalesce.js";
 import { ByteBudget } from "./byte-budget.js";
 import { ConflictError, DeadlineExceededError, FailedPreconditionError, InvalidInputError, LimitExceededError, NotFoundError } from "./errors.js";
 import { isWellFormedId, newId } from "./ids.js";
 import { stagingPrefix, uploadObjectKey } from "./object-keys.js";
 import type { SegmentWriter } from "./segment-writer.js";
 import { createHasherPool, type HasherPool } from "./stream-hasher.js";
-import { coalesce } from "../util/coalesce.js";
 import { createReceiver, endedBy, IncompleteStreamError, lostClaim, type ReceivingStream, UnusableUploadError } from "./upload-receive.js";
 import { IdleTimeout, StreamGuard, within } from "./upload-stream.js";
 
@@ -77,7 +77,7 @@ export function createUploadService(deps: UploadServiceDeps) {
   let activeStreams = 0;
   // Every Upload stream inserts its row and completes it: with many small files in flight, those
   // go to the database a batch at a time (one statement each), not one round trip per stream.
-  const batched = { maxBatch: 100, maxInFlight: 2 };
+  const batched = { maxBatch: 100, maxInFlight: 2, isolate: repo.isRefusedValue };
   const insertUpload = coalesce((rows: NewUploadRow[]) => repo.insertUploads(db, rows), batched);
   const completeUpload = coalesce((done: repo.CompletedUpload[]) => repo.completeUploads(db, done), batched);
   const receiver = createReceiver({

@@ -12,13 +12,17 @@ export interface CoalesceOptions {
   maxBatch: number;
   /** Batches running at once; the next waits for one of them. */
   maxInFlight: number;
+  /**
+   * Whether a batch's failure may be the fault of one of its items (a value the
+   * database refused): then each item runs again alone, so that only its own
+   * call fails. Other failures (an outage) fail the whole batch at once.
+   */
+  isolate: (error: unknown) => boolean;
 }
 
 /**
  * Returns a function that submits one item and resolves with its result from
- * `run`, which gets a batch and returns one result per item, in order. When
- * a batch of several fails, each item runs again alone, so that one bad item
- * (a constraint it violates) fails only its own call.
+ * `run`, which gets a batch and returns one result per item, in order.
  */
 export function coalesce<T, R>(run: (items: T[]) => Promise<R[]>, opts: CoalesceOptions): (item: T) => Promise<R> {
   interface Waiter {
@@ -45,8 +49,8 @@ export function coalesce<T, R>(run: (items: T[]) => Promise<R[]>, opts: Coalesce
       if (results.length !== batch.length) throw new Error(`a batch of ${batch.length} returned ${results.length} results`);
       batch.forEach((w, i) => w.resolve(results[i] as R));
     } catch (error) {
-      if (batch.length === 1) batch[0]?.reject(error);
-      else await Promise.all(batch.map(runAlone));
+      if (batch.length > 1 && opts.isolate(error)) await Promise.all(batch.map(runAlone));
+      else for (const w of batch) w.reject(error);
     }
   }
 
