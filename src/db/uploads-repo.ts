@@ -10,8 +10,22 @@ export async function findUpload(db: Kysely<Database>, orgId: string, id: string
   return db.selectFrom("uploads").selectAll().where("id", "=", id).where("orgId", "=", orgId).executeTakeFirst();
 }
 
-export async function insertUpload(db: Kysely<Database>, row: NewUploadRow): Promise<UploadRow> {
-  return db.insertInto("uploads").values(row).returningAll().executeTakeFirstOrThrow();
+/** Inserts several uploads in one statement; returns their rows in the order given. */
+export async function insertUploads(db: Kysely<Database>, rows: readonly NewUploadRow[]): Promise<UploadRow[]> {
+  if (rows.length === 0) return [];
+  const inserted = await db.insertInto("uploads").values([...rows]).returningAll().execute();
+  const byId = new Map(inserted.map((r) => [r.id, r]));
+  return rows.map((r) => {
+    const row = byId.get(r.id);
+    if (!row) throw new Error(`upload "${r.id}" was not returned by its insert`);
+    return row;
+  });
+}
+
+/** Whether PostgreSQL refused a statement for the values it carried (SQLSTATE class 22 or 23), not for an outage. */
+export function isRefusedValue(error: unknown): boolean {
+  const code = typeof error === "object" && error !== null && "code" in error ? error.code : undefined;
+  return typeof code === "string" && /^2[23][0-9A-Z]{3}$/.test(code);
 }
 
 /** Gives the upload to a resuming stream, unless another stream holds an unexpired claim. */
@@ -125,31 +139,37 @@ export async function renewLease(db: Kysely<Database>, id: string, token: string
   return updated.numUpdatedRows > 0n;
 }
 
-/** Marks the upload complete; undefined if the stream no longer holds it. */
-export async function completeUpload(
-  db: Kysely<Database>,
-  id: string,
-  token: string,
-  done: { sha256: string; size: number; now: Date; expiresAt: Date },
-): Promise<UploadRow | undefined> {
-  return db
-    .updateTable("uploads")
-    .set({
-      state: "complete",
-      sha256: done.sha256,
-      bytesReceived: done.size,
-      // The object is whole now: no multipart upload is left to abort.
-      partsHandle: null,
-      writerToken: null,
-      writerLeaseUntil: null,
-      updatedAt: done.now,
-      expiresAt: done.expiresAt,
-    })
-    .where("id", "=", id)
-    .where("writerToken", "=", token)
-    .where("state", "=", "in_progress")
-    .returningAll()
-    .executeTakeFirst();
+export interface CompletedUpload {
+  id: string;
+  token: string;
+  sha256: string;
+  size: number;
+  now: Date;
+  expiresAt: Date;
+}
+
+/**
+ * Marks several uploads complete in one statement, each fenced by its own
+ * writer token (a stream that lost its claim never completes it); returns, in the order given, each
+ * completed row, or undefined where the stream no longer holds its upload.
+ */
+export async function completeUploads(db: Kysely<Database>, done: readonly CompletedUpload[]): Promise<(UploadRow | undefined)[]> {
+  if (done.length === 0) return [];
+  // The casts type the VALUES list (its parameters would otherwise be text).
+  const values = sql.join(
+    done.map((d) => sql`(${d.id}::text, ${d.token}::text, ${d.sha256}::text, ${d.size}::int8, ${d.now}::timestamptz, ${d.expiresAt}::timestamptz)`),
+  );
+  const { rows } = await sql<UploadRow & { completedBy: string }>`
+    update uploads set
+      state = 'complete', sha256 = done.sha256, bytes_received = done.size,
+      parts_handle = null, writer_token = null, writer_lease_until = null,
+      updated_at = done.now, expires_at = done.expires_at
+    from (values ${values}) as done(id, token, sha256, size, now, expires_at)
+    where uploads.id = done.id and uploads.writer_token = done.token and uploads.state = 'in_progress'
+    returning uploads.*, done.token as completed_by`.execute(db);
+  // By id and token: of two streams naming one upload in a batch, only the holder's completes it.
+  const byClaim = new Map(rows.map(({ completedBy, ...row }) => [`${row.id} ${completedBy}`, row]));
+  return done.map((d) => byClaim.get(`${d.id} ${d.token}`));
 }
 
 export async function releaseWriter(db: Kysely<Database>, id: string, token: string): Promise<void> {

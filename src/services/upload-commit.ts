@@ -48,7 +48,7 @@ export interface UploadCommitDeps {
   db: Kysely<Database>;
   store: ObjectStore;
   now: () => Date;
-  /** Parallel object-store calls while checking reused blobs. */
+  /** Parallel object-store calls (HEADs) while checking the objects a commit points at (default 64: a commit of 10,000 small files is 10,000 of them). */
   storeConcurrency?: number;
   onStep?: (step: CommitStep) => void | Promise<void>;
   log?: (message: string, error: unknown) => void;
@@ -73,7 +73,7 @@ export type UploadCommitter = ReturnType<typeof createUploadCommitter>;
 
 export function createUploadCommitter(deps: UploadCommitDeps) {
   const { db, store, now } = deps;
-  const concurrency = deps.storeConcurrency ?? 16;
+  const concurrency = deps.storeConcurrency ?? 64;
   const step = async (s: CommitStep) => deps.onStep?.(s);
 
   /**

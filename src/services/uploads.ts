@@ -16,8 +16,9 @@
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import * as repo from "../db/uploads-repo.js";
-import type { Database, UploadRow } from "../db/schema.js";
+import type { Database, NewUploadRow, UploadRow } from "../db/schema.js";
 import type { ObjectStore } from "../storage/object-store.js";
+import { coalesce } from "../util/coalesce.js";
 import { ByteBudget } from "./byte-budget.js";
 import { ConflictError, DeadlineExceededError, FailedPreconditionError, InvalidInputError, LimitExceededError, NotFoundError } from "./errors.js";
 import { isWellFormedId, newId } from "./ids.js";
@@ -74,6 +75,11 @@ export function createUploadService(deps: UploadServiceDeps) {
   const budget = new ByteBudget(Math.max(deps.inFlightBytes, deps.segmentBytes));
   let hashers = deps.hashers;
   let activeStreams = 0;
+  // Every Upload stream inserts its row and completes it: with many small files in flight, those
+  // go to the database a batch at a time (one statement each), not one round trip per stream.
+  const batched = { maxBatch: 100, maxInFlight: 2, isolate: repo.isRefusedValue };
+  const insertUpload = coalesce((rows: NewUploadRow[]) => repo.insertUploads(db, rows), batched);
+  const completeUpload = coalesce((done: repo.CompletedUpload[]) => repo.completeUploads(db, done), batched);
   const receiver = createReceiver({
     db,
     store,
@@ -97,7 +103,7 @@ export function createUploadService(deps: UploadServiceDeps) {
       throw new LimitExceededError(`declared size ${s.size} exceeds the server's artefact limit of ${deps.maxArtefactBytes} bytes`);
     }
     const id = newId("up");
-    return repo.insertUpload(db, {
+    return insertUpload({
       id,
       orgId,
       objectKey: uploadObjectKey(orgId, id),
@@ -147,7 +153,7 @@ export function createUploadService(deps: UploadServiceDeps) {
   }
 
   async function complete(row: UploadRow, token: string, done: { sha256: string; size: number }) {
-    const completed = await repo.completeUpload(db, row.id, token, { ...done, now: now(), expiresAt: expiry() });
+    const completed = await completeUpload({ id: row.id, token, ...done, now: now(), expiresAt: expiry() });
     if (!completed) throw lostClaim(row);
     return completed;
   }

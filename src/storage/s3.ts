@@ -17,6 +17,8 @@ const MAX_PART = 5 * 1024 * MiB;
 const MAX_PARTS = 10_000;
 const DEFAULT_PART = 16 * MiB;
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** Bodies up to this size are joined and sent as one buffer (a copy this small costs less than a stream). */
+const SMALL_BODY = MiB;
 
 export interface S3StoreOptions {
   /** e.g. "http://127.0.0.1:9000"; https selects TLS. */
@@ -128,6 +130,9 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
    */
   async function putWhole(key: string, name: string, body: Readable, size: number): Promise<void> {
     const { chunks, crc } = await takeBody(key, body, size);
+    // A small body (the many-small-files case) goes as one buffer: the request is written
+    // at once, without the stream pipeline a body stream costs per request.
+    if (size <= SMALL_BODY) return putBuffer(name, Buffer.concat(chunks, size), crc);
     const headers = { "content-length": String(size), ...checksumHeaders(crc) };
     const res = await client.makeRequestStreamAsync({ method: "PUT", bucketName: bucket, objectName: name, headers }, Readable.from(chunks), "", [200], "");
     res.resume();
@@ -136,8 +141,8 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
   // Not putObject: given a Buffer it copies it into a stream and back into a
   // new Buffer, and hashes it twice (an md5 it then ignores over http, and the
   // sha256 that signs the request). makeRequestAsync signs and sends it as is.
-  async function putBuffer(name: string, data: Buffer): Promise<void> {
-    const res = await client.makeRequestAsync({ method: "PUT", bucketName: bucket, objectName: name, headers: checksumHeaders(zlib.crc32(data)) }, data, [200]);
+  async function putBuffer(name: string, data: Buffer, crc = zlib.crc32(data)): Promise<void> {
+    const res = await client.makeRequestAsync({ method: "PUT", bucketName: bucket, objectName: name, headers: checksumHeaders(crc) }, data, [200]);
     res.resume();
   }
 

@@ -44,20 +44,25 @@ export function uploadHandlers(uploads: Uploads, opts: UploadHandlerOptions): Se
       const { orgId } = principalOf(ctx);
       // The client going away or the server shutting down: either ends the stream at once and gives the
       // upload up, so that it resumes elsewhere (on shutdown the error names the upload and its offset).
-      const signal = AbortSignal.any([ctx.signal, opts.shutdown]);
-      const messages = requests[Symbol.asyncIterator]();
-      const first = await uploads.firstMessage(messages.next(), signal);
-      const start = v.uploadStart(first.done ? undefined : first.value);
-      // Validates each message as it arrives: nothing is buffered, and a bad
-      // chunk fails the upload from inside the service's read loop.
-      async function* chunks() {
-        for (let next = await messages.next(); !next.done; next = await messages.next()) {
-          const chunk = v.uploadChunk(next.value, opts.maxChunkBytes);
-          opts.countBytes(chunk.length);
-          yield chunk;
+      const ended = linkedSignal(ctx.signal, opts.shutdown);
+      const { signal } = ended;
+      try {
+        const messages = requests[Symbol.asyncIterator]();
+        const first = await uploads.firstMessage(messages.next(), signal);
+        const start = v.uploadStart(first.done ? undefined : first.value);
+        // Validates each message as it arrives: nothing is buffered, and a bad
+        // chunk fails the upload from inside the service's read loop.
+        async function* chunks() {
+          for (let next = await messages.next(); !next.done; next = await messages.next()) {
+            const chunk = v.uploadChunk(next.value, opts.maxChunkBytes);
+            opts.countBytes(chunk.length);
+            yield chunk;
+          }
         }
+        return { upload: toUpload(await uploads.receive(orgId, start, chunks(), signal)) };
+      } finally {
+        ended.close();
       }
-      return { upload: toUpload(await uploads.receive(orgId, start, chunks(), signal)) };
     },
     async createUpload(req, ctx) {
       return { upload: toUpload(await uploads.create(principalOf(ctx).orgId, v.newUpload("upload", req.upload))) };
@@ -69,4 +74,27 @@ export function uploadHandlers(uploads: Uploads, opts: UploadHandlerOptions): Se
       return { upload: toUpload(await uploads.abort(principalOf(ctx).orgId, f.id("upload_id", req.uploadId))) };
     },
   };
+}
+
+/**
+ * A signal that aborts with the reason of whichever of `a` and `b` aborts
+ * first, until `close`. Not AbortSignal.any: per call (thousands a second with
+ * small files) it costs more, and ties every call's signal to the long-lived
+ * shutdown signal through weak references the garbage collector must clear.
+ */
+function linkedSignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; close: () => void } {
+  const controller = new AbortController();
+  const close = () => {
+    a.removeEventListener("abort", onA);
+    b.removeEventListener("abort", onB);
+  };
+  const onA = () => (close(), controller.abort(a.reason));
+  const onB = () => (close(), controller.abort(b.reason));
+  if (a.aborted) onA();
+  else if (b.aborted) onB();
+  else {
+    a.addEventListener("abort", onA, { once: true });
+    b.addEventListener("abort", onB, { once: true });
+  }
+  return { signal: controller.signal, close };
 }

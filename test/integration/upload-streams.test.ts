@@ -15,6 +15,7 @@ import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import { type Upload, UploadService, UploadState } from "../../gen/traintrack/v1/upload_pb.js";
 import { createStore } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
+import * as repo from "../../src/db/uploads-repo.js";
 import { UnavailableError } from "../../src/services/errors.js";
 import { createUploadService } from "../../src/services/uploads.js";
 import type { ObjectStore } from "../../src/storage/object-store.js";
@@ -286,6 +287,59 @@ describe.each(backends())("upload streams on $name", (backend) => {
       expect(row.writerToken).toBeNull();
       const done = await resumeUpload(patient.client(UploadService), row.id, BigInt(SEGMENT), data);
       expect(done.sha256).toBe(sha256(data));
+    });
+
+    it("many small uploads in flight at once each complete as their own upload, with their own bytes", async () => {
+      const uploads = patient.client(UploadService);
+      // Their rows are inserted and completed a batch at a time: no row may go to another stream.
+      const files = Array.from({ length: 60 }, (_, i) => ({ name: `many-${i}.bin`, data: bytesOf(100 + i * 37, 900 + i) }));
+      const done = await Promise.all(files.map((f) => upload(uploads, f.name, f.data)));
+      expect(new Set(done.map((u) => u.uploadId)).size).toBe(files.length);
+      for (const [i, u] of done.entries()) {
+        const file = files[i] as (typeof files)[number];
+        expect({ name: u.fileName, state: u.state, sha256: u.sha256, size: u.size }).toEqual({
+          name: file.name,
+          state: UploadState.COMPLETE,
+          sha256: sha256(file.data),
+          size: BigInt(file.data.length),
+        });
+        const stored = await uploads.getUpload({ uploadId: u.uploadId });
+        expect([stored.upload?.fileName, stored.upload?.sha256]).toEqual([file.name, sha256(file.data)]);
+      }
+    });
+
+    it("a completion batched with the holder's own never completes an upload for a stream that lost its claim", async () => {
+      const { db } = patient.app;
+      const { orgId } = await patient.app.auth.authenticate(patient.apiKey);
+      const id = `up_batchfence${Date.now().toString(36)}`;
+      const times = { now: new Date(), expiresAt: new Date(Date.now() + 3_600_000) };
+      await repo.insertUploads(db, [
+        {
+          id,
+          orgId,
+          objectKey: `objects/${orgId}/${id}`,
+          fileName: "fenced-batch.bin",
+          mediaType: "application/octet-stream",
+          declaredSize: 3,
+          declaredSha256: null,
+          state: "in_progress",
+          bytesReceived: 0,
+          segmentCount: 0,
+          sha256: null,
+          discardReason: null,
+          writerToken: "holder",
+          writerLeaseUntil: times.expiresAt,
+          expiresAt: times.expiresAt,
+        },
+      ]);
+      const [stale, holder] = await repo.completeUploads(db, [
+        { id, token: "lost-claim", sha256: "a".repeat(64), size: 3, ...times },
+        { id, token: "holder", sha256: "b".repeat(64), size: 3, ...times },
+      ]);
+      expect(stale).toBeUndefined();
+      expect(holder?.state).toBe("complete");
+      expect(holder?.sha256).toBe("b".repeat(64));
+      await repo.markDiscarded(db, id, "test done", new Date());
     });
   });
 });
