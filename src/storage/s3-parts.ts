@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import zlib from "node:zlib";
-import type { Client } from "minio";
+import type { StreamingClient } from "./s3-streaming.js";
 import { ObjectNotFoundError, PartsMismatchError } from "./object-store.js";
 import type { ObjectStore } from "./object-store.js";
 
@@ -9,7 +9,9 @@ const MAX_PARTS = 10_000;
 type PartsMethods = Pick<ObjectStore, "startParts" | "putPart" | "completeParts" | "abortParts" | "listStarted">;
 
 interface S3PartsDeps {
-  client: Client;
+  client: StreamingClient;
+  /** Signs the requests this module makes itself. */
+  region: string;
   bucket: string;
   /** The store's key prefix ("" or ending in "/"). */
   base: string;
@@ -23,7 +25,7 @@ interface S3PartsDeps {
  * id, so any process can add parts to, complete or abort an upload another
  * one started. A failed part never aborts the upload: the caller re-sends it.
  */
-export function createS3Parts({ client, bucket, base, objectName, stat }: S3PartsDeps): PartsMethods {
+export function createS3Parts({ client, region, bucket, base, objectName, stat }: S3PartsDeps): PartsMethods {
   // minio puts the upload id into query strings as given (except in
   // completeMultipartUpload, which escapes it): ids may hold "+", "/" or "=".
   const uploadQuery = (handle: string) => `uploadId=${encodeURIComponent(handle)}`;
@@ -36,18 +38,10 @@ export function createS3Parts({ client, bucket, base, objectName, stat }: S3Part
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) {
       throw new RangeError(`part number ${partNumber} of ${target.key} is not between 1 and ${MAX_PARTS}`);
     }
-    const { chunks, filled, crc } = await takeBody(`${target.key} part ${partNumber}`, body, part.size);
-    const headers = { "content-length": String(filled), ...checksumHeaders(crc) };
+    const what = `${target.key} part ${partNumber}`;
     const query = `partNumber=${partNumber}&${uploadQuery(target.handle)}`;
     try {
-      // Not minio's uploadPart: it wants one Buffer (a copy of the chunks) and signs nothing we need.
-      const res = await client.makeRequestStreamAsync(
-        { method: "PUT", bucketName: bucket, objectName: name, query, headers },
-        Readable.from(chunks),
-        "",
-        [200],
-        "",
-      );
+      const res = part.size === undefined ? await sendWhole(name, query, what, body) : await client.sendStreamed({ method: "PUT", bucketName: bucket, objectName: name, query, size: part.size, what }, region, body);
       res.resume();
       const etag = res.headers.etag;
       if (!etag) throw new Error(`object storage stored part ${partNumber} of ${target.key} but sent no ETag`);
@@ -58,6 +52,15 @@ export function createS3Parts({ client, bucket, base, objectName, stat }: S3Part
       throw e;
     }
   };
+
+  // A part whose size is unknown until its body ends (an upload of undeclared size) is
+  // collected first, for its CRC32 header. Not minio's uploadPart: it wants one Buffer
+  // (a copy of the chunks) and signs nothing we need.
+  async function sendWhole(name: string, query: string, what: string, body: Readable) {
+    const { chunks, filled, crc } = await takeBody(what, body);
+    const headers = { "content-length": String(filled), ...checksumHeaders(crc) };
+    return client.makeRequestStreamAsync({ method: "PUT", bucketName: bucket, objectName: name, query, headers }, Readable.from(chunks), "", [200], "");
+  }
 
   const completeParts: PartsMethods["completeParts"] = async (target, parts, size) => {
     const name = objectName(target.key);

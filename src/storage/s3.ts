@@ -2,12 +2,12 @@ import http from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
 import zlib from "node:zlib";
-import { Client } from "minio";
 import type { BucketItem } from "minio";
 import { markOrigin } from "../util/backend-origin.js";
 import { ObjectNotFoundError } from "./object-store.js";
 import type { ObjectInfo, ObjectStore } from "./object-store.js";
 import { checksumHeaders, codeOf, createS3Parts, takeBody } from "./s3-parts.js";
+import { StreamingClient } from "./s3-streaming.js";
 
 const MiB = 1024 * 1024;
 // S3's multipart limits: every part but the last ≥ 5 MiB, any part (and a
@@ -54,7 +54,7 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
   }
   const { bucket, prefix } = opts;
   const base = prefix ? prefix.replace(/\/*$/, "/") : "";
-  const client = new Client({
+  const client = new StreamingClient({
     endPoint: url.hostname,
     port: url.port ? Number(url.port) : useSSL ? 443 : 80,
     useSSL,
@@ -201,7 +201,7 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
   // Every error the store raises is marked as object storage's, so that an
   // outage (ECONNREFUSED, a reset, a timeout) reaches the client as
   // "object storage is unreachable", not as an unnamed or internal error.
-  const parts = createS3Parts({ client, bucket, base, objectName, stat });
+  const parts = createS3Parts({ client, region: opts.region ?? "us-east-1", bucket, base, objectName, stat });
   const fail = (e: unknown): never => {
     throw markOrigin(e, "object storage");
   };

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import http from "node:http";
 import { appendFile, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import { createLocalFsStore } from "../../src/storage/local-fs.js";
 import { ObjectNotFoundError, PartsMismatchError } from "../../src/storage/object-store.js";
 import type { CompletedPart, ObjectStore, PartsTarget } from "../../src/storage/object-store.js";
 import { createS3Store } from "../../src/storage/s3.js";
+import { StreamingClient } from "../../src/storage/s3-streaming.js";
 import { s3Service, uniqueSuffix } from "../support/services.js";
 
 // One conformance suite (lakeFS blocktest style): every provider must pass it unchanged.
@@ -408,5 +410,49 @@ describe("local-fs store specifics", () => {
     expect(await collect(store.list(""))).toEqual(expect.not.arrayContaining([expect.objectContaining({ key: expect.stringContaining("tmp") })]));
     await expect(store.get(`.tmp-parts/${t.handle}.hidden%2Fa`)).rejects.toThrow(/invalid object key/);
     await store.abortParts(t);
+  });
+
+  it("a part is sent as it arrives with its CRC32 as a trailer, and MinIO refuses one damaged on the way", async () => {
+    if (!s3) throw new Error("unreachable: this suite is skipped without MinIO");
+    const url = new URL(s3.endpoint);
+    let damage = false;
+    // A transport that flips one byte of the first data it carries when asked to: what a bad link would do.
+    const transport = {
+      request: ((options: http.RequestOptions, callback?: (res: http.IncomingMessage) => void) => {
+        const req = http.request(options, callback);
+        const write = req.write.bind(req) as (chunk: unknown, ...rest: unknown[]) => boolean;
+        let flipped = false;
+        req.write = ((chunk: unknown, ...rest: unknown[]) => {
+          if (damage && !flipped && Buffer.isBuffer(chunk) && chunk.length > 100) {
+            flipped = true;
+            const bad = Buffer.from(chunk);
+            bad[50] = (bad[50] ?? 0) ^ 0xff;
+            return write(bad, ...rest);
+          }
+          return write(chunk, ...rest);
+        }) as typeof req.write;
+        return req;
+      }) as typeof http.request,
+    };
+    const client = new StreamingClient({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region, transport });
+    const bucket = `tt-test-${uniqueSuffix()}`;
+    await client.makeBucket(bucket, s3.region);
+    const uploadId = await client.initiateNewMultipartUpload(bucket, "streamed", {});
+    const bytes = Buffer.concat([...pattern(3 * MiB + 17, 42)]);
+    const send = () =>
+      client.sendStreamed(
+        { method: "PUT", bucketName: bucket, objectName: "streamed", query: `partNumber=1&uploadId=${encodeURIComponent(uploadId)}`, size: bytes.length, what: "streamed part 1" },
+        s3.region ?? "us-east-1",
+        Readable.from([bytes.subarray(0, MiB), bytes.subarray(MiB)]),
+      );
+    damage = true;
+    await expect(send()).rejects.toMatchObject({ code: expect.stringMatching(/Checksum|BadDigest|XAmzContentChecksumMismatch/i) });
+    damage = false;
+    const res = await send();
+    res.resume();
+    await client.completeMultipartUpload(bucket, "streamed", uploadId, [{ part: 1, etag: String(res.headers.etag).replace(/"/g, "") }]);
+    const got: Buffer[] = [];
+    for await (const piece of await client.getObject(bucket, "streamed")) got.push(piece as Buffer);
+    expect(Buffer.concat(got).equals(bytes)).toBe(true);
   });
 });
