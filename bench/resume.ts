@@ -85,28 +85,28 @@ async function resumeTail(uploads: Client<typeof UploadService>, uploadId: strin
   }
 }
 
-/** The old resume's first step: every staged segment read back through the store and hashed. */
-async function rereadStaged(provider: ProviderName, storageEnv: Record<string, string>, dataDir: string, uploadId: string, segments: number) {
+/**
+ * The old resume's first step: the bytes staged before the break read back
+ * through the store and hashed. Staged parts cannot be read while their
+ * object is unfinished (S3 serves no part of an open multipart upload), so
+ * this reads the same first `bytes` of the upload's object once it is whole.
+ */
+async function rereadStaged(storageEnv: Record<string, string>, dataDir: string, uploadId: string, bytes: number) {
   const store = await createStore(loadConfig({ ...storageEnv, TRAINTRACK_DATA_DIR: dataDir }).storage);
-  const keys: string[] = [];
-  // The segments staged before the break (not the resume's last one): keys start with a zero-padded seq.
-  for await (const object of store.list("staging/")) {
-    const seq = Number(/\/(\d+)[^/]*$/.exec(object.key)?.[1] ?? Number.NaN);
-    if (object.key.includes(uploadId) && seq < segments) keys.push(object.key);
-  }
-  keys.sort();
+  let key: string | undefined;
+  for await (const object of store.list("objects/")) if (object.key.endsWith(`/${uploadId}`)) key = object.key;
+  if (key === undefined) throw new Error(`no object of upload ${uploadId} found to re-read`);
   const hash = createHash("sha256");
-  let bytes = 0;
+  let read = 0;
   const t0 = performance.now();
-  for (const key of keys) {
-    for await (const chunk of await store.get(key)) {
-      hash.update(chunk as Buffer);
-      bytes += (chunk as Buffer).length;
-    }
+  for await (const chunk of await store.get(key)) {
+    const piece = (chunk as Buffer).subarray(0, bytes - read);
+    hash.update(piece);
+    read += piece.length;
+    if (read === bytes) break;
   }
   hash.digest();
-  if (provider === "local" && keys.length === 0) throw new Error("no staged segments found to re-read");
-  return { seconds: since(t0) / 1000, bytes };
+  return { seconds: since(t0) / 1000, bytes: read };
 }
 
 /** Runs benchmark 5 on one provider. */
@@ -125,7 +125,7 @@ export async function measureResume(opts: BenchOptions, provider: ProviderName):
     await resumeTail(uploads, uploadId, staged, tail);
     const resumeSeconds = since(t0) / 1000;
     const resumeReadBytes = bytesRead(server.pid) - read0;
-    const baseline = await rereadStaged(provider, server.storageEnv, server.dataDir, uploadId, stagedMiB / 8);
+    const baseline = await rereadStaged(server.storageEnv, server.dataDir, uploadId, staged);
     await uploads.abortUpload({ uploadId });
     return { provider, stagedMiB, resumeSeconds, resumeReadBytes, baselineSeconds: baseline.seconds, baselineReadBytes: baseline.bytes };
   } finally {
