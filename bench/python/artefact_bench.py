@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
@@ -58,7 +57,9 @@ from bench_services import (
     need,
     s3_settings,
     start_mlflow,
+    run_main,
     start_traintrack,
+    time_uploads,
     traintrack_s3_storage,
 )
 
@@ -172,17 +173,7 @@ def main() -> int:
                   f"(started in {time.monotonic() - t0:.0f} s)", flush=True)
             worker = MlflowWorker(procs, ml_url, work, client_env)
             client = tt.Client(url=f"http://127.0.0.1:{tt_port}", api_key=api_key, progress=False)
-            upload_seconds: List[float] = []  # the streaming part of each log_artefact; the rest is listing and commit
-            upload_file = client._uploader.upload_file
-
-            def timed_upload_file(*a: Any, **kw: Any) -> Any:
-                start = time.perf_counter()
-                try:
-                    return upload_file(*a, **kw)
-                finally:
-                    upload_seconds.append(time.perf_counter() - start)
-
-            client._uploader.upload_file = timed_upload_file  # type: ignore[method-assign]
+            upload_seconds = time_uploads(client)  # the streaming part of each call; the rest is listing and commit
 
             data = work / "model.bin"
             print(f"writing {args.size_mib} MiB of random bytes ...", flush=True)
@@ -255,11 +246,5 @@ def remove_bucket(minio: Minio, bucket: str) -> None:
         print(f"(could not remove bucket {bucket}: {e})", file=sys.stderr)
 
 
-def _terminate(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)  # runs every finally: servers stopped, databases dropped, temp dir removed
-
-
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGHUP, _terminate)
-    sys.exit(main())
+    run_main(main)

@@ -241,3 +241,32 @@ def start_mlflow(procs: Processes, work: Path, db_url: str, *, artifacts_destina
 
     wait_for("the MLflow server", healthy, process, log_path, timeout=300)
     return process, url
+
+
+def time_uploads(client: Any) -> List[float]:
+    """Times the streaming part of each save or log_artefact of the SDK `client` (the rest is listing and commit);
+    returns the list the seconds are appended to."""
+    seconds: List[float] = []
+    upload_file = client._uploader.upload_file
+
+    def timed_upload_file(*a: Any, **kw: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return upload_file(*a, **kw)
+        finally:
+            seconds.append(time.perf_counter() - start)
+
+    client._uploader.upload_file = timed_upload_file
+    return seconds
+
+
+def run_main(main: Callable[[], int]) -> None:
+    """Runs a bench's main so that SIGTERM and SIGHUP unwind through every finally (servers stopped, databases
+    dropped, temp dirs removed), and exits with its status."""
+
+    def terminate(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGHUP, terminate)
+    sys.exit(main())

@@ -35,7 +35,6 @@ import json
 import math
 import os
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
@@ -56,6 +55,7 @@ from bench_services import (
     mlflow_python,
     mlflow_version as installed_mlflow_version,
     need,
+    run_main,
     start_mlflow,
     start_traintrack,
 )
@@ -351,11 +351,5 @@ def main() -> int:
     return 1 if args.check and missed else 0
 
 
-def _terminate(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)  # runs every finally: servers stopped, databases dropped, temp dir removed
-
-
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGHUP, _terminate)
-    sys.exit(main())
+    run_main(main)

@@ -32,13 +32,14 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 from minio import Minio
 
 import traintrack as tt
+from bench_services import time_uploads
 
 MiB = 1024 * 1024
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -160,18 +161,7 @@ def main() -> int:
             print(f"writing {args.size_mib} MiB of random bytes ...", flush=True)
             random_file(data, size)
             client = tt.Client(url=f"http://127.0.0.1:{port}", api_key=api_key, progress=False)
-            # Times the streaming part of each save; the rest is GetDataset and the CreateDataset commit.
-            upload_seconds: List[float] = []
-            upload_file = client._uploader.upload_file
-
-            def timed_upload_file(*a: Any, **kw: Any) -> Any:
-                start = time.perf_counter()
-                try:
-                    return upload_file(*a, **kw)
-                finally:
-                    upload_seconds.append(time.perf_counter() - start)
-
-            client._uploader.upload_file = timed_upload_file  # type: ignore[method-assign]
+            upload_seconds = time_uploads(client)  # the streaming part of each call; the rest is listing and commit
             baseline: List[float] = []
             sdk: List[float] = []
             streamed: List[float] = []
