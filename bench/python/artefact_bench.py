@@ -39,9 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import IO, Any, Dict, List, cast
-from urllib.parse import urlsplit
 
-from minio import Minio
 
 import traintrack as tt
 from bench_cpu import Meter, minio_pid
@@ -53,6 +51,7 @@ from bench_services import (
     ensure_mlflow_venv,
     mlflow_env,
     mlflow_python,
+    minio_client,
     mlflow_version,
     need,
     s3_settings,
@@ -137,9 +136,7 @@ def main() -> int:
     s3 = s3_settings()
     ensure_mlflow_venv()
     version = mlflow_version()
-    endpoint = urlsplit(s3["endpoint"])
-    minio = Minio(endpoint.netloc, access_key=s3["access_key"], secret_key=s3["secret_key"],
-                  secure=endpoint.scheme == "https", region=s3["region"])
+    minio = minio_client(s3)
     suffix = secrets.token_hex(4)
     mlflow_db, tt_db = f"mlflow_artefacts_{suffix}", f"tt_artefacts_{suffix}"
     tt_bucket, mlflow_bucket = f"bench-tt-{suffix}", f"bench-mlflow-{suffix}"
@@ -232,7 +229,7 @@ def main() -> int:
     return 1 if args.check and ratio <= RATIO_TARGET else 0
 
 
-def remove_bucket(minio: Minio, bucket: str) -> None:
+def remove_bucket(minio: Any, bucket: str) -> None:
     """Empties and removes a bucket (the throwaway MinIO would drop it anyway, but a long run should not pile up GiBs)."""
     try:
         if not minio.bucket_exists(bucket):

@@ -60,6 +60,16 @@ def s3_settings() -> Dict[str, str]:
     }
 
 
+def minio_client(s3: Optional[Dict[str, str]] = None) -> Any:
+    """A minio-py client of with-services.sh's MinIO (or of `s3`, from s3_settings())."""
+    from minio import Minio  # only the benches that read or write MinIO directly need the package
+
+    s3 = s3 or s3_settings()
+    endpoint = urlsplit(s3["endpoint"])
+    return Minio(endpoint.netloc, access_key=s3["access_key"], secret_key=s3["secret_key"],
+                 secure=endpoint.scheme == "https", region=s3["region"])
+
+
 # --- MLflow's venv -----------------------------------------------------------------------------------
 
 

@@ -27,11 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Dict, List
-from urllib.parse import urlsplit
 
 import psutil
-from minio import Minio
-from upload_bench import cpu_seconds, need, random_file, server_env, start_server
+from bench_services import minio_client, need
+from upload_bench import cpu_seconds, random_file, server_env, start_server
 
 import traintrack as tt
 
@@ -47,14 +46,7 @@ def main() -> int:
     args = parser.parse_args()
     size = args.size_mib * MiB
 
-    endpoint = urlsplit(need("TRAINTRACK_TEST_S3_ENDPOINT"))
-    minio = Minio(
-        endpoint.netloc,
-        access_key=need("TRAINTRACK_TEST_S3_ACCESS_KEY"),
-        secret_key=need("TRAINTRACK_TEST_S3_SECRET_KEY"),
-        secure=endpoint.scheme == "https",
-        region=os.environ.get("TRAINTRACK_TEST_S3_REGION", "us-east-1"),
-    )
+    minio = minio_client()
     bucket = f"bench-tt-{secrets.token_hex(4)}"
     with tempfile.TemporaryDirectory(prefix="traintrack-bench-") as tmp:
         work = Path(tmp)

@@ -36,22 +36,14 @@ from typing import Callable, Dict, List, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 import psutil
-from minio import Minio
 
 import traintrack as tt
-from bench_services import time_uploads
+from bench_services import minio_client, need, time_uploads
 
 MiB = 1024 * 1024
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RATIO_TARGET = 0.7
 RSS_TARGET_MIB = 100
-
-
-def need(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        sys.exit(f"{name} is not set: run this under test/scripts/with-services.sh (npm run bench:python)")
-    return value
 
 
 def server_env(data_dir: Path, bucket: str, api_key: str) -> Dict[str, str]:
@@ -140,14 +132,7 @@ def main() -> int:
     args = parser.parse_args()
     size = args.size_mib * MiB
 
-    endpoint = urlsplit(need("TRAINTRACK_TEST_S3_ENDPOINT"))
-    minio = Minio(
-        endpoint.netloc,
-        access_key=need("TRAINTRACK_TEST_S3_ACCESS_KEY"),
-        secret_key=need("TRAINTRACK_TEST_S3_SECRET_KEY"),
-        secure=endpoint.scheme == "https",
-        region=os.environ.get("TRAINTRACK_TEST_S3_REGION", "us-east-1"),
-    )
+    minio = minio_client()
     suffix = secrets.token_hex(4)
     baseline_bucket = f"bench-minio-{suffix}"
     minio.make_bucket(baseline_bucket)
