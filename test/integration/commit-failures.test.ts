@@ -20,7 +20,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type CreateDatasetRequestSchema, DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
@@ -31,7 +31,7 @@ import { createStore } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import type { CommitStep } from "../../src/services/upload-commit.js";
 import type { ObjectStore } from "../../src/storage/object-store.js";
-import { bytesOf, download, resumeUpload, sha256, uploadMessages } from "../support/data.js";
+import { bytesOf, download, outcomeOf, resumeUpload, sha256, uploadMessages } from "../support/data.js";
 import { backendEnv, backends, startTestServer, type TestServer, withKey } from "../support/server.js";
 import { uniqueSuffix } from "../support/services.js";
 
@@ -116,16 +116,6 @@ function createRequest(v: VersionSpec, uploadIds: readonly string[]): MessageIni
     metadata: { suite: "commit-failures" },
     artefacts: v.artefacts.map((a, i) => ({ uploadId: uploadIds[i] ?? "", path: a.path })),
   };
-}
-
-/** The code a call failed with ("Unavailable", …), or "OK". */
-async function outcomeOf(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return "OK";
-  } catch (error) {
-    return Code[ConnectError.from(error).code];
-  }
 }
 
 /** "all COMPLETE" when every upload is COMPLETE, and so on; else the states found. */

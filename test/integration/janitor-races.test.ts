@@ -17,7 +17,7 @@ import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
 import { createStore } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
-import { bytesOf, download, sha256, uploadMessages } from "../support/data.js";
+import { bytesOf, download, outcomeOf, sha256, uploadMessages } from "../support/data.js";
 import { gatedStore } from "../support/gates.js";
 import { backendEnv, backends, startTestServer, type TestServer } from "../support/server.js";
 import { uniqueSuffix } from "../support/services.js";
@@ -27,15 +27,6 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 /** Past every upload's expiry. */
 const farFuture = () => new Date(Date.now() + 2 * 24 * HOUR);
-
-async function outcomeOf(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return "OK";
-  } catch (error) {
-    return Code[ConnectError.from(error).code];
-  }
-}
 
 describe.each(backends())("janitor passes racing commits on $name", (backend) => {
   let dir: string;

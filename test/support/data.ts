@@ -138,3 +138,13 @@ export async function resumeUpload(client: Client<typeof UploadService>, uploadI
     }
   }
 }
+
+/** The code a call ended with, by name ("Unavailable", "Aborted" …), or "OK". */
+export async function outcomeOf(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+    return "OK";
+  } catch (error) {
+    return Code[ConnectError.from(error).code];
+  }
+}
