@@ -5,7 +5,7 @@ import zlib from "node:zlib";
 import type { BucketItem } from "minio";
 import { markOrigin } from "../util/backend-origin.js";
 import { ObjectNotFoundError } from "./object-store.js";
-import type { ObjectInfo, ObjectStore } from "./object-store.js";
+import type { CompletedPart, ObjectInfo, ObjectStore, PartsTarget } from "./object-store.js";
 import { checksumHeaders, codeOf, createS3Parts, takeBody } from "./s3-parts.js";
 import { StreamingClient } from "./s3-streaming.js";
 
@@ -81,10 +81,7 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
 
   const objectName = (key: string) => base + checkKey(key);
 
-  // Best effort: the caller needs the original error, and a bucket lifecycle
-  // rule (AbortIncompleteMultipartUpload) reclaims what an abort leaves.
-  const abort = (name: string, uploadId: string) =>
-    client.abortMultipartUpload(bucket, name, encodeURIComponent(uploadId)).catch(() => undefined);
+  const parts = createS3Parts({ client, region: opts.region ?? "us-east-1", bucket, base, objectName, stat });
 
   async function put(key: string, body: Readable, size?: number): Promise<void> {
     const name = objectName(key);
@@ -92,8 +89,9 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
     // A declared size may need larger parts to fit in MAX_PARTS.
     const part = size === undefined ? partSize : Math.max(partSize, Math.ceil(size / MAX_PARTS));
     if (size !== undefined && size <= part) return putWhole(key, name, body, size);
-    let uploadId: string | undefined;
-    const done: { part: number; etag: string }[] = [];
+    // Larger bodies go as the parts of one object, whole or not at all.
+    let target: PartsTarget | undefined;
+    const done: CompletedPart[] = [];
     let total = 0;
     try {
       for await (const { data, last } of cutParts(body, part)) {
@@ -101,23 +99,22 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
         if (size !== undefined && (total > size || (last && total !== size))) {
           throw new Error(`object ${key}: ${size} bytes were declared but the body carried ${last ? total : `more than ${size}`}`);
         }
-        if (last && uploadId === undefined) {
+        if (last && target === undefined) {
           await putBuffer(name, data); // fits one part: one atomic PUT
           return;
         }
         if (data.length === 0) break;
         if (done.length === MAX_PARTS) throw new Error(`object ${key} needs more than ${MAX_PARTS} parts`);
-        uploadId ??= await client.initiateNewMultipartUpload(bucket, name, {});
+        target ??= { key, handle: await parts.startParts(key) };
         const partNumber = done.length + 1;
-        const { etag } = await client.uploadPart(
-          { bucketName: bucket, objectName: name, uploadID: encodeURIComponent(uploadId), partNumber, headers: checksumHeaders(zlib.crc32(data)) },
-          data,
-        );
-        done.push({ part: partNumber, etag });
+        const spec = { partNumber, offset: total - data.length, size: data.length, writer: "put" };
+        done.push({ partNumber, etag: await parts.putPart(target, spec, Readable.from([data])) });
       }
-      if (uploadId !== undefined) await client.completeMultipartUpload(bucket, name, uploadId, done);
+      if (target !== undefined) await parts.completeParts(target, done, total);
     } catch (e) {
-      if (uploadId !== undefined) await abort(name, uploadId);
+      // Best effort: the caller needs the original error, and a bucket lifecycle
+      // rule (AbortIncompleteMultipartUpload) reclaims what an abort leaves.
+      if (target !== undefined) await parts.abortParts(target).catch(() => undefined);
       throw e;
     }
   }
@@ -201,7 +198,6 @@ export async function createS3Store(opts: S3StoreOptions): Promise<ObjectStore> 
   // Every error the store raises is marked as object storage's, so that an
   // outage (ECONNREFUSED, a reset, a timeout) reaches the client as
   // "object storage is unreachable", not as an unnamed or internal error.
-  const parts = createS3Parts({ client, region: opts.region ?? "us-east-1", bucket, base, objectName, stat });
   const fail = (e: unknown): never => {
     throw markOrigin(e, "object storage");
   };
