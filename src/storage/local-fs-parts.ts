@@ -4,6 +4,7 @@ import type { FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import zlib from "node:zlib";
+import { inDirectoryOf, isMissing, syncDir } from "./fs-entries.js";
 import { ObjectNotFoundError, PartsMismatchError } from "./object-store.js";
 import type { CompletedPart, ObjectStore, PartSpec, PartsTarget, StartedObject } from "./object-store.js";
 
@@ -143,16 +144,7 @@ export function createLocalParts({ partsDir, pathOf, stat: statKey }: LocalParts
       } finally {
         await fh.close();
       }
-      // Retried because a concurrent delete() may prune the (empty) directory in between.
-      for (let attempt = 1; ; attempt++) {
-        await mkdir(dirname(file), { recursive: true });
-        try {
-          await rename(partial, file);
-          break;
-        } catch (e) {
-          if (errno(e) !== "ENOENT" || attempt === 3) throw e;
-        }
-      }
+      await inDirectoryOf(file, () => rename(partial, file));
       await syncDir(dirname(file));
       return { value: undefined, closed: true };
     });
@@ -218,20 +210,3 @@ async function writeBody(fh: FileHandle, body: Readable, part: PartSpec, key: st
   }
   return { written, crc };
 }
-
-// A new or renamed entry is durable once its directory is synced.
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-export function errno(e: unknown): string | undefined {
-  return typeof e === "object" && e !== null && "code" in e ? String(e.code) : undefined;
-}
-
-// ENOTDIR: a path element is a file, so the key cannot exist below it.
-export const isMissing = (e: unknown) => errno(e) === "ENOENT" || errno(e) === "ENOTDIR";

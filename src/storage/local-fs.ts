@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { Dir } from "node:fs";
-import { mkdir, open, opendir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
+import { open, opendir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createLocalParts, errno, isMissing } from "./local-fs-parts.js";
+import { inDirectoryOf, isMissing } from "./fs-entries.js";
+import { createLocalParts } from "./local-fs-parts.js";
 import { ObjectNotFoundError } from "./object-store.js";
 import type { ObjectInfo, ObjectStore } from "./object-store.js";
 
@@ -37,18 +38,12 @@ export function createLocalFsStore(opts: { root: string }): ObjectStore {
     return join(root, ...parts);
   }
 
-  // mkdir, then create the temp entry; retried because a concurrent delete()
-  // may prune the (empty) directory in between.
-  async function createTemp<T>(file: string, create: (tmp: string) => Promise<T>): Promise<[string, T]> {
-    for (let attempt = 1; ; attempt++) {
-      await mkdir(dirname(file), { recursive: true });
+  /** Creates a temp entry next to `file` with `create`. */
+  function createTemp<T>(file: string, create: (tmp: string) => Promise<T>): Promise<[string, T]> {
+    return inDirectoryOf(file, async () => {
       const tmp = tempPathFor(file);
-      try {
-        return [tmp, await create(tmp)];
-      } catch (e) {
-        if (errno(e) !== "ENOENT" || attempt === 3) throw e;
-      }
-    }
+      return [tmp, await create(tmp)];
+    });
   }
 
   async function writeTemp(file: string, source: () => AsyncIterable<Buffer>): Promise<string> {
