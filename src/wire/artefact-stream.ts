@@ -45,11 +45,6 @@ export async function* downloadMessages({ artefact, body }: OpenedArtefact, raw:
 
 const join = (pieces: Buffer[]): Buffer => (pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces));
 
-/** `pieces` as chunks of exactly `size` bytes, the last one shorter, each joined into one buffer (see chunkGroups). */
-export async function* rechunk(pieces: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
-  for await (const group of chunkGroups(pieces, size)) yield join(group);
-}
-
 /**
  * `pieces` regrouped so that each group holds exactly `size` bytes (the last
  * one fewer, none empty), as views of the pieces: nothing is copied. Pieces

@@ -5,7 +5,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { DownloadArtefactResponseSchema } from "../../gen/traintrack/v1/dataset_pb.js";
 import { DownloadRunArtefactResponseSchema } from "../../gen/traintrack/v1/run_artefact_pb.js";
-import { chunkGroups, rechunk } from "../../src/wire/artefact-stream.js";
+import { chunkGroups } from "../../src/wire/artefact-stream.js";
 import { chunkEnvelopeHeader, RawChunkQueue, spliceRawChunks, writeAhead } from "../../src/wire/raw-chunks.js";
 import { compressible } from "../../src/wire/download-compression.js";
 
@@ -13,11 +13,11 @@ async function sizesOf(pieces: number[], size: number): Promise<{ sizes: number[
   let n = 0;
   const input = pieces.map((len) => Buffer.from(Array.from({ length: len }, () => n++ % 251)));
   const out: Buffer[] = [];
-  for await (const chunk of rechunk((async function* () { yield* input; })(), size)) out.push(chunk);
+  for await (const group of chunkGroups((async function* () { yield* input; })(), size)) out.push(Buffer.concat(group));
   return { sizes: out.map((c) => c.length), bytes: Buffer.concat(out) };
 }
 
-describe("rechunk", () => {
+describe("chunk sizes of chunkGroups", () => {
   it("joins small pieces into whole chunks, the last one shorter, keeping every byte in order", async () => {
     const { sizes, bytes } = await sizesOf([3, 3, 3, 3, 1], 4);
     expect(sizes).toEqual([4, 4, 4, 1]);
