@@ -63,13 +63,12 @@ function applyPathless(root: ScimObject, operation: PatchOperation, index: Schem
     throw new ScimPatchError("invalidPath", operation.index, `Operations[${operation.index}].value: ${error.message}`);
   }
   const target = resolveTarget(index, operation.index, path, name, undefined, undefined, extension);
-  const normalized = normalizeValue(index, operation.index, target, value);
   if (isReadOnly(index, target)) {
     // Okta's group rename repeats the group's `id` next to `displayName`: an unchanged read-only value is no change.
-    if (jsonEqual(currentValue(root, target), normalized)) return;
+    if (jsonEqual(currentValue(root, target), value)) return;
     throw mutability(operation.index, target);
   }
-  applyAt(root, operation.op, target, normalized, index, operation.index);
+  applyAt(root, operation.op, target, normalizeValue(index, operation.index, target, value), index, operation.index);
 }
 
 /** Resolves a path against the schema; throws invalidPath naming the part that is not known. */
