@@ -49,7 +49,7 @@ describe("SCIM filter parsing", () => {
   });
 
   it("binds and tighter than or: a or b and c is a or (b and c)", () => {
-    const f = parseFilter('title pr or userName eq "x" and active eq true') as Extract<Filter, { kind: "or" }>;
+    const f = parseFilter('title pr or userName eq "x" and active eq true') as Extract<Filter, { kind: "and" | "or" }>;
     expect(f.kind).toBe("or");
     expect(f.left.kind).toBe("present");
     expect(f.right.kind).toBe("and");
