@@ -259,6 +259,11 @@ describe("SCIM PATCH semantics (RFC 7644 §3.5.2)", () => {
     expect(patch(group(), ops({ op: "add", path: "members", value: [{ value: "f648f8d5ea4e4cd38e9c" }] }), GROUP_SCHEMA)).toEqual(group());
   });
 
+  it("adds each member once even when the request repeats it", () => {
+    const body = ops({ op: "add", path: "members", value: [{ value: "u_9" }, { value: "u_9", display: "again" }, { value: "f648f8d5ea4e4cd38e9c" }] });
+    expect(patch(group(), body, GROUP_SCHEMA).members).toEqual([...(group().members as unknown[]), { value: "u_9" }]);
+  });
+
   it("matches member ids case-sensitively when the schema says caseExact", () => {
     const error = patchError(group(), ops({ op: "remove", path: 'members[value eq "F648F8D5EA4E4CD38E9C"]' }), GROUP_SCHEMA);
     expect(error.scimType).toBe("noTarget");

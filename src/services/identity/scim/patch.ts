@@ -118,13 +118,20 @@ function applyAt(root: ScimObject, op: PatchOpName, target: PatchTarget, value: 
   if (target.subAttribute) return store(applySub(op, target.subAttribute, current, value, multi));
   if (op === "remove") {
     // Entra removes members with `"path": "members"` and the members to drop in `value`; without a value, all go.
-    return store(multi && value !== undefined ? asArray(current).filter((e) => !asArray(value).some((v) => sameElement(e, v))) : undefined);
+    if (!multi || value === undefined) return store(undefined);
+    const drop = new Set(asArray(value).map(elementKey));
+    return store(asArray(current).filter((e) => !drop.has(elementKey(e))));
   }
   if (value === null) return op === "replace" ? store(undefined) : undefined;
   if (multi) {
     if (op === "replace") return store(asArray(value));
     const merged = asArray(current);
-    for (const v of asArray(value)) if (!merged.some((e) => sameElement(e, v))) merged.push(v);
+    const present = new Set(merged.map(elementKey));
+    for (const v of asArray(value)) {
+      if (present.has(elementKey(v))) continue;
+      present.add(elementKey(v));
+      merged.push(v);
+    }
     return store(merged);
   }
   // RFC 7644 §3.5.2.1/.3: a complex value names the sub-attributes to set; the others stay.
@@ -195,14 +202,14 @@ function equalityTemplate(filter: Filter, index: SchemaIndex, key: string): Scim
   return name === undefined ? undefined : { [name]: filter.value };
 }
 
-/** Multi-valued elements are the same when their `value` sub-attributes are (members, emails), else when equal. */
-function sameElement(a: unknown, b: unknown): boolean {
-  if (isObject(a) && isObject(b)) {
-    const va = getAttribute(a, "value");
-    const vb = getAttribute(b, "value");
-    if (va !== undefined || vb !== undefined) return jsonEqual(va, vb);
-  }
-  return jsonEqual(a, b);
+/**
+ * Identity of a multi-valued element: its `value` sub-attribute when it has one (members, emails), else the
+ * whole element. A string key lets adds and removes use a Set: a group of 50,000 members patched with 1,000
+ * values stays linear instead of 50 million comparisons.
+ */
+function elementKey(element: unknown): string {
+  const value = isObject(element) ? getAttribute(element, "value") : undefined;
+  return value === undefined ? `e${JSON.stringify(element)}` : `v${JSON.stringify(value)}`;
 }
 
 function asArray(value: unknown): unknown[] {
