@@ -9,9 +9,22 @@ import type { Config, StorageConfig } from "./config.js";
 import { withAdvisoryLock } from "./db/advisory-lock.js";
 import { createDb } from "./db/create-db.js";
 import type { Database } from "./db/schema.js";
-import { type AuthService, createAuthService } from "./services/auth.js";
 import { createDatasetService } from "./services/datasets.js";
 import { createExperimentService } from "./services/experiments.js";
+import {
+  type Authenticator,
+  createAuditLog,
+  createAuthenticator,
+  createFailureLimiter,
+  createGrantService,
+  createKeyService,
+  createOrganizationService,
+  createScopeResolver,
+  createUserDirectory,
+  type OrganizationService,
+} from "./services/identity/index.js";
+import { ACCESS_CHANNEL } from "./db/access-repo.js";
+import type { Subscription } from "./db/notifications.js";
 import { createJanitor } from "./services/janitor.js";
 import { createMetricsService } from "./services/metrics.js";
 import { createRunArtefactService } from "./services/run-artefacts.js";
@@ -34,6 +47,7 @@ import { observeInterceptor } from "./wire/interceptors/observe.js";
 import { malformedStreamInterceptor } from "./wire/malformed-bodies.js";
 import { createNodeHandler } from "./wire/node-handler.js";
 import { routes, servedServices } from "./wire/routes.js";
+import { createScimHandler } from "./wire/scim/index.js";
 import { startServer } from "./wire/server.js";
 
 export interface AppOverrides {
@@ -49,7 +63,9 @@ export interface App {
   port: number;
   db: Kysely<Database>;
   store: ObjectStore;
-  auth: AuthService;
+  /** Organisations (tests make a second one here). */
+  organizations: OrganizationService;
+  authenticator: Authenticator;
   /** The janitor; its passes are logged and counted in the metrics. */
   janitor: Pick<ReturnType<typeof createJanitor>, "runOnce">;
   logger: Logger;
@@ -83,10 +99,34 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const log = (message: string, error?: unknown) => logger.warn(error === undefined ? {} : { err: errorField(error, true) }, message);
   const metrics = createMetrics();
   const now = overrides.now ?? (() => new Date());
-  const { db, poolStats } = overrides.db ? { db: overrides.db, poolStats: undefined } : await createDb(config.database, { log });
+  const { db, poolStats, notifications } = overrides.db
+    ? { db: overrides.db, poolStats: undefined, notifications: undefined }
+    : await createDb(config.database, { log });
   const store = overrides.store ?? (await createStore(config.storage));
 
-  const auth = createAuthService({ db, now });
+  const organizations = createOrganizationService({ db });
+  const authenticator = createAuthenticator({
+    db,
+    now,
+    cacheMs: config.access.cacheMs,
+    adminKey: config.access.adminKey,
+    failures: createFailureLimiter({ burst: config.access.authFailureBurst, refillMs: config.access.authFailureRefillMs }),
+  });
+  // Keys are cached only while this replica hears every access change (authenticator.ts).
+  let accessFeed: Subscription | undefined;
+  if (notifications && config.access.cacheMs > 0) {
+    accessFeed = await notifications.subscribe(ACCESS_CHANNEL, (orgId) => authenticator.forget(orgId), (live) => authenticator.setCaching(live));
+    authenticator.setCaching(accessFeed.live);
+  }
+  const users = createUserDirectory({ db, now });
+  const identity = {
+    organizations,
+    users,
+    grants: createGrantService({ db, users }),
+    keys: createKeyService({ db, now }),
+    audit: createAuditLog({ db }),
+    scopes: createScopeResolver({ db }),
+  };
   const uploads = createUploadService({
     db,
     store,
@@ -120,7 +160,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   const health = createHealth(servedServices.map((s) => s.typeName));
 
-  const created = await auth.bootstrap(config.bootstrapApiKey);
+  const created = await organizations.bootstrap(config.bootstrapApiKey);
   // Aborted when shutdown's grace period is over: streams still open end with UNAVAILABLE.
   // Every open stream waits on it: many listeners are normal, not a leak.
   const drain = new AbortController();
@@ -133,6 +173,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       runs,
       runArtefacts,
       metrics: metricsService,
+      identity,
+      now,
       health,
       maxChunkBytes: config.limits.maxChunkBytes,
       countUploadBytes: (bytes) => metrics.uploadBytes.inc(bytes),
@@ -140,13 +182,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }),
     // Outermost first: observe sees the codes the error interceptor chose; auth runs
     // next to the handler, and inside it request bodies that fail to parse become INVALID_ARGUMENT.
-    interceptors: [observeInterceptor(), errorInterceptor(), drainInterceptor(drain.signal), authInterceptor(auth), malformedStreamInterceptor],
+    interceptors: [observeInterceptor(), errorInterceptor(), drainInterceptor(drain.signal), authInterceptor({ authenticator, scopes: identity.scopes, audit: identity.audit }), malformedStreamInterceptor],
     // A chunk plus its framing must fit, as must the largest CreateDataset.
     readMaxBytes: Math.max(config.limits.maxRequestBytes, config.limits.maxChunkBytes + 64 * 1024),
     writeMaxBytes: config.connections.maxResponseBytes,
     logger,
     metrics,
     metricsToken: config.ops.metricsToken,
+    scim: createScimHandler({ authenticator, users, audit: identity.audit }),
   });
   metrics.observe({ dbPool: poolStats, uploads: uploads.stats });
   const server = await startServer({ handler, host: config.host, port: config.port, limits: config.connections });
@@ -158,12 +201,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     port: server.port,
     db,
     store,
-    auth,
+    organizations,
+    authenticator,
     janitor: observed,
     logger,
     metrics,
     uploadStats: uploads.stats,
-    bootstrapKey: created && !config.bootstrapApiKey ? created.apiKey : undefined,
+    bootstrapKey: created && !config.bootstrapApiKey ? created.ownerKeySecret : undefined,
     async close() {
       health.setServing(false);
       stopping.abort();
@@ -172,6 +216,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         endStreams: () => drain.abort(new UnavailableError("the server is shutting down: retry on another replica")),
       });
       await janitorRuns?.stop();
+      await accessFeed?.close();
       if (!overrides.db) await db.destroy();
     },
   };

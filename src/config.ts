@@ -97,6 +97,17 @@ export interface Config {
   stagingGraceSeconds: number;
   /** Admin key to create on first start instead of a random one. */
   bootstrapApiKey: string | undefined;
+  access: AccessConfig;
+}
+
+export interface AccessConfig {
+  /** TRAINTRACK_ADMIN_KEY: an instance administrator's key that belongs to no organisation. */
+  adminKey: string | undefined;
+  /** How long a checked key is trusted without asking the database, while change notifications are heard. */
+  cacheMs: number;
+  /** Failed authentications a source address may make at once, then one per `authFailureRefillMs`. */
+  authFailureBurst: number;
+  authFailureRefillMs: number;
 }
 
 export class ConfigError extends Error {
@@ -150,7 +161,21 @@ export function loadConfig(env: Env = process.env): Config {
     janitorClaimTakeoverSeconds: int(env, "TRAINTRACK_JANITOR_CLAIM_TAKEOVER_SECONDS", Math.max(900, 2 * janitorBudgetSeconds), 2 * janitorBudgetSeconds, 7 * 24 * 3600),
     stagingGraceSeconds: int(env, "TRAINTRACK_STAGING_GRACE_SECONDS", 60, 0, 24 * 3600),
     bootstrapApiKey: env.TRAINTRACK_API_KEY || undefined,
+    access: {
+      adminKey: adminKey(env),
+      cacheMs: int(env, "TRAINTRACK_AUTH_CACHE_MS", 5000, 0, 60_000),
+      authFailureBurst: int(env, "TRAINTRACK_AUTH_FAILURE_BURST", 20, 1, 1_000_000),
+      authFailureRefillMs: int(env, "TRAINTRACK_AUTH_FAILURE_REFILL_MS", 3000, 1, 3600_000),
+    },
   };
+}
+
+/** A guessable admin key would be the whole instance's weakest point. */
+function adminKey(env: Env): string | undefined {
+  const key = env.TRAINTRACK_ADMIN_KEY;
+  if (!key) return undefined;
+  if (key.length < 32) throw new ConfigError("TRAINTRACK_ADMIN_KEY must be at least 32 characters: generate one, e.g. with `openssl rand -base64 32`");
+  return key;
 }
 
 function postgresPoolConfig(env: Env): PostgresPoolConfig {

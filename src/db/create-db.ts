@@ -4,6 +4,7 @@ import { CamelCasePlugin, Kysely, PGliteDialect, PostgresDialect, sql } from "ky
 import { Migrator } from "kysely/migration";
 import type { DatabaseConfig } from "../config.js";
 import { migrationProvider } from "./migrations/index.js";
+import { type Notifications, pgliteNotifications, postgresNotifications } from "./notifications.js";
 import { createPostgresPool, type DbLogger, type PoolStats } from "./postgres-pool.js";
 import type { Database } from "./schema.js";
 
@@ -20,6 +21,8 @@ export interface OpenDb {
   db: Kysely<Database>;
   /** The PostgreSQL pool's connections (undefined on PGlite, which has none): for a metric. */
   poolStats: (() => PoolStats) | undefined;
+  /** LISTEN/NOTIFY on the same database. */
+  notifications: Notifications;
 }
 
 export interface CreateDbOptions {
@@ -32,12 +35,16 @@ export async function createDb(config: DatabaseConfig, opts: CreateDbOptions = {
   const log = opts.log ?? ((message: string, error?: unknown) => console.error(message, error ?? ""));
   let poolStats: OpenDb["poolStats"];
   let dialect: PostgresDialect | PGliteDialect;
+  let notifications: Notifications;
   if (config.kind === "postgres") {
     const { pool, stats } = createPostgresPool(config.url, config.pool, parseInt8, log);
     dialect = new PostgresDialect({ pool });
     poolStats = stats;
+    notifications = postgresNotifications(config.url, log);
   } else {
-    dialect = new PGliteDialect({ pglite: await openPglite(config.dataDir) });
+    const pglite = await openPglite(config.dataDir);
+    dialect = new PGliteDialect({ pglite });
+    notifications = pgliteNotifications(pglite);
   }
   const db = new Kysely<Database>({ dialect, plugins: [new CamelCasePlugin()] });
   try {
@@ -46,7 +53,7 @@ export async function createDb(config: DatabaseConfig, opts: CreateDbOptions = {
     await db.destroy();
     throw error;
   }
-  return { db, poolStats };
+  return { db, poolStats, notifications };
 }
 
 async function openPglite(dataDir: string): Promise<PGlite> {

@@ -120,6 +120,12 @@ export async function runExists(db: Kysely<Database>, orgId: string, runId: stri
   return (await db.selectFrom("runs").select("id").where("orgId", "=", orgId).where("id", "=", runId).executeTakeFirst()) !== undefined;
 }
 
+/** The project a run belongs to, if the organisation has the run. */
+export async function projectOfRun(db: Kysely<Database>, orgId: string, runId: string): Promise<string | undefined> {
+  const row = await db.selectFrom("runs").select("projectId").where("orgId", "=", orgId).where("id", "=", runId).executeTakeFirst();
+  return row?.projectId;
+}
+
 export async function updateRunStatus(db: Kysely<Database>, orgId: string, runId: string, status: RunRow["status"], endTime: Date | null): Promise<void> {
   await db.updateTable("runs").set({ status, endTime }).where("orgId", "=", orgId).where("id", "=", runId).execute();
 }

@@ -14,14 +14,87 @@ export interface OrganizationsTable {
   createdAt: CreatedAt;
 }
 
+export type Role = "viewer" | "editor" | "maintainer" | "owner";
+export type KeyScope = "all" | "read_only" | "project" | "scim";
+
 export interface ApiKeysTable {
   id: string;
   orgId: string;
+  /** The user or service account whose access the key carries (at most). */
+  userId: string;
   name: string;
   /** sha256 of the key; the key itself is shown once and never stored. */
   keyHash: string;
+  scope: ColumnType<KeyScope, KeyScope | undefined, never>;
+  /** With scope "project": the only project the key reaches. */
+  projectId: ColumnType<string | null, string | null | undefined, never>;
+  /** The secret's first characters, to recognise a key in a list ("" for keys from before). */
+  prefix: ColumnType<string, string | undefined, never>;
+  expiresAt: ColumnType<Date | null, Date | null | undefined, never>;
+  lastUsedAt: ColumnType<Date | null, Date | null | undefined, Date>;
   createdAt: CreatedAt;
   revokedAt: Date | null;
+}
+
+export interface UsersTable {
+  id: string;
+  orgId: string;
+  userName: string;
+  displayName: ColumnType<string, string | undefined, string>;
+  email: ColumnType<string, string | undefined, string>;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
+  serviceAccount: ColumnType<boolean, boolean | undefined, never>;
+  /** May create and list organisations (the first start's admin). */
+  instanceAdmin: ColumnType<boolean, boolean | undefined, never>;
+  /** The identity provider's id (SCIM externalId); "" when none. */
+  externalId: ColumnType<string, string | undefined, string>;
+  /** What SCIM said of the user beyond the columns (name, emails…), returned as it came. */
+  scimAttributes: ColumnType<Record<string, unknown>, string | undefined, string>;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+  /** Deleted through SCIM: kept for the keys and audit events that name it, found by nothing. */
+  deletedAt: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface GroupsTable {
+  id: string;
+  orgId: string;
+  displayName: string;
+  externalId: ColumnType<string, string | undefined, string>;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface GroupMembersTable {
+  groupId: string;
+  userId: string;
+  orgId: string;
+}
+
+export interface GrantsTable {
+  id: string;
+  orgId: string;
+  role: Role;
+  /** Exactly one of userId and groupId. */
+  userId: string | null;
+  groupId: string | null;
+  /** null: the whole organisation. */
+  projectId: string | null;
+  createdAt: CreatedAt;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  /** null for the instance administrator's TRAINTRACK_ADMIN_KEY, which has no organisation. */
+  orgId: string | null;
+  at: Date;
+  userId: string;
+  keyId: string;
+  method: string;
+  resource: string;
+  source: string;
+  outcome: string;
+  requestId: string;
 }
 
 export type UploadState = "in_progress" | "complete" | "committed" | "discarded";
@@ -243,6 +316,11 @@ export interface MetricRollupsTable {
 export interface Database {
   organizations: OrganizationsTable;
   apiKeys: ApiKeysTable;
+  users: UsersTable;
+  groups: GroupsTable;
+  groupMembers: GroupMembersTable;
+  grants: GrantsTable;
+  auditEvents: AuditEventsTable;
   uploads: UploadsTable;
   uploadSegments: UploadSegmentsTable;
   datasets: DatasetsTable;

@@ -33,6 +33,9 @@ export class FailedPreconditionError extends DomainError {}
 /** A concurrent writer got there first; retrying the same request may succeed. */
 export class ConflictError extends DomainError {}
 
+/** The caller is known but may not do this; the message says which role it needs. */
+export class PermissionDeniedError extends DomainError {}
+
 /** No valid credentials were presented. */
 export class UnauthenticatedError extends DomainError {}
 

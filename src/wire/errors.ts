@@ -17,6 +17,7 @@ import {
   InvalidInputError,
   LimitExceededError,
   NotFoundError,
+  PermissionDeniedError,
   UnauthenticatedError,
   UnavailableError,
 } from "../services/errors.js";
@@ -39,6 +40,7 @@ function domainCode(error: DomainError): Code | undefined {
   if (error instanceof FailedPreconditionError) return Code.FailedPrecondition;
   if (error instanceof ConflictError) return Code.Aborted;
   if (error instanceof UnauthenticatedError) return Code.Unauthenticated;
+  if (error instanceof PermissionDeniedError) return Code.PermissionDenied;
   if (error instanceof LimitExceededError) return Code.ResourceExhausted;
   if (error instanceof UnavailableError) return Code.Unavailable;
   if (error instanceof DataLossError) return Code.DataLoss;

@@ -22,6 +22,8 @@ import { errorField, type Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import { asksForCompression, optInCompressionMethods } from "./download-compression.js";
 import { carriesRawChunks, RawChunkQueue, rawChunksKey, spliceRawChunks, WRITE_AHEAD_BYTES, writeAhead } from "./raw-chunks.js";
+import { peerKey } from "./interceptors/auth.js";
+import { SCIM_PREFIX } from "./scim/index.js";
 import { codeName, type RpcRecord, rpcRecordKey } from "./rpc-record.js";
 import { type BodyTap, isByteStream, outcomeOfResponse, tapped } from "./rpc-outcome.js";
 
@@ -37,6 +39,8 @@ export interface NodeHandlerOptions {
   metrics: Metrics;
   /** When set, GET /metrics needs `authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /** SCIM provisioning under /scim/v2 (scim/index.ts). */
+  scim?: (req: Request, res: Response, source: string) => Promise<void>;
 }
 
 export interface NodeHandler {
@@ -92,6 +96,7 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
     const uHandler = paths.get(path);
     if (!uHandler) {
       if (path === "/metrics" && req.method === "GET") return void serveMetrics(req, res);
+      if (opts.scim && (path === SCIM_PREFIX || path.startsWith(`${SCIM_PREFIX}/`))) return void serveScim(opts.scim, req, res);
       res.writeHead(404);
       res.end();
       return;
@@ -103,7 +108,7 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
     const tap: BodyTap = { head: [], headBytes: 0, last: undefined };
     const health = uHandler.service.typeName === HEALTH;
     started(health);
-    const values = createContextValues().set(rpcRecordKey, record);
+    const values = createContextValues().set(rpcRecordKey, record).set(peerKey, req.socket?.remoteAddress ?? "");
     const uReq = universalRequestFromNodeRequest(req, res, undefined, values);
     const body = uReq.body;
     if (isByteStream(body)) uReq.body = tapped(body, (n) => (bytes.received += n));
@@ -185,6 +190,22 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
       },
       "rpc",
     );
+  }
+
+  async function serveScim(scim: NonNullable<NodeHandlerOptions["scim"]>, req: Request, res: Response): Promise<void> {
+    started(false);
+    const startedAt = performance.now();
+    try {
+      await scim(req, res, req.socket?.remoteAddress ?? "");
+    } catch (error) {
+      // scim() answers every error itself; this is a bug of ours, or the client gone mid-answer.
+      logger.error({ err: errorField(error, true) }, "SCIM request failed");
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    } finally {
+      finished(false);
+      logger.info({ method: `SCIM ${req.method} ${req.url?.split("?", 1)[0]}`, status: res.statusCode, seconds: (performance.now() - startedAt) / 1000 }, "scim");
+    }
   }
 
   async function serveMetrics(req: Request, res: Response): Promise<void> {

@@ -6,6 +6,24 @@ import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import { ExperimentService, ProjectService } from "../../gen/traintrack/v1/experiment_pb.js";
 import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
+import { AccessService } from "../../gen/traintrack/v1/access_pb.js";
+import { ApiKeyService } from "../../gen/traintrack/v1/api_key_pb.js";
+import { AuditService } from "../../gen/traintrack/v1/audit_pb.js";
+import { OrganizationService } from "../../gen/traintrack/v1/organization_pb.js";
+import { UserService } from "../../gen/traintrack/v1/user_pb.js";
+import type {
+  AuditLog,
+  GrantService,
+  KeyService,
+  OrganizationService as Organizations,
+  ScopeResolver,
+  UserDirectory,
+} from "../services/identity/index.js";
+import { accessHandlers } from "./access-handlers.js";
+import { apiKeyHandlers } from "./api-key-handlers.js";
+import { auditHandlers } from "./audit-handlers.js";
+import { organizationHandlers } from "./organization-handlers.js";
+import { userHandlers } from "./user-handlers.js";
 import type { DatasetService as Datasets } from "../services/datasets.js";
 import type { ExperimentService as Experiments } from "../services/experiments.js";
 import type { MetricsService } from "../services/metrics.js";
@@ -22,7 +40,21 @@ import { runArtefactHandlers } from "./run-artefact-handlers.js";
 import { uploadHandlers } from "./upload-handlers.js";
 
 /** Every service this server answers, for reflection and health. */
-export const servedServices = [UploadService, DatasetService, ProjectService, ExperimentService, RunArtefactService, Health, ReflectionV1, ReflectionV1alpha] as const;
+export const servedServices = [
+  UploadService,
+  DatasetService,
+  ProjectService,
+  ExperimentService,
+  RunArtefactService,
+  OrganizationService,
+  UserService,
+  AccessService,
+  ApiKeyService,
+  AuditService,
+  Health,
+  ReflectionV1,
+  ReflectionV1alpha,
+] as const;
 
 export interface RouteDeps {
   uploads: Uploads;
@@ -31,6 +63,15 @@ export interface RouteDeps {
   runs: RunService;
   runArtefacts: RunArtefacts;
   metrics: MetricsService;
+  identity: {
+    organizations: Organizations;
+    users: UserDirectory;
+    grants: GrantService;
+    keys: KeyService;
+    audit: AuditLog;
+    scopes: ScopeResolver;
+  };
+  now: () => Date;
   health: HealthServer;
   maxChunkBytes: number;
   countUploadBytes: (bytes: number) => void;
@@ -42,9 +83,15 @@ export function routes(deps: RouteDeps): (router: ConnectRouter) => void {
   return (router) => {
     router.service(UploadService, uploadHandlers(deps.uploads, { maxChunkBytes: deps.maxChunkBytes, countBytes: deps.countUploadBytes, shutdown: deps.shutdown }));
     router.service(DatasetService, datasetHandlers(deps.datasets));
-    router.service(ProjectService, projectHandlers(deps.experiments));
+    router.service(ProjectService, projectHandlers(deps.experiments, deps.identity.scopes));
     router.service(ExperimentService, experimentHandlers(deps));
     router.service(RunArtefactService, runArtefactHandlers(deps.runArtefacts));
+    const { identity } = deps;
+    router.service(OrganizationService, organizationHandlers(identity.organizations));
+    router.service(UserService, userHandlers(identity.users));
+    router.service(AccessService, accessHandlers({ ...identity, services: servedServices }));
+    router.service(ApiKeyService, apiKeyHandlers(identity.keys, deps.now));
+    router.service(AuditService, auditHandlers(identity.audit));
     deps.health.register(router);
     registerReflection(router, servedServices);
     answerMalformedBodiesAsInvalidArgument(router);

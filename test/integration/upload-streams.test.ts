@@ -258,7 +258,7 @@ describe.each(backends())("upload streams on $name", (backend) => {
     });
 
     it("an abort of receive() (a shutdown) ends it at once with the reason, naming where to resume, and frees the upload", async () => {
-      const { orgId } = await patient.app.auth.authenticate(patient.apiKey);
+      const { orgId } = await patient.app.authenticator.authenticate(patient.apiKey, "test");
       const service = createUploadService({
         db: patient.app.db,
         store: patient.app.store,
@@ -310,7 +310,7 @@ describe.each(backends())("upload streams on $name", (backend) => {
 
     it("a completion batched with the holder's own never completes an upload for a stream that lost its claim", async () => {
       const { db } = patient.app;
-      const { orgId } = await patient.app.auth.authenticate(patient.apiKey);
+      const { orgId } = await patient.app.authenticator.authenticate(patient.apiKey, "test");
       const id = `up_batchfence${Date.now().toString(36)}`;
       const times = { now: new Date(), expiresAt: new Date(Date.now() + 3_600_000) };
       await repo.insertUploads(db, [

@@ -105,7 +105,7 @@ export async function startTestServer(backend: BackendName, opts: StartOptions =
   };
   const apiKey = env.TRAINTRACK_API_KEY as string;
   const config = loadConfig(env);
-  const app = await createApp(config, { logger: createLogger("silent"), ...opts.overrides });
+  const app = await createApp(config, { logger: createLogger((process.env.TT_TEST_LOG as "info") ?? "silent"), ...opts.overrides });
   const baseUrl = `http://127.0.0.1:${app.port}`;
   const transports = {
     connectH1: createConnectTransport({ baseUrl, httpVersion: "1.1" }),
@@ -124,7 +124,7 @@ export async function startTestServer(backend: BackendName, opts: StartOptions =
       return createClient(service, withKey(transports[transport], key));
     },
     async newOrganization(name = "other") {
-      return (await app.auth.createOrganization(name)).apiKey;
+      return (await app.organizations.create({ name: `${name}-${uniqueSuffix()}`, ownerUserName: "admin", ownerEmail: "" })).ownerKeySecret;
     },
     async close() {
       await app.close();

@@ -1,30 +1,91 @@
-import { createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
-import type { AuthService, Principal } from "../../services/auth.js";
-import { UnauthenticatedError } from "../../services/errors.js";
+/**
+ * Authentication, authorisation and the audit log, once for every call:
+ * the key in `authorization: Bearer <key>` becomes a Principal, the method's
+ * rule in the policy table (policy.ts) decides, and every audited call
+ * (writes, access changes) leaves an event with its outcome, allowed or not,
+ * before it answers. Client streams with a per-message rule are checked
+ * message by message as the handler pulls them.
+ */
+import { Code, ConnectError, createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
+import { PermissionDeniedError, UnauthenticatedError } from "../../services/errors.js";
+import type { AuditLog, Authenticator, Principal, ScopeResolver } from "../../services/identity/index.js";
+import { authorize } from "../authorize.js";
+import { toConnectError } from "../errors.js";
+import { ruleOf, type Rule } from "../policy.js";
+import { codeName, rpcRecordKey } from "../rpc-record.js";
+
+export type { Principal } from "../../services/identity/index.js";
 
 /** The authenticated caller of a request, set by the auth interceptor. */
 export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "authenticated principal" });
 
-/** Health and reflection stay open so that load balancers and grpcurl work without a key. */
-const PUBLIC_SERVICES = new Set([
-  "grpc.health.v1.Health",
-  "grpc.reflection.v1.ServerReflection",
-  "grpc.reflection.v1alpha.ServerReflection",
-]);
+/** The client's address, set by the node handler. */
+export const peerKey = createContextKey<string>("", { description: "client address" });
 
-/** Requires `authorization: Bearer <key>` on every RPC but health and reflection. */
-export function authInterceptor(auth: Pick<AuthService, "authenticate">): Interceptor {
+export interface AccessDeps {
+  authenticator: Pick<Authenticator, "authenticate">;
+  scopes: ScopeResolver;
+  audit: Pick<AuditLog, "record">;
+}
+
+/** The presented key, or UnauthenticatedError saying how to send one. */
+export function bearerKey(header: string | null): string {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  if (!match?.[1]) throw new UnauthenticatedError('missing API key: send the header "authorization: Bearer <key>"');
+  return match[1];
+}
+
+export function authInterceptor(deps: AccessDeps): Interceptor {
   return (next) => async (req) => {
-    if (!PUBLIC_SERVICES.has(req.service.typeName)) {
-      const header = req.header.get("authorization") ?? "";
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      if (!match?.[1]) {
-        throw new UnauthenticatedError('missing API key: send the header "authorization: Bearer <key>"');
-      }
-      req.contextValues.set(principalKey, await auth.authenticate(match[1]));
+    const rule = ruleOf(req.service.typeName, req.method.localName) as Rule<unknown> | undefined;
+    // policy.test.ts keeps this from happening; refusing is the safe answer if it does.
+    if (!rule) throw new PermissionDeniedError(`${req.method.name} has no access rule`);
+    if (rule.need === "public") return next(req);
+    const source = req.contextValues.get(peerKey);
+    const principal = await deps.authenticator.authenticate(bearerKey(req.header.get("authorization")), source);
+    req.contextValues.set(principalKey, principal);
+
+    let resource = "";
+    const check = async (message: unknown) => {
+      if (rule.audit && !resource) resource = rule.audit(message);
+      await authorize(rule, message, principal, deps.scopes);
+    };
+    const record = async (error?: unknown) => {
+      if (!rule.audit) return;
+      const code = error === undefined ? "ok" : codeName(error instanceof ConnectError ? error.code : toConnectError(error, "").code);
+      await deps.audit.record({
+        orgId: principal.orgId || null,
+        at: new Date(),
+        userId: principal.userId,
+        keyId: principal.keyId,
+        method: `${req.service.typeName}/${req.method.name}`,
+        resource,
+        source,
+        outcome: req.signal.aborted && code !== "ok" ? codeName(Code.Canceled) : code,
+        requestId: req.contextValues.get(rpcRecordKey)?.requestId ?? "",
+      });
+    };
+
+    try {
+      if (!req.stream) await check(req.message);
+      // A server stream's one request message also arrives as a stream: checked as the handler takes it.
+      else if (rule.perMessage || req.method.methodKind === "server_streaming") req = { ...req, message: checkedEach(req.message, check) };
+      else await check(undefined);
+      const res = await next(req);
+      await record();
+      return res;
+    } catch (error) {
+      await record(error).catch(() => undefined);
+      throw error;
     }
-    return next(req);
   };
+}
+
+async function* checkedEach<T>(messages: AsyncIterable<T>, check: (m: T) => Promise<void>): AsyncIterable<T> {
+  for await (const message of messages) {
+    await check(message);
+    yield message;
+  }
 }
 
 /** The caller of an authenticated RPC; a handler reached without one is a wiring bug. */

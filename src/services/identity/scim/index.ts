@@ -14,7 +14,7 @@ export {
   type FilterLiteral,
   type PatchPath,
 } from "./filter.js";
-export type { ScimObject } from "./json.js";
+export { getAttribute, isObject, type ScimObject } from "./json.js";
 export { applyPatch } from "./patch.js";
 export { DEFAULT_PATCH_LIMITS, PATCH_OP_SCHEMA, parsePatchRequest, type PatchLimits, type PatchOperation, type PatchOpName } from "./patch-request.js";
 export type { ScimResourceSchema } from "./schema.js";

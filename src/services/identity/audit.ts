@@ -1,0 +1,51 @@
+/**
+ * The audit log. An event is written before the call it records answers (a
+ * write whose event was lost would be a write nobody can account for), in
+ * batches: many calls finishing at once cost one insert, as uploads' rows do.
+ */
+import type { Kysely } from "kysely";
+import * as repo from "../../db/audit-repo.js";
+import type { AuditRow } from "../../db/audit-repo.js";
+import type { Database } from "../../db/schema.js";
+import { isRefusedValue } from "../../db/uploads-repo.js";
+import { coalesce } from "../../util/coalesce.js";
+import { newId } from "../ids.js";
+import { decodeToken, encodeToken, type Page } from "../page-tokens.js";
+
+export type AuditEvent = Omit<AuditRow, "id">;
+export type { AuditRow } from "../../db/audit-repo.js";
+
+export type AuditLog = ReturnType<typeof createAuditLog>;
+
+export function createAuditLog(deps: { db: Kysely<Database> }) {
+  const { db } = deps;
+  const insert = coalesce(
+    async (rows: AuditRow[]) => {
+      await repo.insertEvents(db, rows);
+      return rows.map(() => undefined);
+    },
+    { maxBatch: 500, maxInFlight: 4, isolate: isRefusedValue },
+  );
+
+  /** Records an event; resolves once it is stored. Resources come from requests, refused ones too: stored tamed. */
+  const record = (event: AuditEvent): Promise<void> => insert({ id: newId("ev"), ...event, resource: tame(event.resource) });
+
+  async function list(
+    orgId: string,
+    q: Omit<repo.AuditFilter, "before" | "limit"> & { pageSize: number; pageToken: string },
+  ): Promise<Page<AuditRow>> {
+    const before = q.pageToken ? decodeToken(q.pageToken, isBefore) : undefined;
+    const rows = await repo.listEvents(db, orgId, { ...q, before: before && { at: new Date(before.t), id: before.id }, limit: q.pageSize + 1 });
+    const items = rows.slice(0, q.pageSize);
+    const last = items.at(-1);
+    return { items, nextPageToken: rows.length > q.pageSize && last ? encodeToken({ t: last.at.toISOString(), id: last.id }) : "" };
+  }
+
+  return { record, list };
+}
+
+/** No control characters (NUL cannot be stored; others hide in terminals), at most 512 characters. */
+const tame = (text: string): string => text.replace(/\p{Cc}/gu, "?").slice(0, 512);
+
+const isBefore = (v: unknown): v is { t: string; id: string } =>
+  typeof v === "object" && v !== null && typeof (v as { t?: unknown }).t === "string" && !Number.isNaN(Date.parse((v as { t: string }).t)) && typeof (v as { id?: unknown }).id === "string";

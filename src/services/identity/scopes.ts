@@ -1,0 +1,54 @@
+/**
+ * Where a request's resource lives, for the policy: the project of a run, the
+ * id of a project named in a request, the scope of a grant. Runs never move
+ * and projects are never renamed or deleted, so answers found are kept (up to
+ * a bound); a name not found is asked again next time, as it may be created.
+ */
+import type { Kysely } from "kysely";
+import { findGrantById, projectIdByName } from "../../db/grants-repo.js";
+import { projectOfRun as projectOfRunRow } from "../../db/experiments-repo.js";
+import type { Database } from "../../db/schema.js";
+import { NotFoundError } from "../errors.js";
+
+export type ScopeResolver = ReturnType<typeof createScopeResolver>;
+
+const CACHE_LIMIT = 100_000;
+
+export function createScopeResolver(deps: { db: Kysely<Database> }) {
+  const { db } = deps;
+  const runs = new Map<string, string>();
+  const projects = new Map<string, string>();
+
+  function remember(map: Map<string, string>, key: string, value: string): void {
+    if (map.size >= CACHE_LIMIT) map.clear();
+    map.set(key, value);
+  }
+
+  /** The project (id) a run belongs to; NotFoundError for an unknown run or one of another organisation. */
+  async function projectOfRun(orgId: string, runId: string): Promise<string> {
+    const key = `${orgId}/${runId}`;
+    const known = runs.get(key);
+    if (known) return known;
+    const projectId = await projectOfRunRow(db, orgId, runId);
+    if (!projectId) throw new NotFoundError(`run "${runId}" not found`);
+    remember(runs, key, projectId);
+    return projectId;
+  }
+
+  /** A project's id by name; undefined when the organisation has none (yet). */
+  async function projectId(orgId: string, name: string): Promise<string | undefined> {
+    const key = `${orgId}/${name}`;
+    const known = projects.get(key);
+    if (known) return known;
+    const id = await projectIdByName(db, orgId, name);
+    if (id) remember(projects, key, id);
+    return id;
+  }
+
+  /** The project (id) a grant is on; undefined for the organisation or when there is no such grant. */
+  async function projectOfGrant(orgId: string, grantId: string): Promise<string | undefined> {
+    return (await findGrantById(db, orgId, grantId))?.projectId ?? undefined;
+  }
+
+  return { projectOfRun, projectId, projectOfGrant };
+}

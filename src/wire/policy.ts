@@ -1,0 +1,194 @@
+/**
+ * The one policy: for every method this server answers, what the caller must
+ * hold, where, and whether the call goes into the audit log. The access
+ * interceptor applies it to every call, streams included; a test walks every
+ * method of every served service and fails when one has no entry here, and
+ * the type below makes a missing method of a listed service a compile error.
+ *
+ * Datasets and uploads belong to the organisation; projects, experiments and
+ * runs to a project, where project grants add to organisation grants.
+ */
+import type { DescService } from "@bufbuild/protobuf";
+import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import type { MessageShape } from "@bufbuild/protobuf";
+import { Health } from "../../gen/health/v1/health_pb.js";
+import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { AccessService } from "../../gen/traintrack/v1/access_pb.js";
+import { ApiKeyScope, ApiKeyService } from "../../gen/traintrack/v1/api_key_pb.js";
+import { AuditService } from "../../gen/traintrack/v1/audit_pb.js";
+import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
+import { ExperimentService, ProjectService } from "../../gen/traintrack/v1/experiment_pb.js";
+import { OrganizationService } from "../../gen/traintrack/v1/organization_pb.js";
+import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
+import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
+import { UserService } from "../../gen/traintrack/v1/user_pb.js";
+import type { Role } from "../services/identity/index.js";
+
+/** Where a role is needed. */
+export type Scope =
+  /** The organisation (the default). */
+  | { kind: "organization" }
+  /** A project named in the request; `creates`: the call creates it when absent, which needs the role on the organisation. */
+  | { kind: "project"; name: string; creates?: boolean }
+  /** The project of each of these runs. */
+  | { kind: "runs"; ids: string[] }
+  /** The scope of a grant, by id. */
+  | { kind: "grant"; id: string }
+  /** Anywhere: the organisation or any one project (uploads, which any run's artefacts need). */
+  | { kind: "anywhere" };
+
+export type Need =
+  /** No key at all (health, reflection). */
+  | "public"
+  /** Any usable key, of any scope. */
+  | "signed-in"
+  /** Any key that may write for its own user (scope all or project, not read-only or SCIM). */
+  | "self"
+  | "instance-admin"
+  | Role;
+
+export interface Rule<I> {
+  need: Need;
+  /** Where `need` (a role) applies, from the request; the organisation when absent. */
+  scope?: (req: I) => Scope;
+  /** A stricter need for some requests (another user's keys need an owner). */
+  stricter?: (req: I, caller: { userId: string; orgId: string }) => Need | undefined;
+  /** For client streams: the scope is checked on every message, not once. */
+  perMessage?: boolean;
+  /** Audited calls name their resource ("run/r_…"); calls without one are not audited (reads). */
+  audit?: (req: I) => string;
+}
+
+type Rules<S extends DescService> = S extends GenService<infer M extends GenServiceMethods>
+  ? { [K in keyof M]: Rule<MessageShape<M[K]["input"]>> }
+  : never;
+
+const org: Scope = { kind: "organization" };
+const project = (name: string, creates = false): Scope => ({ kind: "project", name, creates });
+const run = (id: string): Scope => ({ kind: "runs", ids: [id] });
+const read = <I>(scope?: (req: I) => Scope): Rule<I> => ({ need: "viewer", scope });
+const write = <I>(audit: (req: I) => string, scope?: (req: I) => Scope): Rule<I> => ({ need: "editor", scope, audit });
+const owner = <I>(audit: (req: I) => string): Rule<I> => ({ need: "owner", audit });
+const open: Rule<unknown> = { need: "public" };
+const othersNeedOwner = (userId: string, caller: { userId: string }): Need | undefined => (userId && userId !== caller.userId ? "owner" : undefined);
+
+const datasets: Rules<typeof DatasetService> = {
+  createDataset: write((r) => `dataset/${r.name}`),
+  getDataset: read(),
+  listArtefacts: read(),
+  listDatasets: read(),
+  listDatasetVersions: read(),
+  getLineage: read(),
+  downloadArtefact: read(),
+};
+
+const projects: Rules<typeof ProjectService> = {
+  createProject: write((r) => `project/${r.name}`),
+  getProject: read((r) => project(r.name)),
+  // Everyone with a role somewhere may list; the list shows only the projects the caller may read.
+  listProjects: { need: "viewer", scope: () => ({ kind: "anywhere" }) },
+};
+
+const experiments: Rules<typeof ExperimentService> = {
+  createExperiment: write((r) => `project/${r.project}/experiment/${r.name}`, (r) => project(r.project, true)),
+  getExperiment: read((r) => project(r.project)),
+  listExperiments: read((r) => project(r.project)),
+  createRun: write((r) => `project/${r.project}/experiment/${r.experiment}`, (r) => project(r.project, true)),
+  getRun: read((r) => run(r.runId)),
+  listRuns: read((r) => project(r.project)),
+  searchRuns: read((r) => project(r.project)),
+  updateRunStatus: write((r) => `run/${r.runId}`, (r) => run(r.runId)),
+  setRunTags: write((r) => `run/${r.runId}`, (r) => run(r.runId)),
+  logParams: write((r) => `run/${r.runId}`, (r) => run(r.runId)),
+  useDatasets: write((r) => `run/${r.runId}`, (r) => run(r.runId)),
+  logMetrics: write((r) => `run/${r.runId}`, (r) => run(r.runId)),
+  streamMetrics: { need: "editor", scope: (r) => run(r.runId), perMessage: true, audit: (r) => `run/${r.runId}` },
+  getMetricHistory: read((r) => ({ kind: "runs", ids: r.runIds })),
+};
+
+const runArtefacts: Rules<typeof RunArtefactService> = {
+  logRunArtefacts: write((r) => `run/${r.runId}`, (r) => run(r.runId)),
+  listRunArtefacts: read((r) => run(r.runId)),
+  downloadRunArtefact: read((r) => run(r.runId)),
+};
+
+const anywhere = (): Scope => ({ kind: "anywhere" });
+const uploads: Rules<typeof UploadService> = {
+  upload: { need: "editor", scope: anywhere, audit: () => "upload/" },
+  createUpload: { need: "editor", scope: anywhere, audit: () => "upload/" },
+  getUpload: { need: "editor", scope: anywhere },
+  abortUpload: { need: "editor", scope: anywhere, audit: (r) => `upload/${r.uploadId}` },
+};
+
+const organizations: Rules<typeof OrganizationService> = {
+  createOrganization: { need: "instance-admin", audit: (r) => `organization/${r.name}` },
+  // Members read their own organisation; other organisations are the instance administrator's.
+  getOrganization: { need: "signed-in", stricter: (r, caller) => (r.id && r.id !== caller.orgId ? "instance-admin" : undefined) },
+  listOrganizations: { need: "instance-admin" },
+};
+
+const users: Rules<typeof UserService> = {
+  createUser: owner((r) => `user/${r.userName}`),
+  getUser: read(),
+  listUsers: read(),
+  updateUser: owner((r) => `user/${r.id}`),
+  deactivateUser: owner((r) => `user/${r.id}`),
+  createServiceAccount: owner((r) => `user/${r.name}`),
+  createGroup: owner((r) => `group/${r.displayName}`),
+  listGroups: read(),
+  addGroupMembers: owner((r) => `group/${r.groupId}`),
+  removeGroupMembers: owner((r) => `group/${r.groupId}`),
+  deleteGroup: owner((r) => `group/${r.groupId}`),
+};
+
+// Grants are managed by maintainers of their scope; the service then checks nobody grants above their own role.
+const grantScope = (r: { grantId: string; project: string }): Scope => (r.grantId ? { kind: "grant", id: r.grantId } : r.project ? project(r.project) : org);
+const principalOfGrant = (r: { userId: string; groupId: string }) => (r.userId ? `user/${r.userId}` : `group/${r.groupId}`);
+const access: Rules<typeof AccessService> = {
+  grantRole: { need: "maintainer", scope: (r) => (r.project ? project(r.project) : org), audit: principalOfGrant },
+  revokeRole: { need: "maintainer", scope: grantScope, audit: (r) => (r.grantId ? `grant/${r.grantId}` : principalOfGrant(r)) },
+  listGrants: { need: "maintainer", scope: (r) => (r.project ? project(r.project) : org), stricter: (r, c) => (r.userId === c.userId ? "signed-in" : undefined) },
+  whoAmI: { need: "signed-in" },
+  testPermissions: { need: "signed-in" },
+};
+
+const keys: Rules<typeof ApiKeyService> = {
+  createApiKey: {
+    need: "self",
+    stricter: (r, caller) => (r.scope === ApiKeyScope.SCIM ? "owner" : othersNeedOwner(r.userId, caller)),
+    audit: (r) => `user/${r.userId || "self"}`,
+  },
+  listApiKeys: { need: "signed-in", stricter: (r, caller) => (r.allUsers ? "owner" : othersNeedOwner(r.userId, caller)) },
+  // Whose key it is is only known once it is looked up: the handler lets non-owners revoke only their own.
+  revokeApiKey: { need: "self", audit: (r) => `key/${r.id}` },
+};
+
+const audit: Rules<typeof AuditService> = {
+  listAuditEvents: { need: "owner" },
+};
+
+const ops = { check: open, watch: open, list: open };
+const reflection = { serverReflectionInfo: open };
+
+/** Service type name → method local name → rule. */
+export const POLICY: Record<string, Record<string, Rule<never>>> = {
+  [DatasetService.typeName]: datasets,
+  [ProjectService.typeName]: projects,
+  [ExperimentService.typeName]: experiments,
+  [RunArtefactService.typeName]: runArtefacts,
+  [UploadService.typeName]: uploads,
+  [OrganizationService.typeName]: organizations,
+  [UserService.typeName]: users,
+  [AccessService.typeName]: access,
+  [ApiKeyService.typeName]: keys,
+  [AuditService.typeName]: audit,
+  [Health.typeName]: ops,
+  [ReflectionV1.typeName]: reflection,
+  [ReflectionV1alpha.typeName]: reflection,
+};
+
+/** The rule of a method, if it has one. */
+export function ruleOf(service: string, method: string): Rule<never> | undefined {
+  return POLICY[service]?.[method];
+}

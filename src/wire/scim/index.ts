@@ -1,0 +1,74 @@
+/**
+ * SCIM 2.0 provisioning on the API's port, under /scim/v2. Identity providers
+ * authenticate with an API key of scope SCIM (or a full key) of an owner of
+ * the organisation they provision; every write is in the audit log.
+ */
+import { randomUUID } from "node:crypto";
+import { PermissionDeniedError } from "../../services/errors.js";
+import type { AuditLog, Authenticator, Principal, UserDirectory } from "../../services/identity/index.js";
+import { bearerKey } from "../interceptors/auth.js";
+import { errorBody, readJson, type Request, type Response, send } from "./http.js";
+import { scimRoutes } from "./routes.js";
+
+export const SCIM_PREFIX = "/scim/v2";
+/** Bodies larger than this are refused (413): a group of 10,000 members fits. */
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+const HOST = /^[A-Za-z0-9.:[\]-]{1,255}$/;
+
+export interface ScimDeps {
+  authenticator: Pick<Authenticator, "authenticate">;
+  users: UserDirectory;
+  audit: Pick<AuditLog, "record">;
+}
+
+const OUTCOMES: Record<number, string> = { 400: "invalid_argument", 401: "unauthenticated", 403: "permission_denied", 404: "not_found", 409: "already_exists", 413: "resource_exhausted", 429: "resource_exhausted", 501: "unimplemented", 503: "unavailable" };
+
+export function createScimHandler(deps: ScimDeps) {
+  const route = scimRoutes(deps.users);
+
+  function mayProvision(p: Principal): void {
+    if (!p.orgId || (p.keyScope !== "scim" && p.keyScope !== "all") || p.orgRole !== "owner") {
+      throw new PermissionDeniedError("SCIM needs an API key of scope SCIM (or all) of an owner of the organisation");
+    }
+  }
+
+  /** Serves one request whose path starts with /scim/v2. */
+  return async function handle(req: Request, res: Response, source: string): Promise<void> {
+    const requestId = randomUUID();
+    const url = new URL(req.url ?? "/", "http://scim.invalid");
+    const method = (req.method ?? "GET").toUpperCase();
+    const segments = url.pathname.slice(SCIM_PREFIX.length).split("/").filter(Boolean).map(decodeURIComponent);
+    const host = String(req.headers.host ?? req.headers[":authority"] ?? "");
+    const base = `${HOST.test(host) ? `http://${host}` : ""}${SCIM_PREFIX}`;
+    let principal: Principal | undefined;
+    let answer: { status: number; body?: unknown; resource?: string };
+    try {
+      principal = await deps.authenticator.authenticate(bearerKey(String(req.headers.authorization ?? "")), source);
+      mayProvision(principal);
+      answer = await route({ method, segments, query: url.searchParams, body: () => readJson(req, MAX_BODY_BYTES), orgId: principal.orgId, base });
+    } catch (error) {
+      answer = errorBody(error, requestId);
+    }
+    // Written before the answer, as for gRPC calls: no write goes unrecorded.
+    if (principal && method !== "GET") {
+      const event = {
+        orgId: principal.orgId || null,
+        at: new Date(),
+        userId: principal.userId,
+        keyId: principal.keyId,
+        method: `SCIM ${method} /${segments[0] ?? ""}`,
+        resource: answer.resource ?? (segments[1] ? `${segments[0] === "Groups" ? "group" : "user"}/${segments[1]}` : ""),
+        source,
+        outcome: answer.status < 300 ? "ok" : (OUTCOMES[answer.status] ?? "internal"),
+          requestId,
+      };
+      await deps.audit.record(event).catch((error: unknown) => {
+        // Unrecorded, the write must not look like a success.
+        answer = errorBody(error, requestId);
+      });
+    }
+    const headers: Record<string, string> = { "x-request-id": requestId };
+    if (answer.status === 401) headers["www-authenticate"] = 'Bearer realm="traintrack"';
+    send(res, answer.status, answer.body, headers);
+  };
+}
