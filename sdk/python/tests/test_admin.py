@@ -3,11 +3,48 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Iterator
 
 import pytest
 from support.server import ServerProcess, unique
 
 import traintrack as tt
+
+
+def test_roles_and_key_scopes_are_the_strings_people_read() -> None:
+    from traintrack._gen.v1 import api_key_pb2, role_pb2
+    from traintrack._roles import role_name, role_to_proto, scope_name, scope_to_proto
+
+    assert tt.ROLES == ("viewer", "editor", "maintainer", "owner")
+    assert [role_name(role_to_proto(r)) for r in tt.ROLES] == list(tt.ROLES)
+    assert role_to_proto("Editor") == role_pb2.ROLE_EDITOR and role_to_proto(None) == role_pb2.ROLE_UNSPECIFIED
+    assert role_name(role_pb2.ROLE_UNSPECIFIED) is None
+    assert [scope_name(scope_to_proto(s)) for s in tt.KEY_SCOPES] == list(tt.KEY_SCOPES)
+    assert scope_to_proto("read_only") == api_key_pb2.API_KEY_SCOPE_READ_ONLY
+    assert scope_name(api_key_pb2.API_KEY_SCOPE_UNSPECIFIED) == "all"
+    with pytest.raises(tt.InvalidArgument, match="use one of viewer, editor, maintainer, owner"):
+        role_to_proto("admin")
+    with pytest.raises(tt.InvalidArgument, match="unknown key scope"):
+        scope_to_proto("write")
+
+
+def test_arguments_the_sdk_refuses_before_calling(client_offline: tt.Client) -> None:
+    admin = client_offline.admin
+    with pytest.raises(tt.InvalidArgument, match="exactly one of user_id and user_name"):
+        admin.users.get()
+    with pytest.raises(tt.InvalidArgument, match="exactly one of user_id and group_id"):
+        admin.grants.add("viewer", user_id="u_1", group_id="g_1")
+    with pytest.raises(tt.InvalidArgument, match="give the grant's id"):
+        admin.grants.revoke(user_id="u_1")
+    with pytest.raises(tt.InvalidArgument, match='exactly when its scope is "project"'):
+        admin.keys.create("k", scope="read-only", project="churn")
+
+
+@pytest.fixture
+def client_offline() -> Iterator[tt.Client]:
+    """A client of no server: for what the SDK checks before it calls."""
+    with tt.Client(url="http://127.0.0.1:9", api_key="k", progress=False) as c:
+        yield c
 
 
 def key_client(server: ServerProcess, secret: str) -> tt.Client:

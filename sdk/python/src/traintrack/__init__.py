@@ -23,9 +23,8 @@ Importing the package does not contact the server; pandas and pyarrow are
 imported only when a DataFrame is used (``pip install './sdk/python[pandas]'`` from a clone).
 """
 
+from ._roles import ROLES, SCOPES as KEY_SCOPES
 from ._admin_models import (
-    ROLES,
-    SCOPES as KEY_SCOPES,
     ApiKey,
     AuditEvent,
     Grant,

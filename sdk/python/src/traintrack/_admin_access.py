@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Iterator, List, Optional, Union
 
-from ._admin_models import ApiKey, AuditEvent, Grant, NewApiKey, NewOrganization, Organization, User, role_to_proto, scope_to_proto, timestamp
+from ._admin_models import ApiKey, AuditEvent, Grant, NewApiKey, NewOrganization, Organization, User
+from ._roles import role_to_proto, scope_to_proto, timestamp
 from ._gen.v1 import access_pb2, api_key_pb2, audit_pb2, organization_pb2
 from ._pages import paged
 from ._transport import Transport

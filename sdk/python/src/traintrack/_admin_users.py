@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, List, Optional
 
-from ._admin_models import Group, User, role_to_proto
+from ._admin_models import Group, User
+from ._roles import role_to_proto
 from ._gen.v1 import user_pb2
 from ._pages import paged
 from ._transport import Transport
