@@ -63,6 +63,16 @@ def test_login_checks_the_key_saves_it_privately_and_logout_forgets_it(cli: Cli)
     assert "no API key" in cli("whoami", key=None, code=3).stderr
 
 
+def test_logout_can_revoke_the_saved_key(cli: Cli) -> None:
+    laptop = cli("keys", "create", "--name", "laptop", "--expires", "1h").stdout.strip()
+    cli("login", key=None, stdin=laptop + "\n")
+    assert cli.json("whoami", key=None)["key"]["name"] == "laptop"
+    assert "revoked key" in cli("logout", "--revoke", key=None).stdout
+    assert not cli.config.exists()
+    cli("whoami", key=laptop, code=3)
+    cli("whoami")  # the bootstrap key still works
+
+
 def test_an_administrator_creates_a_user_and_a_service_account_key_then_revokes_it(cli: Cli) -> None:
     alice = unique("alice")
     user = cli.json("users", "create", alice, "--role", "editor", "--email", f"{alice}@example.com", "--display-name", "Alice")

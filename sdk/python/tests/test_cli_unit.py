@@ -223,6 +223,14 @@ def test_ctrl_c_is_one_line_and_exit_130(env: Dict[str, str], monkeypatch: pytes
     assert (code, out, err) == (130, "", "traintrack: error: interrupted\n")
 
 
+def test_login_without_a_key_on_stdin_is_a_usage_error(env: Dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    code, out, err = run_cli(["login", "--url", "http://127.0.0.1:9"], env)
+    assert (code, out) == (2, "")
+    assert err == "traintrack: error: no API key given: type it at the prompt, or pipe it on stdin\n"
+    assert not config_path(env).exists()
+
+
 def test_logout_without_a_login_is_fine(env: Dict[str, str]) -> None:
     code, out, _ = run_cli(["logout"], env)
     assert code == 0 and "Not logged in" in out

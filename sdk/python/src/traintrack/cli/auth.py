@@ -60,9 +60,12 @@ def _ask(ctx: Context, prompt: str) -> str:
 
 def _read_key(ctx: Context) -> str:
     """The key, hidden at a terminal, or the first line of stdin when it is piped (never from argv)."""
-    if ctx.interactive():
-        return getpass.getpass("API key (input hidden): ", stream=ctx.stderr).strip()
-    return sys.stdin.readline().strip() if sys.stdin is not None else ""
+    try:
+        if ctx.interactive():
+            return getpass.getpass("API key (input hidden): ", stream=ctx.stderr).strip()
+        return sys.stdin.readline().strip() if sys.stdin is not None else ""
+    except EOFError:  # Ctrl-D at the prompt
+        return ""
 
 
 def logout(ctx: Context) -> Result:
