@@ -34,6 +34,7 @@ def login(ctx: Context) -> Result:
         default = ctx.saved.get("url") or DEFAULT_URL
         url = _ask(ctx, f"Traintrack URL [{default}]: ") if ctx.interactive() else ""
         url = url or default
+    url = url.strip().rstrip("/")
     key = ctx.key_option or _read_key(ctx)
     if not key:
         raise UsageError("no API key given: type it at the prompt, or pipe it on stdin")
@@ -44,8 +45,10 @@ def login(ctx: Context) -> Result:
         client.close()
     save(ctx.config_path, url, key)
     text = f"Logged in to {url} as {describe_principal(me)}. Saved to {ctx.config_path} (readable only by you)."
-    if ctx.env.get("TRAINTRACK_API_KEY") or ctx.env.get("TRAINTRACK_URL"):
-        ctx.warn("TRAINTRACK_URL or TRAINTRACK_API_KEY is set: it still takes precedence over the saved login")
+    if ctx.env.get("TRAINTRACK_API_KEY"):
+        ctx.warn("TRAINTRACK_API_KEY is set: commands use it, not the saved key, until you unset it")
+    elif ctx.env.get("TRAINTRACK_URL", url).rstrip("/") != url:
+        ctx.warn(f"TRAINTRACK_URL is set to {ctx.env['TRAINTRACK_URL']}: commands use it, not {url}, until you unset it")
     return Result({"url": url, "config": str(ctx.config_path), "whoami": me}, text)
 
 
