@@ -67,7 +67,7 @@ def main(argv: Optional[List[str]] = None, *, env: Optional[Mapping[str, str]] =
         # The reader went away (`traintrack audit | head`): nothing left to say to it.
         _silence_stdout()
         return EXIT_OTHER
-    except BaseException as error:  # noqa: B902 -- Ctrl-C included: one line, never a traceback
+    except BaseException as error:  # Ctrl-C included: one line, never a traceback
         if isinstance(error, SystemExit):
             raise
         code, message = explain(error, ctx.url if ctx is not None else env.get("TRAINTRACK_URL", "the server"))
