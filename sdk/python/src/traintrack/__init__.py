@@ -16,15 +16,31 @@ Example::
         run.log({"loss": 0.4}, step=1)   # returns at once: a background logger batches
         run.log_artefact("model.pt")     # what the run made, kept with it
 
+    client.whoami()                                      # who this key is, and its roles
+    client.admin.users.create("alice", role="editor")    # users, groups, grants, keys, audit
+
 Importing the package does not contact the server; pandas and pyarrow are
 imported only when a DataFrame is used (``pip install './sdk/python[pandas]'`` from a clone).
 """
 
+from ._roles import ROLES, SCOPES as KEY_SCOPES
+from ._admin_models import (
+    ApiKey,
+    AuditEvent,
+    Grant,
+    Group,
+    NewApiKey,
+    NewOrganization,
+    Organization,
+    User,
+    WhoAmI,
+)
 from ._models import Artefact, DatasetRef, DatasetSummary, Lineage, LineageEdge
 from ._metric_failures import MetricsNotDelivered
 from ._metric_options import LoggerOptions
 from ._replay import SpoolReplay
 from ._transport import RetryPolicy
+from .admin import Admin
 from .client import Client, Datasets
 from .dataset import Dataset, DatasetVersion, LocalArtefact
 from .runs import LogResult, MetricPoint, MetricSeries, Run, RunInfo, Runs
@@ -69,6 +85,18 @@ __all__ = [
     "LogResult",
     "LoggerOptions",
     "MetricsNotDelivered",
+    "Admin",
+    "User",
+    "Group",
+    "Grant",
+    "ApiKey",
+    "NewApiKey",
+    "AuditEvent",
+    "Organization",
+    "NewOrganization",
+    "WhoAmI",
+    "ROLES",
+    "KEY_SCOPES",
     "SpoolReplay",
     "TraintrackError",
     "ConfigurationError",

@@ -12,7 +12,20 @@ from urllib.parse import urlsplit
 import grpc
 
 from ._download_wire import chunk_or_message
-from ._gen.v1 import dataset_pb2, dataset_pb2_grpc, experiment_pb2, experiment_pb2_grpc, run_artefact_pb2, run_artefact_pb2_grpc, upload_pb2_grpc
+from ._gen.v1 import (
+    access_pb2_grpc,
+    api_key_pb2_grpc,
+    audit_pb2_grpc,
+    dataset_pb2,
+    dataset_pb2_grpc,
+    experiment_pb2,
+    experiment_pb2_grpc,
+    organization_pb2_grpc,
+    run_artefact_pb2,
+    run_artefact_pb2_grpc,
+    upload_pb2_grpc,
+    user_pb2_grpc,
+)
 from .errors import ConfigurationError, TraintrackError, from_rpc_error
 
 log = logging.getLogger("traintrack")
@@ -101,6 +114,12 @@ class Transport:
         self.datasets: Any = dataset_pb2_grpc.DatasetServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.experiments: Any = experiment_pb2_grpc.ExperimentServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.run_artefacts: Any = run_artefact_pb2_grpc.RunArtefactServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        # Identity and access (client.admin, client.whoami).
+        self.users: Any = user_pb2_grpc.UserServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self.access: Any = access_pb2_grpc.AccessServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self.api_keys: Any = api_key_pb2_grpc.ApiKeyServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self.audit: Any = audit_pb2_grpc.AuditServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self.organizations: Any = organization_pb2_grpc.OrganizationServiceStub(self.channel)  # type: ignore[no-untyped-call]
         # LogMetrics taking the request already serialized: the metric logger encodes a
         # batch once, and sends (or spools to disk, and replays) those very bytes.
         self.log_metrics_bytes: grpc.UnaryUnaryMultiCallable[bytes, experiment_pb2.LogMetricsResponse] = self.channel.unary_unary(

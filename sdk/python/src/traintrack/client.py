@@ -1,4 +1,5 @@
-"""The client: connection settings, ``client.datasets`` for everything about datasets, ``client.runs`` and ``client.start_run`` for experiment tracking."""
+"""The client: connection settings, ``client.datasets`` for everything about datasets, ``client.runs`` and
+``client.start_run`` for experiment tracking, ``client.admin`` and ``client.whoami()`` for identity and access."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import os
 import posixpath
 from typing import Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
-from ._gen.v1 import dataset_pb2
+from ._admin_models import WhoAmI
+from ._gen.v1 import access_pb2, dataset_pb2
 from ._metric_options import LoggerOptions
 from ._models import DatasetRef, DatasetSummary, Lineage
 from ._transport import RetryPolicy, Transport
 from ._upload import UploadResult, Uploader
+from .admin import Admin
 from .dataset import Dataset, DatasetVersion, VersionLike, as_ref
 from .errors import AlreadyExists, ConfigurationError, NotFound
 from .runs import Run, Runs, flush_runs_of
@@ -64,9 +67,19 @@ class Client:
         self.datasets = Datasets(self)
         #: Read and search runs and their metrics; ``start_run`` starts one.
         self.runs = Runs(self)
+        #: Users, service accounts, groups, grants, API keys, the audit log and organisations.
+        self.admin = Admin(self._transport)
 
     def __repr__(self) -> str:
         return f"Client(url={self.url!r})"
+
+    def whoami(self) -> WhoAmI:
+        """The caller: its organisation, user (or service account), key and effective roles.
+
+        Raises Unauthenticated when the key is unknown, revoked or expired, or its user deactivated.
+        """
+        response = self._transport.call(self._transport.access.WhoAmI, access_pb2.WhoAmIRequest(), what="WhoAmI")
+        return WhoAmI._from_proto(response)
 
     def start_run(
         self,

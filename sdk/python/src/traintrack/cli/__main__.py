@@ -1,0 +1,5 @@
+"""``python -m traintrack.cli``."""
+
+from .main import run
+
+run()
