@@ -67,7 +67,7 @@ export const isRole = (need: Need): need is Role => need === "viewer" || need ==
  * undefined: the organisation), without a request at hand: for TestPermissions,
  * so that a UI can grey out what the caller may not do.
  */
-export function mayCall(rule: Rule<never>, caller: Principal, projectId: string | undefined): boolean {
+export function mayCall(rule: Rule<never, never>, caller: Principal, projectId: string | undefined): boolean {
   const need = rule.need;
   if (need === "public" || need === "signed-in") return true;
   if (need === "instance-admin") return caller.instanceAdmin;

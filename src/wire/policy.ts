@@ -48,7 +48,7 @@ export type Need =
   | "instance-admin"
   | Role;
 
-export interface Rule<I> {
+export interface Rule<I, O = unknown> {
   need: Need;
   /** Where `need` (a role) applies, from the request; the organisation when absent. */
   scope?: (req: I) => Scope;
@@ -58,10 +58,12 @@ export interface Rule<I> {
   perMessage?: boolean;
   /** Audited calls name their resource ("run/r_…"); calls without one are not audited (reads). */
   audit?: (req: I) => string;
+  /** For calls that create what they act on: the resource, named by its new id, once the call succeeded. */
+  created?: (res: O) => string;
 }
 
 type Rules<S extends DescService> = S extends GenService<infer M extends GenServiceMethods>
-  ? { [K in keyof M]: Rule<MessageShape<M[K]["input"]>> }
+  ? { [K in keyof M]: Rule<MessageShape<M[K]["input"]>, MessageShape<M[K]["output"]>> }
   : never;
 
 const org: Scope = { kind: "organization" };
@@ -122,20 +124,20 @@ const uploads: Rules<typeof UploadService> = {
 };
 
 const organizations: Rules<typeof OrganizationService> = {
-  createOrganization: { need: "instance-admin", audit: (r) => `organization/${r.name}` },
+  createOrganization: { need: "instance-admin", audit: (r) => `organization/${r.name}`, created: (res) => `organization/${res.organization?.id}` },
   // Members read their own organisation; other organisations are the instance administrator's.
   getOrganization: { need: "signed-in", stricter: (r, caller) => (r.id && r.id !== caller.orgId ? "instance-admin" : undefined) },
   listOrganizations: { need: "instance-admin" },
 };
 
 const users: Rules<typeof UserService> = {
-  createUser: owner((r) => `user/${r.userName}`),
+  createUser: { ...owner((r) => `user/${r.userName}`), created: (res) => `user/${res.user?.id}` },
   getUser: read(),
   listUsers: read(),
   updateUser: owner((r) => `user/${r.id}`),
   deactivateUser: owner((r) => `user/${r.id}`),
-  createServiceAccount: owner((r) => `user/${r.name}`),
-  createGroup: owner((r) => `group/${r.displayName}`),
+  createServiceAccount: { ...owner((r) => `user/${r.name}`), created: (res) => `user/${res.user?.id}` },
+  createGroup: { ...owner((r) => `group/${r.displayName}`), created: (res) => `group/${res.group?.id}` },
   listGroups: read(),
   addGroupMembers: owner((r) => `group/${r.groupId}`),
   removeGroupMembers: owner((r) => `group/${r.groupId}`),
@@ -146,7 +148,7 @@ const users: Rules<typeof UserService> = {
 const grantScope = (r: { grantId: string; project: string }): Scope => (r.grantId ? { kind: "grant", id: r.grantId } : r.project ? project(r.project) : org);
 const principalOfGrant = (r: { userId: string; groupId: string }) => (r.userId ? `user/${r.userId}` : `group/${r.groupId}`);
 const access: Rules<typeof AccessService> = {
-  grantRole: { need: "maintainer", scope: (r) => (r.project ? project(r.project) : org), audit: principalOfGrant },
+  grantRole: { need: "maintainer", scope: (r) => (r.project ? project(r.project, true) : org), audit: principalOfGrant },
   revokeRole: { need: "maintainer", scope: grantScope, audit: (r) => (r.grantId ? `grant/${r.grantId}` : principalOfGrant(r)) },
   listGrants: { need: "maintainer", scope: (r) => (r.project ? project(r.project) : org), stricter: (r, c) => (r.userId === c.userId ? "signed-in" : undefined) },
   whoAmI: { need: "signed-in" },
@@ -158,6 +160,7 @@ const keys: Rules<typeof ApiKeyService> = {
     need: "self",
     stricter: (r, caller) => (r.scope === ApiKeyScope.SCIM ? "owner" : othersNeedOwner(r.userId, caller)),
     audit: (r) => `user/${r.userId || "self"}`,
+    created: (res) => `key/${res.key?.id}`,
   },
   listApiKeys: { need: "signed-in", stricter: (r, caller) => (r.allUsers ? "owner" : othersNeedOwner(r.userId, caller)) },
   // Whose key it is is only known once it is looked up: the handler lets non-owners revoke only their own.
@@ -172,7 +175,7 @@ const ops = { check: open, watch: open, list: open };
 const reflection = { serverReflectionInfo: open };
 
 /** Service type name → method local name → rule. */
-export const POLICY: Record<string, Record<string, Rule<never>>> = {
+export const POLICY: Record<string, Record<string, Rule<never, never>>> = {
   [DatasetService.typeName]: datasets,
   [ProjectService.typeName]: projects,
   [ExperimentService.typeName]: experiments,
@@ -189,6 +192,6 @@ export const POLICY: Record<string, Record<string, Rule<never>>> = {
 };
 
 /** The rule of a method, if it has one. */
-export function ruleOf(service: string, method: string): Rule<never> | undefined {
+export function ruleOf(service: string, method: string): Rule<never, never> | undefined {
   return POLICY[service]?.[method];
 }

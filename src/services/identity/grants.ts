@@ -7,6 +7,7 @@
 import type { Kysely } from "kysely";
 import * as grantsRepo from "../../db/grants-repo.js";
 import type { GrantRow } from "../../db/grants-repo.js";
+import { ensureProject } from "../../db/experiments-repo.js";
 import type { Database } from "../../db/schema.js";
 import { findGroup, findUser } from "../../db/users-repo.js";
 import { InvalidInputError, NotFoundError, PermissionDeniedError } from "../errors.js";
@@ -44,15 +45,22 @@ export function createGrantService(deps: { db: Kysely<Database>; users: UserDire
     }
   }
 
-  async function keyOf(orgId: string, spec: GrantSpec): Promise<grantsRepo.GrantKey> {
-    return { role: spec.role, userId: spec.userId ?? null, groupId: spec.groupId ?? null, projectId: await projectId(orgId, spec.project) };
+  async function keyOf(orgId: string, spec: GrantSpec, createProject = false): Promise<grantsRepo.GrantKey> {
+    // Access is often set up before the work starts: granting on a project that does not exist yet creates it
+    // (the policy asked for the role on the organisation then, as for any call that creates a project).
+    const id =
+      spec.project !== undefined && createProject
+        ? (await ensureProject(db, { id: newId("prj"), orgId, name: spec.project, description: "" })).id
+        : await projectId(orgId, spec.project);
+    return { role: spec.role, userId: spec.userId ?? null, groupId: spec.groupId ?? null, projectId: id };
   }
 
   async function grant(caller: Principal, spec: GrantSpec): Promise<GrantRow> {
     const { orgId } = caller;
     if (spec.role === "owner" && spec.project !== undefined) throw new InvalidInputError("role", "ROLE_OWNER is for the organisation only: grant ROLE_MAINTAINER on a project");
-    const key = await keyOf(orgId, spec);
-    mayHandle(caller, spec.role, key.projectId, "grant");
+    const existing = spec.project === undefined ? undefined : await grantsRepo.projectIdByName(db, orgId, spec.project);
+    mayHandle(caller, spec.role, existing ?? null, "grant");
+    const key = await keyOf(orgId, spec, true);
     if (key.userId && !(await findUser(db, orgId, key.userId))) throw new NotFoundError(`no user ${JSON.stringify(key.userId)} in this organisation`);
     if (key.groupId && !(await findGroup(db, orgId, key.groupId))) throw new NotFoundError(`no group ${JSON.stringify(key.groupId)} in this organisation`);
     return users.changeAccess(orgId, (trx) => grantsRepo.upsertGrant(trx, orgId, newId("gr"), key));

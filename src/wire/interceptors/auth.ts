@@ -37,7 +37,7 @@ export function bearerKey(header: string | null): string {
 
 export function authInterceptor(deps: AccessDeps): Interceptor {
   return (next) => async (req) => {
-    const rule = ruleOf(req.service.typeName, req.method.localName) as Rule<unknown> | undefined;
+    const rule = ruleOf(req.service.typeName, req.method.localName) as Rule<unknown, unknown> | undefined;
     // policy.test.ts keeps this from happening; refusing is the safe answer if it does.
     if (!rule) throw new PermissionDeniedError(`${req.method.name} has no access rule`);
     if (rule.need === "public") return next(req);
@@ -72,10 +72,14 @@ export function authInterceptor(deps: AccessDeps): Interceptor {
       else if (rule.perMessage || req.method.methodKind === "server_streaming") req = { ...req, message: checkedEach(req.message, check) };
       else await check(undefined);
       const res = await next(req);
+      if (rule.created && !res.stream) resource = rule.created(res.message);
       await record();
       return res;
     } catch (error) {
-      await record(error).catch(() => undefined);
+      // A refused or failed call changed nothing, so its answer does not wait for its event (a client that
+      // sent garbage is often gone by then). If the event cannot be stored, the database is down, which
+      // is most likely why the call failed: there is nothing better to do with that error than drop it.
+      void record(error).catch(() => undefined);
       throw error;
     }
   };
