@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   if (app.bootstrapKey) {
     logger.warn(
       { organization: "default", apiKey: app.bootstrapKey },
-      `created organisation "default" and its admin API key; it is shown only this once: ${app.bootstrapKey}`,
+      `created organisation "default", its owner "admin" (also the instance administrator) and admin's API key; it is shown only this once: ${app.bootstrapKey}`,
     );
   }
   onSignals(logger, config.ops.shutdownGraceMs, () => app.close());

@@ -17,7 +17,10 @@ import { type Client, Code, ConnectError, createClient } from "@connectrpc/conne
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
+import { AccessService } from "../../gen/traintrack/v1/access_pb.js";
 import { ExperimentService } from "../../gen/traintrack/v1/experiment_pb.js";
+import { Role } from "../../gen/traintrack/v1/role_pb.js";
+import { UserService } from "../../gen/traintrack/v1/user_pb.js";
 import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
 import { UploadService, UploadState } from "../../gen/traintrack/v1/upload_pb.js";
 import { startChildServer } from "../support/child-server.js";
@@ -112,6 +115,19 @@ describe.each(backends())("an upgrade from the landed code on $name", (backend) 
     const blobs = await server.app.db.selectFrom("blobs").select(["orgId", "sha256", "physicalKey"]).execute();
     expect(blobs.length).toBeGreaterThanOrEqual(3);
     for (const b of blobs) expect(b.physicalKey).toBe(`blobs/${b.orgId}/sha256/${b.sha256.slice(0, 2)}/${b.sha256}`);
+  });
+
+  it.skipIf(!backend.available)("the key from before teams is an owner's key of its organisation, and the instance administrator's", async () => {
+    const me = await server.client(AccessService).whoAmI({});
+    expect({ role: me.organizationRole, admin: me.instanceAdmin, user: me.user?.userName, key: me.key?.userId }).toEqual({
+      role: Role.OWNER,
+      admin: true,
+      user: "admin",
+      key: me.user?.id,
+    });
+    // And it can do what owners do: make a user, who then holds no role until granted one.
+    const { user } = await server.client(UserService).createUser({ userName: "after-upgrade" });
+    expect(user?.active).toBe(true);
   });
 
   it.skipIf(!backend.available)("commits a small upload the landed code completed, and refuses its staged one with what to do", async () => {
