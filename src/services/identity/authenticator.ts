@@ -45,6 +45,8 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
   const { db, now, failures } = deps;
   const cache = new Map<string, { principal: Principal; until: number; orgId: string }>();
   let caching = false;
+  // Bumped by every forget: a lookup that started before a change must not cache what it read.
+  let epoch = 0;
   const touched = new Map<string, number>();
   const adminHash = deps.adminKey ? Buffer.from(hashKey(deps.adminKey), "hex") : undefined;
 
@@ -59,20 +61,24 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (failures.isBlocked(source) && !failures.knownGood(keyHash)) {
       throw new LimitExceededError(`too many failed authentications from ${source}: wait a minute, then retry with a valid key`);
     }
-    const principal = adminHash && timingSafeEqual(adminHash, Buffer.from(keyHash, "hex")) ? instanceAdmin() : await lookUp(keyHash);
+    const startedAt = epoch;
+    const found = adminHash && timingSafeEqual(adminHash, Buffer.from(keyHash, "hex")) ? { principal: instanceAdmin(), expiresAt: null } : await lookUp(keyHash);
+    const principal = found?.principal;
     if (!principal) {
       failures.failed(source);
       throw new UnauthenticatedError(INVALID);
     }
     failures.succeeded(keyHash);
-    if (caching && principal.orgId) {
+    if (caching && epoch === startedAt && principal.orgId) {
       if (cache.size >= CACHE_LIMIT) cache.clear();
-      cache.set(keyHash, { principal, until: Date.now() + deps.cacheMs, orgId: principal.orgId });
+      // An expiring key leaves the cache when it expires, not later.
+      const until = Math.min(Date.now() + deps.cacheMs, found.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY);
+      cache.set(keyHash, { principal, until, orgId: principal.orgId });
     }
     return principal;
   }
 
-  async function lookUp(keyHash: string): Promise<Principal | undefined> {
+  async function lookUp(keyHash: string): Promise<{ principal: Principal; expiresAt: Date | null } | undefined> {
     const at = now();
     const key = await findUsableKey(db, keyHash, at);
     if (!key) return undefined;
@@ -84,7 +90,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       else projectRoles.set(g.projectId, higher(projectRoles.get(g.projectId), g.role) as Role);
     }
     noteUse(key.keyId, key.lastUsedAt, at);
-    return {
+    const principal: Principal = {
       orgId: key.orgId,
       userId: key.userId,
       keyId: key.keyId,
@@ -94,6 +100,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       orgRole,
       projectRoles,
     };
+    return { principal, expiresAt: key.expiresAt };
   }
 
   function noteUse(keyId: string, lastUsedAt: Date | null, at: Date): void {
@@ -107,6 +114,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
 
   /** Forgets what is cached about an organisation's keys ("*": every organisation's). */
   function forget(orgId: string): void {
+    epoch += 1;
     if (orgId === "*") return cache.clear();
     for (const [hash, entry] of cache) if (entry.orgId === orgId) cache.delete(hash);
   }
@@ -114,6 +122,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
   /** Caches only while every access change is sure to be heard (see the module comment). */
   function setCaching(on: boolean): void {
     caching = on;
+    epoch += 1;
     if (!on) cache.clear();
   }
 

@@ -38,7 +38,7 @@ export function generateSecret(): string {
 
 export type KeyService = ReturnType<typeof createKeyService>;
 
-export function createKeyService(deps: { db: Kysely<Database>; now: () => Date }) {
+export function createKeyService(deps: { db: Kysely<Database>; now: () => Date; accessChanged: (orgId: string) => void }) {
   const { db, now } = deps;
 
   /** Creates a key for the caller (or, for owners, any user); returns it with its secret, which is not kept. */
@@ -93,6 +93,7 @@ export function createKeyService(deps: { db: Kysely<Database>; now: () => Date }
       await lockAccess(trx, orgId);
       await keysRepo.revokeKey(trx, orgId, id, now());
     });
+    deps.accessChanged(orgId);
     return get(orgId, id);
   }
 
