@@ -50,7 +50,8 @@ export function createScimHandler(deps: ScimDeps) {
       answer = errorBody(error, requestId);
     }
     // Written before the answer, as for gRPC calls: no write goes unrecorded.
-    if (principal && method !== "GET") {
+    // Searches (POST …/.search) read.
+    if (principal && method !== "GET" && segments.at(-1) !== ".search") {
       const event = {
         orgId: principal.orgId || null,
         at: new Date(),
@@ -60,7 +61,7 @@ export function createScimHandler(deps: ScimDeps) {
         resource: answer.resource ?? (segments[1] ? `${segments[0] === "Groups" ? "group" : "user"}/${segments[1]}` : ""),
         source,
         outcome: answer.status < 300 ? "ok" : (OUTCOMES[answer.status] ?? "internal"),
-          requestId,
+        requestId,
       };
       await deps.audit.record(event).catch((error: unknown) => {
         // Unrecorded, the write must not look like a success.
