@@ -199,6 +199,25 @@ describe.each(backends())("SCIM 2.0 on $name", (backend) => {
       expect(without.body.Resources[0]).toMatchObject({ id: user.id, userName: user.userName });
     });
 
+    it("searches with POST /.search (per resource type and at the root), which is a read", async () => {
+      const tag = unique("s");
+      const user = await newUser({ userName: `${tag}@example.com`, displayName: `Searched ${tag}` });
+      const group = await newGroup(`Searched ${tag}`, [user.id]);
+      const search = (path: string, body: Record<string, unknown>) => scim.request("POST", path, { schemas: ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], ...body });
+      const users = await search("/Users/.search", { filter: `userName eq "${tag}@example.com"`, attributes: ["userName"] });
+      expect(users.status).toBe(200);
+      expect(users.body.Resources).toEqual([{ schemas: [USER_URN], id: user.id, userName: `${tag}@example.com`, meta: expect.any(Object) }]);
+      const groups = await search("/Groups/.search", { filter: `members eq "${user.id}"`, excludedAttributes: ["members"] });
+      expect(ids(groups)).toEqual([group.id]);
+      expect(groups.body.Resources[0].members).toBeUndefined();
+      const both = await search("/.search", { filter: `displayName eq "Searched ${tag}"`, startIndex: 1, count: 10 });
+      expect(ids(both)).toEqual([user.id, group.id].sort());
+      expect((await search("/Users/.search", { filter: "userName eq" })).body.scimType).toBe("invalidFilter");
+      expect((await scim.get("/Users/.search")).status).toBe(405);
+      const audited = await server.client(AuditService).listAuditEvents({ resource: "user/", pageSize: 1000 });
+      expect(audited.events.some((e) => e.resource.includes(".search"))).toBe(false);
+    });
+
     it("replaces a user with PUT", async () => {
       const user = await newUser({ displayName: "Before", externalId: "e-put" });
       const put = await scim.put(`/Users/${user.id}`, { schemas: [USER_URN], userName: user.userName, displayName: "After", active: true });
@@ -219,6 +238,12 @@ describe.each(backends())("SCIM 2.0 on $name", (backend) => {
       expect(res.body.emails).toEqual([{ value: "patch@example.com", type: "work", primary: true }]);
       res = await scim.patch(path, { op: "replace", path: 'emails[type eq "work"].value', value: "patch2@example.com" });
       expect(res.body.emails[0].value).toBe("patch2@example.com");
+      // Entra adds an email through a filtered path before any exists: the filter's equalities describe it.
+      const bare = await newUser();
+      const entra = await scim.patch(`/Users/${bare.id}`, { op: "Add", path: 'emails[type eq "work"].value', value: "entra@example.com" });
+      expect(entra.status, JSON.stringify(entra.body)).toBe(200);
+      expect(entra.body.emails).toEqual([{ type: "work", value: "entra@example.com" }]);
+      expect((await server.client(UserService).getUser({ id: bare.id })).user?.email).toBe("entra@example.com");
       res = await scim.patch(path, { op: "remove", path: "externalId" });
       expect(res.body.externalId).toBeUndefined();
       res = await scim.patch(path, { op: "replace", value: { displayName: "No Path", "name.givenName": "Given" } });
@@ -263,6 +288,9 @@ describe.each(backends())("SCIM 2.0 on $name", (backend) => {
       res = await scim.put(path, { schemas: [GROUP_URN], displayName: "Replaced", members: [{ value: u2.id }] });
       expect(res.body.members.map((m: { value: string }) => m.value)).toEqual([u2.id]);
       expect((await scim.patch(path, { op: "add", path: "members", value: [{ value: "u_nobody" }] })).status).toBe(404);
+      const dupGroup = await scim.post("/Groups", { schemas: [GROUP_URN], displayName: "replaced" });
+      expect(dupGroup.status).toBe(409);
+      expect(dupGroup.body.scimType).toBe("uniqueness");
       expect((await scim.patch(path, { op: "replace", path: "owner", value: "x" })).body.scimType).toBe("invalidPath");
 
       expect((await scim.delete(path)).status).toBe(204);

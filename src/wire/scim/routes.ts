@@ -11,7 +11,7 @@ import {
   type ScimObject,
 } from "../../services/identity/scim/index.js";
 import { groupInput, groupResource } from "./groups.js";
-import { excludesMembers, listResponse, type QueryParameters, queryFromBody, queryFromUrl, selectionFromUrl } from "./search.js";
+import { excludesMembers, filterMentions, listResponse, type QueryParameters, queryFromBody, queryFromUrl, selectionFromUrl } from "./search.js";
 import { LIST_SCHEMA, ScimHttpError } from "./http.js";
 import { GROUP_PATCH_SCHEMA, resourceTypes, schemaDocuments, serviceProviderConfig, USER_PATCH_SCHEMA } from "./schemas.js";
 import { userInput, userResource } from "./users.js";
@@ -69,12 +69,16 @@ export function scimRoutes(users: UserDirectory) {
     return out;
   }
 
-  /** The resources of `kinds` that match the query's filter, in order (Users first for a search at the root). */
+  /**
+   * The resources of `kinds` that match the query's filter, in order (Users first for a search at the root).
+   * Groups are read without members (one query per group) unless shown or filtered on: Entra looks a
+   * group up with `excludedAttributes=members&filter=displayName eq "…"`.
+   */
   async function matching(c: ScimCall, q: QueryParameters, kinds: ("Users" | "Groups")[]): Promise<ScimObject[]> {
     const filter = q.filter ? parseFilter(q.filter) : undefined;
     const all: ScimObject[] = [];
     for (const kind of kinds) {
-      all.push(...(kind === "Users" ? await listUsers(c, filter) : await listGroups(c, !excludesMembers(q) || Boolean(filter))));
+      all.push(...(kind === "Users" ? await listUsers(c, filter) : await listGroups(c, !excludesMembers(q) || (filter !== undefined && filterMentions(filter, "members")))));
     }
     return filter ? all.filter(createFilterMatcher(filter, { caseExact: ["id", "externalId", "members.value"] })) : all;
   }

@@ -3,7 +3,7 @@
  * from the body of a POST …/.search (§3.4.3), which identity providers use
  * to keep filters out of URLs and logs.
  */
-import { isObject, getAttribute, type ScimObject } from "../../services/identity/scim/index.js";
+import { type Filter, getAttribute, isObject, type ScimObject } from "../../services/identity/scim/index.js";
 import { ScimHttpError } from "./http.js";
 import { MAX_RESULTS } from "./schemas.js";
 
@@ -67,6 +67,19 @@ export function excludesMembers(q: { attributes?: string; excludedAttributes?: s
   if (names(q.excludedAttributes).some((n) => n === "members" || n.endsWith(":group:members"))) return true;
   const included = names(q.attributes);
   return included.length > 0 && !included.some(isMembers);
+}
+
+/** Whether `filter` names `attribute` (case-insensitive), so that the resources must carry it to be matched. */
+export function filterMentions(filter: Filter, attribute: string): boolean {
+  switch (filter.kind) {
+    case "and":
+    case "or":
+      return filterMentions(filter.left, attribute) || filterMentions(filter.right, attribute);
+    case "not":
+      return filterMentions(filter.filter, attribute);
+    default:
+      return filter.path.attribute.toLowerCase() === attribute.toLowerCase();
+  }
 }
 
 export function listResponse(listSchema: string, matches: ScimObject[], q: QueryParameters, project: (r: ScimObject) => ScimObject) {
