@@ -384,7 +384,12 @@ describe.each(backends())("SCIM 2.0 on $name", (backend) => {
       expect((await scim.get(`/Users/${mine.id}`)).body.active).toBe(true);
     });
 
-    it("refuses oversize and non-JSON bodies", async () => {
+    it("refuses oversize and non-JSON bodies, and paths that are not percent-encoded UTF-8", async () => {
+      const badPath = await scim.get("/Users/%E0%A4%A");
+      expect(badPath.status).toBe(400);
+      expect(badPath.body).toMatchObject({ schemas: [ERROR_URN], scimType: "invalidSyntax" });
+      expect((await scim.get("/Users/a%2Fb")).status).toBe(404);
+      expect((await scim.get("/Nope")).body).toMatchObject({ schemas: [ERROR_URN], status: "404" });
       const big = JSON.stringify({ schemas: [USER_URN], userName: "big", displayName: "x".repeat(3 * 1024 * 1024) });
       const huge = await scim.request("POST", "/Users", undefined, { rawBody: big });
       expect(huge.status).toBe(413);
