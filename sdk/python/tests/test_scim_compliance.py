@@ -10,6 +10,7 @@ with their statuses is printed (run pytest with -s to see it).
 from __future__ import annotations
 
 import sys
+from typing import Callable
 
 import grpc
 import pytest
@@ -39,16 +40,20 @@ def scim_key(server: ServerProcess) -> str:
     return str(created.secret)
 
 
-def test_scim2_tester_passes_every_check(server: ServerProcess) -> None:
+def test_scim2_tester_passes_every_check(server: ServerProcess, record_property: Callable[[str, object], None]) -> None:
     key = scim_key(server)
     with httpx2.Client(base_url=f"{server.url}/scim/v2", headers={"Authorization": f"Bearer {key}"}, timeout=30) as http:
         results = check_server(SyncSCIMClient(http))
 
     assert results, "scim2-tester ran no check"
     print(f"\nscim2-tester against {server.backend}: {len(results)} checks")
+    lines = []
     for r in results:
         where = f"[{r.resource_type}] " if r.resource_type else ""
-        print(f"  {r.status.name:<10} {where}{r.title}")
+        lines.append(f"{r.status.name:<10} {where}{r.title}: {(r.reason or '').splitlines()[0][:120] if r.reason else ''}")
+    print("\n".join(f"  {line}" for line in lines))
+    # Also in the JUnit report (TRAINTRACK_PYTEST_JUNIT), where a -q run keeps it.
+    record_property("scim2_tester_checks", "\n".join(lines))
     failures = [r for r in results if r.status not in PASSING]
     assert not failures, "scim2-tester checks that did not pass:\n" + "\n".join(
         f"  {r.status.name} [{r.resource_type or '-'}] {r.title}: {r.reason}" for r in failures
