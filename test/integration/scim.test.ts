@@ -351,6 +351,30 @@ describe.each(backends())("SCIM 2.0 on $name", (backend) => {
       expect(await codeOf(server.client(DatasetService).listDatasets({}))).toBe("ok");
     });
 
+    it("refuses to demote the last owner whose ownership comes from a SCIM group", async () => {
+      // A fresh organisation, whose first owner steps down in favour of a group-made owner.
+      const firstOwnerKey = await server.newOrganization("owners");
+      const firstScim = scimClient(server, await scimKey(server, firstOwnerKey));
+      const heir = (await firstScim.post("/Users", { schemas: [USER_URN], userName: "heir@example.com" })).body;
+      const owners = (await firstScim.post("/Groups", { schemas: [GROUP_URN], displayName: "Owners", members: [{ value: heir.id }] })).body;
+      await server.client(AccessService, "grpc", firstOwnerKey).grantRole({ role: Role.OWNER, groupId: owners.id });
+      const heirScim = scimClient(server, await createKey(server, ApiKeyScope.SCIM, { userId: heir.id, ownerKey: firstOwnerKey }));
+      const firstOwner = (await server.client(AccessService, "grpc", firstOwnerKey).whoAmI({})).user?.id as string;
+      expect((await heirScim.patch(`/Users/${firstOwner}`, { op: "replace", value: { active: false } })).status).toBe(200);
+
+      for (const res of [
+        await heirScim.patch(`/Groups/${owners.id}`, { op: "remove", path: `members[value eq "${heir.id}"]` }),
+        await heirScim.patch(`/Groups/${owners.id}`, { op: "replace", path: "members", value: [] }),
+        await heirScim.put(`/Groups/${owners.id}`, { schemas: [GROUP_URN], displayName: "Owners" }),
+        await heirScim.delete(`/Groups/${owners.id}`),
+        await heirScim.delete(`/Users/${heir.id}`),
+      ]) {
+        expect([400, 409]).toContain(res.status);
+        expect(res.body.detail).toMatch(/owner/);
+      }
+      expect((await heirScim.get(`/Groups/${owners.id}`)).body.members.map((m: { value: string }) => m.value)).toEqual([heir.id]);
+    });
+
     it("authenticates: no key 401, a non-owner's or read-only key 403, a SCIM key may not call gRPC", async () => {
       const none = await scimClient(server, undefined).get("/Users");
       expect(none.status).toBe(401);
