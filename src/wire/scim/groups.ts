@@ -7,11 +7,15 @@ import { GROUP_URN } from "./schemas.js";
 
 export const MAX_MEMBERS = 10_000;
 
+/**
+ * Members carry no `display`: RFC 7643 §4.2 defines only value, $ref and type,
+ * and a client compares the members it sent with those it gets back.
+ */
 export function groupResource(g: GroupRow, members: { id: string; userName: string }[] | undefined, base: string): ScimObject {
   const resource: ScimObject = { schemas: [GROUP_URN], id: g.id };
   if (g.externalId) resource.externalId = g.externalId;
   resource.displayName = g.displayName;
-  if (members && members.length > 0) resource.members = members.map((m) => ({ value: m.id, display: m.userName, $ref: `${base}/Users/${m.id}`, type: "User" }));
+  if (members && members.length > 0) resource.members = members.map((m) => ({ value: m.id, $ref: `${base}/Users/${m.id}`, type: "User" }));
   resource.meta = {
     resourceType: "Group",
     created: g.createdAt.toISOString(),

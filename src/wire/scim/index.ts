@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { PermissionDeniedError } from "../../services/errors.js";
 import type { AuditLog, Authenticator, Principal, UserDirectory } from "../../services/identity/index.js";
 import { bearerKey } from "../interceptors/auth.js";
-import { errorBody, readJson, type Request, type Response, send } from "./http.js";
+import { errorBody, readJson, type Request, type Response, ScimHttpError, send } from "./http.js";
 import { scimRoutes } from "./routes.js";
 
 export const SCIM_PREFIX = "/scim/v2";
@@ -37,20 +37,22 @@ export function createScimHandler(deps: ScimDeps) {
     const requestId = randomUUID();
     const url = new URL(req.url ?? "/", "http://scim.invalid");
     const method = (req.method ?? "GET").toUpperCase();
-    const segments = url.pathname.slice(SCIM_PREFIX.length).split("/").filter(Boolean).map(decodeURIComponent);
+    const segments = url.pathname.slice(SCIM_PREFIX.length).split("/").filter(Boolean).map(decodeSegment);
     const host = String(req.headers.host ?? req.headers[":authority"] ?? "");
     const base = `${HOST.test(host) ? `http://${host}` : ""}${SCIM_PREFIX}`;
     let principal: Principal | undefined;
     let answer: { status: number; body?: unknown; resource?: string };
     try {
+      if (segments.includes(undefined)) throw new ScimHttpError(400, "the path is not valid percent-encoded UTF-8", "invalidSyntax");
       principal = await deps.authenticator.authenticate(bearerKey(String(req.headers.authorization ?? "")), source);
       mayProvision(principal);
-      answer = await route({ method, segments, query: url.searchParams, body: () => readJson(req, MAX_BODY_BYTES), orgId: principal.orgId, base });
+      answer = await route({ method, segments: segments as string[], query: url.searchParams, body: () => readJson(req, MAX_BODY_BYTES), orgId: principal.orgId, base });
     } catch (error) {
       answer = errorBody(error, requestId);
     }
     // Written before the answer, as for gRPC calls: no write goes unrecorded.
-    if (principal && method !== "GET") {
+    // Searches (POST …/.search) read.
+    if (principal && method !== "GET" && segments.at(-1) !== ".search") {
       const event = {
         orgId: principal.orgId || null,
         at: new Date(),
@@ -60,7 +62,7 @@ export function createScimHandler(deps: ScimDeps) {
         resource: answer.resource ?? (segments[1] ? `${segments[0] === "Groups" ? "group" : "user"}/${segments[1]}` : ""),
         source,
         outcome: answer.status < 300 ? "ok" : (OUTCOMES[answer.status] ?? "internal"),
-          requestId,
+        requestId,
       };
       await deps.audit.record(event).catch((error: unknown) => {
         // Unrecorded, the write must not look like a success.
@@ -71,4 +73,13 @@ export function createScimHandler(deps: ScimDeps) {
     if (answer.status === 401) headers["www-authenticate"] = 'Bearer realm="traintrack"';
     send(res, answer.status, answer.body, headers);
   };
+}
+
+/** A path segment decoded; undefined when it is not valid percent-encoded UTF-8 (decodeURIComponent would throw). */
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }

@@ -2,6 +2,7 @@
 import type { UserDirectory } from "../../services/identity/index.js";
 import {
   applyPatch,
+  getAttribute,
   createAttributeProjector,
   createFilterMatcher,
   type Filter,
@@ -10,8 +11,9 @@ import {
   type ScimObject,
 } from "../../services/identity/scim/index.js";
 import { groupInput, groupResource } from "./groups.js";
+import { excludesMembers, filterMentions, listResponse, type QueryParameters, queryFromBody, queryFromUrl, selectionFromUrl } from "./search.js";
 import { LIST_SCHEMA, ScimHttpError } from "./http.js";
-import { GROUP_PATCH_SCHEMA, MAX_RESULTS, resourceTypes, schemaDocuments, serviceProviderConfig, USER_PATCH_SCHEMA } from "./schemas.js";
+import { GROUP_PATCH_SCHEMA, resourceTypes, schemaDocuments, serviceProviderConfig, USER_PATCH_SCHEMA } from "./schemas.js";
 import { userInput, userResource } from "./users.js";
 
 /** Resources a filter is evaluated on in memory; an organisation with more answers 400 tooMany for filters we cannot index. */
@@ -67,46 +69,60 @@ export function scimRoutes(users: UserDirectory) {
     return out;
   }
 
-  async function list(c: ScimCall, kind: "Users" | "Groups"): Promise<ScimAnswer> {
-    const filterText = c.query.get("filter");
-    const filter = filterText ? parseFilter(filterText) : undefined;
-    const project = createAttributeProjector(
-      { attributes: c.query.get("attributes") ?? undefined, excludedAttributes: c.query.get("excludedAttributes") ?? undefined },
-      ALWAYS_RETURNED,
-    );
-    // Members are costly to list and often excluded (Entra asks excludedAttributes=members).
-    const excluded = (c.query.get("excludedAttributes") ?? "").toLowerCase().split(",").map((s) => s.trim());
-    const withMembers = !excluded.some((a) => a === "members" || a.endsWith(":group:members"));
-    const all = kind === "Users" ? await listUsers(c, filter) : await listGroups(c, withMembers || Boolean(filter));
-    const matches = filter ? all.filter(createFilterMatcher(filter, { caseExact: ["id", "externalId", "members.value"] })) : all;
-    const startIndex = Math.max(1, intParam(c.query, "startIndex", 1));
-    const count = Math.min(MAX_RESULTS, Math.max(0, intParam(c.query, "count", 100)));
-    const page = matches.slice(startIndex - 1, startIndex - 1 + count).map(project);
-    return { status: 200, body: { schemas: [LIST_SCHEMA], totalResults: matches.length, startIndex, itemsPerPage: page.length, Resources: page } };
+  /**
+   * The resources of `kinds` that match the query's filter, in order (Users first for a search at the root).
+   * Groups are read without members (one query per group) unless shown or filtered on: Entra looks a
+   * group up with `excludedAttributes=members&filter=displayName eq "…"`.
+   */
+  async function matching(c: ScimCall, q: QueryParameters, kinds: ("Users" | "Groups")[]): Promise<ScimObject[]> {
+    const filter = q.filter ? parseFilter(q.filter) : undefined;
+    const all: ScimObject[] = [];
+    for (const kind of kinds) {
+      all.push(...(kind === "Users" ? await listUsers(c, filter) : await listGroups(c, !excludesMembers(q) || (filter !== undefined && filterMentions(filter, "members")))));
+    }
+    return filter ? all.filter(createFilterMatcher(filter, { caseExact: ["id", "externalId", "members.value"] })) : all;
+  }
+
+  async function list(c: ScimCall, q: QueryParameters, kinds: ("Users" | "Groups")[]): Promise<ScimAnswer> {
+    const project = createAttributeProjector(q, ALWAYS_RETURNED);
+    return { status: 200, body: listResponse(LIST_SCHEMA, await matching(c, q, kinds), q, project) };
+  }
+
+  /** A resource in an answer, with the attributes the URL selects (RFC 7644 §3.9). */
+  function shown(c: ScimCall, resource: ScimObject): ScimObject {
+    return createAttributeProjector(selectionFromUrl(c.query), ALWAYS_RETURNED)(resource);
+  }
+
+  async function search(c: ScimCall, kinds: ("Users" | "Groups")[]): Promise<ScimAnswer> {
+    if (c.method !== "POST") throw notAllowed(c.method);
+    return list(c, queryFromBody(await c.body()), kinds);
   }
 
   async function users_(c: ScimCall, id: string | undefined): Promise<ScimAnswer> {
     if (!id) {
-      if (c.method === "GET") return list(c, "Users");
+      if (c.method === "GET") return list(c, queryFromUrl(c.query), ["Users"]);
       if (c.method === "POST") {
         const user = await users.createUser(c.orgId, { ...userInput(await c.body()), serviceAccount: false });
-        return { status: 201, body: await userOut(c.orgId, user.id, c.base), resource: `user/${user.id}` };
+        return { status: 201, body: shown(c, await userOut(c.orgId, user.id, c.base)), resource: `user/${user.id}` };
       }
       throw notAllowed(c.method);
     }
+    if (id === ".search") return search(c, ["Users"]);
     const resource = `user/${id}`;
     switch (c.method) {
       case "GET":
-        return { status: 200, body: await userOut(c.orgId, id, c.base) };
+        return { status: 200, body: shown(c, await userOut(c.orgId, id, c.base)) };
       case "PUT":
         await users.getUser(c.orgId, id);
         await users.updateUser(c.orgId, id, userInput(await c.body()));
-        return { status: 200, body: await userOut(c.orgId, id, c.base), resource };
+        return { status: 200, body: shown(c, await userOut(c.orgId, id, c.base)), resource };
       case "PATCH": {
         const ops = parsePatchRequest(await c.body());
         const patched = applyPatch(await userOut(c.orgId, id, c.base), ops, USER_PATCH_SCHEMA);
+        // A user without `active` would read as active: removing it must not reactivate a deprovisioned user.
+        if (getAttribute(patched, "active") === undefined) throw new ScimHttpError(400, "active is required: replace it with false to deactivate the user", "invalidValue");
         await users.updateUser(c.orgId, id, userInput(patched));
-        return { status: 200, body: await userOut(c.orgId, id, c.base), resource };
+        return { status: 200, body: shown(c, await userOut(c.orgId, id, c.base)), resource };
       }
       case "DELETE":
         await users.deleteUser(c.orgId, id);
@@ -118,29 +134,30 @@ export function scimRoutes(users: UserDirectory) {
 
   async function groups_(c: ScimCall, id: string | undefined): Promise<ScimAnswer> {
     if (!id) {
-      if (c.method === "GET") return list(c, "Groups");
+      if (c.method === "GET") return list(c, queryFromUrl(c.query), ["Groups"]);
       if (c.method === "POST") {
         const group = await users.createGroup(c.orgId, groupInput(await c.body()));
-        return { status: 201, body: await groupOut(c.orgId, group.id, c.base), resource: `group/${group.id}` };
+        return { status: 201, body: shown(c, await groupOut(c.orgId, group.id, c.base)), resource: `group/${group.id}` };
       }
       throw notAllowed(c.method);
     }
+    if (id === ".search") return search(c, ["Groups"]);
     const resource = `group/${id}`;
     switch (c.method) {
       case "GET":
-        return { status: 200, body: await groupOut(c.orgId, id, c.base) };
+        return { status: 200, body: shown(c, await groupOut(c.orgId, id, c.base)) };
       case "PUT": {
         await users.getGroup(c.orgId, id);
         const g = groupInput(await c.body());
         await users.changeGroup(c.orgId, id, { displayName: g.displayName, externalId: g.externalId, replaceMembers: g.memberIds });
-        return { status: 200, body: await groupOut(c.orgId, id, c.base), resource };
+        return { status: 200, body: shown(c, await groupOut(c.orgId, id, c.base)), resource };
       }
       case "PATCH": {
         const ops = parsePatchRequest(await c.body());
         const patched = applyPatch(await groupOut(c.orgId, id, c.base), ops, GROUP_PATCH_SCHEMA);
         const g = groupInput(patched);
         await users.changeGroup(c.orgId, id, { displayName: g.displayName, externalId: g.externalId, replaceMembers: g.memberIds });
-        return { status: 200, body: await groupOut(c.orgId, id, c.base), resource };
+        return { status: 200, body: shown(c, await groupOut(c.orgId, id, c.base)), resource };
       }
       case "DELETE":
         await users.deleteGroup(c.orgId, id);
@@ -166,6 +183,7 @@ export function scimRoutes(users: UserDirectory) {
   return async function route(c: ScimCall): Promise<ScimAnswer> {
     const [what, id, ...rest] = c.segments;
     if (rest.length > 0 || what === undefined) throw new ScimHttpError(404, "no such SCIM endpoint: use /Users, /Groups, /ServiceProviderConfig, /ResourceTypes or /Schemas");
+    if (what === ".search" && !id) return search(c, ["Users", "Groups"]);
     if (what === "Users") return users_(c, id);
     if (what === "Groups") return groups_(c, id);
     if (what === "ServiceProviderConfig" && !id) return discovery(c, what, undefined);
@@ -177,11 +195,4 @@ export function scimRoutes(users: UserDirectory) {
 
 function notAllowed(method: string): ScimHttpError {
   return new ScimHttpError(405, `${method} is not allowed here`);
-}
-
-function intParam(query: URLSearchParams, name: string, fallback: number): number {
-  const raw = query.get(name);
-  if (raw === null || raw === "") return fallback;
-  if (!/^-?\d{1,9}$/.test(raw)) throw new ScimHttpError(400, `${name} must be an integer`, "invalidValue");
-  return Number(raw);
 }

@@ -34,7 +34,8 @@ const USER_ATTRIBUTES: Attribute[] = [
     multiValued: true,
     subAttributes: [str("value"), str("display"), str("type", { canonicalValues: ["work", "home", "other"] }), { name: "primary", type: "boolean" }],
   },
-  { name: "active", type: "boolean" },
+  // Required: a user without it would read as active, so it is never removed (PATCH remove answers 400).
+  { name: "active", type: "boolean", required: true },
   {
     name: "groups",
     type: "complex",
@@ -58,7 +59,6 @@ const GROUP_ATTRIBUTES: Attribute[] = [
     subAttributes: [
       str("value", { mutability: "immutable", caseExact: true }),
       { name: "$ref", type: "reference", referenceTypes: ["User"], mutability: "immutable" },
-      str("display", { mutability: "readOnly" }),
       str("type", { mutability: "immutable", canonicalValues: ["User"] }),
     ],
   },

@@ -61,6 +61,8 @@ export function userInput(body: unknown): Omit<NewUser, "serviceAccount"> {
       const out: ScimObject = { value: v.email("emails.value", value) };
       const type = optionalString(e, "type");
       if (type) out.type = v.displayName("emails.type", type);
+      const display = optionalString(e, "display");
+      if (display) out.display = v.displayName("emails.display", display);
       const primary = booleanOf(getAttribute(e, "primary"), "emails.primary");
       if (primary !== undefined) out.primary = primary;
       return out;
