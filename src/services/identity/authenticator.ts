@@ -10,7 +10,8 @@
  * connection is lost), it does not cache at all. So a revoked key stops
  * working on the replica that revoked it when the call returns, and on every
  * other replica when the notification arrives (milliseconds), and never later
- * than `cacheMs` after it was checked last.
+ * than `cacheMs` after it was checked last. An expiring key is cached no longer
+ * than until its expiry, which no notification announces.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Kysely } from "kysely";
@@ -59,20 +60,23 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (failures.isBlocked(source) && !failures.knownGood(keyHash)) {
       throw new LimitExceededError(`too many failed authentications from ${source}: wait a minute, then retry with a valid key`);
     }
-    const principal = adminHash && timingSafeEqual(adminHash, Buffer.from(keyHash, "hex")) ? instanceAdmin() : await lookUp(keyHash);
-    if (!principal) {
+    const found = adminHash && timingSafeEqual(adminHash, Buffer.from(keyHash, "hex")) ? { principal: instanceAdmin(), expiresAt: null } : await lookUp(keyHash);
+    if (!found) {
       failures.failed(source);
       throw new UnauthenticatedError(INVALID);
     }
+    const { principal, expiresAt } = found;
     failures.succeeded(keyHash);
     if (caching && principal.orgId) {
       if (cache.size >= CACHE_LIMIT) cache.clear();
-      cache.set(keyHash, { principal, until: Date.now() + deps.cacheMs, orgId: principal.orgId });
+      // Never past the key's expiry: no notification announces that moment.
+      const untilExpiry = expiresAt ? expiresAt.getTime() - now().getTime() : Infinity;
+      cache.set(keyHash, { principal, until: Date.now() + Math.min(deps.cacheMs, untilExpiry), orgId: principal.orgId });
     }
     return principal;
   }
 
-  async function lookUp(keyHash: string): Promise<Principal | undefined> {
+  async function lookUp(keyHash: string): Promise<{ principal: Principal; expiresAt: Date | null } | undefined> {
     const at = now();
     const key = await findUsableKey(db, keyHash, at);
     if (!key) return undefined;
@@ -84,7 +88,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       else projectRoles.set(g.projectId, higher(projectRoles.get(g.projectId), g.role) as Role);
     }
     noteUse(key.keyId, key.lastUsedAt, at);
-    return {
+    const principal: Principal = {
       orgId: key.orgId,
       userId: key.userId,
       keyId: key.keyId,
@@ -94,6 +98,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       orgRole,
       projectRoles,
     };
+    return { principal, expiresAt: key.expiresAt };
   }
 
   function noteUse(keyId: string, lastUsedAt: Date | null, at: Date): void {
