@@ -8,6 +8,7 @@
  */
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AccessService } from "../../gen/traintrack/v1/access_pb.js";
 import { type Rule, ruleOf } from "../../src/wire/policy.js";
 import { servedServices } from "../../src/wire/routes.js";
 import { ADMIN_KEY, type Fixture, PROJECTS, type ProjectName, setUpOrganisation } from "../support/access-fixtures.js";
@@ -71,6 +72,25 @@ describe.each(backends())("access matrix ($name)", (backend) => {
             if (seen.length > 0) wrong.push(`${id} on ${project}: a foreign key saw ${seen.join(", ")}`);
           }
         }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  // TestPermissions is what a UI greys buttons out by: it must agree with what the calls answer.
+  it.skipIf(!backend.available).each(callerNames.filter((n) => n !== "owner of another organisation"))("TestPermissions tells %s what the calls answer", async (name) => {
+    const c = byName(name);
+    const access = fx.server.client(AccessService, "grpc", c.key);
+    const wrong: string[] = [];
+    for (const project of PROJECTS) {
+      const methods = servedServices.flatMap((s) => s.methods.filter((m) => CASES[`${s.typeName}/${m.localName}`]).map((m) => ({ s, m })));
+      const { permissions } = await access.testPermissions({ project, methods: methods.map(({ s, m }) => `${s.typeName}/${m.name}`) });
+      for (const [i, { s, m }] of methods.entries()) {
+        const rule = ruleOf(s.typeName, m.localName) as Rule<unknown>;
+        const input = await (CASES[`${s.typeName}/${m.localName}`] as (typeof CASES)[string]).build({ fx, c, project, tag: uniqueSuffix() });
+        // Methods without a project in their scope are asked about the organisation, whatever project the UI shows.
+        const expected = expectedOf(rule, sampleOf(m, input), c, fx) === "allow";
+        if (permissions[i]?.allowed !== expected) wrong.push(`${s.name}.${m.name} on ${project}: TestPermissions says ${permissions[i]?.allowed}, the call ${expected ? "is allowed" : "is refused"}`);
       }
     }
     expect(wrong).toEqual([]);
