@@ -118,12 +118,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     accessFeed = await notifications.subscribe(ACCESS_CHANNEL, (orgId) => authenticator.forget(orgId), (live) => authenticator.setCaching(live));
     authenticator.setCaching(accessFeed.live);
   }
-  const users = createUserDirectory({ db, now });
+  // This replica forgets a change as it commits; the others when its notification arrives.
+  const accessChanged = (orgId: string) => authenticator.forget(orgId);
+  const users = createUserDirectory({ db, now, accessChanged });
   const identity = {
     organizations,
     users,
     grants: createGrantService({ db, users }),
-    keys: createKeyService({ db, now }),
+    keys: createKeyService({ db, now, accessChanged }),
     audit: createAuditLog({ db }),
     scopes: createScopeResolver({ db }),
   };

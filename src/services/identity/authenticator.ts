@@ -46,6 +46,8 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
   const { db, now, failures } = deps;
   const cache = new Map<string, { principal: Principal; until: number; orgId: string }>();
   let caching = false;
+  /** Bumped by every forget: a lookup that began before one may have read what it forgot, and is not cached. */
+  let generation = 0;
   const touched = new Map<string, number>();
   const adminHash = deps.adminKey ? Buffer.from(hashKey(deps.adminKey), "hex") : undefined;
 
@@ -60,6 +62,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (failures.isBlocked(source) && !failures.knownGood(keyHash)) {
       throw new LimitExceededError(`too many failed authentications from ${source}: wait a minute, then retry with a valid key`);
     }
+    const startedAt = generation;
     const found = adminHash && timingSafeEqual(adminHash, Buffer.from(keyHash, "hex")) ? { principal: instanceAdmin(), expiresAt: null } : await lookUp(keyHash);
     if (!found) {
       failures.failed(source);
@@ -67,7 +70,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     }
     const { principal, expiresAt } = found;
     failures.succeeded(keyHash);
-    if (caching && principal.orgId) {
+    if (caching && principal.orgId && startedAt === generation) {
       if (cache.size >= CACHE_LIMIT) cache.clear();
       // Never past the key's expiry: no notification announces that moment.
       const untilExpiry = expiresAt ? expiresAt.getTime() - now().getTime() : Infinity;
@@ -112,6 +115,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
 
   /** Forgets what is cached about an organisation's keys ("*": every organisation's). */
   function forget(orgId: string): void {
+    generation++;
     if (orgId === "*") return cache.clear();
     for (const [hash, entry] of cache) if (entry.orgId === orgId) cache.delete(hash);
   }

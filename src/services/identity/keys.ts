@@ -38,7 +38,12 @@ export function generateSecret(): string {
 
 export type KeyService = ReturnType<typeof createKeyService>;
 
-export function createKeyService(deps: { db: Kysely<Database>; now: () => Date }) {
+export function createKeyService(deps: {
+  db: Kysely<Database>;
+  now: () => Date;
+  /** Told of every revocation once committed, before the call returns: this replica's notification may come later. */
+  accessChanged?: (orgId: string) => void;
+}) {
   const { db, now } = deps;
 
   /** Creates a key for the caller (or, for owners, any user); returns it with its secret, which is not kept. */
@@ -93,6 +98,7 @@ export function createKeyService(deps: { db: Kysely<Database>; now: () => Date }
       await lockAccess(trx, orgId);
       await keysRepo.revokeKey(trx, orgId, id, now());
     });
+    deps.accessChanged?.(orgId);
     return get(orgId, id);
   }
 

@@ -36,12 +36,17 @@ export const MAX_MEMBERS_LISTED = 10_000;
 
 export type UserDirectory = ReturnType<typeof createUserDirectory>;
 
-export function createUserDirectory(deps: { db: Kysely<Database>; now: () => Date }) {
+export function createUserDirectory(deps: {
+  db: Kysely<Database>;
+  now: () => Date;
+  /** Told of every committed access change, before the call returns: this replica's notification may come later. */
+  accessChanged?: (orgId: string) => void;
+}) {
   const { db, now } = deps;
 
   /** Runs an access change: locked, announced to every replica, and refused if no active owner would be left. */
-  function changeAccess<T>(orgId: string, change: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-    return db.transaction().execute(async (trx) => {
+  async function changeAccess<T>(orgId: string, change: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    const result = await db.transaction().execute(async (trx) => {
       await lockAccess(trx, orgId);
       const result = await change(trx);
       if ((await countActiveOwners(trx, orgId)) === 0) {
@@ -49,6 +54,8 @@ export function createUserDirectory(deps: { db: Kysely<Database>; now: () => Dat
       }
       return result;
     });
+    deps.accessChanged?.(orgId);
+    return result;
   }
 
   async function createUser(orgId: string, user: NewUser, role?: Role): Promise<UserRow> {
