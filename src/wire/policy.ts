@@ -150,7 +150,7 @@ const principalOfGrant = (r: { userId: string; groupId: string }) => (r.userId ?
 const access: Rules<typeof AccessService> = {
   grantRole: { need: "maintainer", scope: (r) => (r.project ? project(r.project, true) : org), audit: principalOfGrant },
   revokeRole: { need: "maintainer", scope: grantScope, audit: (r) => (r.grantId ? `grant/${r.grantId}` : principalOfGrant(r)) },
-  listGrants: { need: "maintainer", scope: (r) => (r.project ? project(r.project) : org), stricter: (r, c) => (r.userId === c.userId ? "signed-in" : undefined) },
+  listGrants: { need: "maintainer", scope: (r) => (r.project ? project(r.project) : org), stricter: (r, c) => (r.userId && r.userId === c.userId ? "signed-in" : undefined) },
   whoAmI: { need: "signed-in" },
   testPermissions: { need: "signed-in" },
 };
