@@ -221,7 +221,9 @@ export const OrganizationService: GenService<{
     output: typeof CreateOrganizationResponseSchema;
   },
   /**
-   * GetOrganization returns one organisation; NOT_FOUND for an id the caller may not see.
+   * GetOrganization returns the caller's own organisation, or for the instance
+   * administrator any one (NOT_FOUND when there is none by that id). Anyone
+   * else naming another id gets PERMISSION_DENIED, whether or not it exists.
    *
    * @generated from rpc traintrack.v1.OrganizationService.GetOrganization
    */

@@ -78,7 +78,9 @@ class OrganizationServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def GetOrganization(self, request, context):
-        """GetOrganization returns one organisation; NOT_FOUND for an id the caller may not see.
+        """GetOrganization returns the caller's own organisation, or for the instance
+        administrator any one (NOT_FOUND when there is none by that id). Anyone
+        else naming another id gets PERMISSION_DENIED, whether or not it exists.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
