@@ -5,7 +5,7 @@
  */
 import { PermissionDeniedError } from "../services/errors.js";
 import { effectiveRole, highestRole, includes, type Principal, type Role, type ScopeResolver } from "../services/identity/index.js";
-import type { Need, Rule, Scope } from "./policy.js";
+import { anywhere, type Rule, type Scope } from "./policy.js";
 
 const ROLE_NAMES: Record<Role, string> = { viewer: "viewer", editor: "editor", maintainer: "maintainer", owner: "owner" };
 
@@ -59,8 +59,6 @@ function check(held: Role | undefined, needed: Role, where: string): void {
   throw new PermissionDeniedError(`this needs the ${ROLE_NAMES[needed]} role on ${where}; ${has}: ask an owner or maintainer for a grant`);
 }
 
-/** Whether the rule's need is a role (for TestPermissions). */
-export const isRole = (need: Need): need is Role => need === "viewer" || need === "editor" || need === "maintainer" || need === "owner";
 
 /**
  * Whether the caller may call a method governed by `rule` on a project (an id;
@@ -74,8 +72,6 @@ export function mayCall(rule: Rule<never, never>, caller: Principal, projectId: 
   if (!caller.orgId) return false;
   if (need === "self") return caller.keyScope === "all" || caller.keyScope === "project";
   if (!rule.scope) return includes(effectiveRole(caller, undefined), need);
-  // Uploads and the project list answer the same on every project: the role anywhere decides. (Scopes
-  // of the other kinds read request fields, which an empty request leaves undefined, never throwing.)
-  const anywhere = rule.scope({} as never).kind === "anywhere";
-  return includes(projectId === undefined || anywhere ? highestRole(caller) : effectiveRole(caller, projectId), need);
+  // Uploads and the project list answer the same on every project: the role anywhere decides.
+  return includes(projectId === undefined || rule.scope === anywhere ? highestRole(caller) : effectiveRole(caller, projectId), need);
 }

@@ -67,6 +67,8 @@ type Rules<S extends DescService> = S extends GenService<infer M extends GenServ
   : never;
 
 const org: Scope = { kind: "organization" };
+/** The scope of calls that answer the same whichever project is asked about (uploads, the project list). */
+export const anywhere = (): Scope => ({ kind: "anywhere" });
 const project = (name: string, creates = false): Scope => ({ kind: "project", name, creates });
 const run = (id: string): Scope => ({ kind: "runs", ids: [id] });
 const read = <I>(scope?: (req: I) => Scope): Rule<I> => ({ need: "viewer", scope });
@@ -89,7 +91,7 @@ const projects: Rules<typeof ProjectService> = {
   createProject: write((r) => `project/${r.name}`),
   getProject: read((r) => project(r.name)),
   // Everyone with a role somewhere may list; the list shows only the projects the caller may read.
-  listProjects: { need: "viewer", scope: () => ({ kind: "anywhere" }) },
+  listProjects: { need: "viewer", scope: anywhere },
 };
 
 const experiments: Rules<typeof ExperimentService> = {
@@ -115,7 +117,6 @@ const runArtefacts: Rules<typeof RunArtefactService> = {
   downloadRunArtefact: read((r) => run(r.runId)),
 };
 
-const anywhere = (): Scope => ({ kind: "anywhere" });
 const uploads: Rules<typeof UploadService> = {
   upload: { need: "editor", scope: anywhere, audit: () => "upload/" },
   createUpload: { need: "editor", scope: anywhere, audit: () => "upload/" },

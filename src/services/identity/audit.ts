@@ -10,7 +10,7 @@ import type { Database } from "../../db/schema.js";
 import { isRefusedValue } from "../../db/uploads-repo.js";
 import { coalesce } from "../../util/coalesce.js";
 import { newId } from "../ids.js";
-import { decodeToken, encodeToken, type Page } from "../page-tokens.js";
+import { decodeToken, isTimeCursor, type Page, pageOf } from "../page-tokens.js";
 
 export type AuditEvent = Omit<AuditRow, "id">;
 export type { AuditRow } from "../../db/audit-repo.js";
@@ -34,11 +34,9 @@ export function createAuditLog(deps: { db: Kysely<Database> }) {
     orgId: string,
     q: Omit<repo.AuditFilter, "before" | "limit"> & { pageSize: number; pageToken: string },
   ): Promise<Page<AuditRow>> {
-    const before = q.pageToken ? decodeToken(q.pageToken, isBefore) : undefined;
+    const before = q.pageToken ? decodeToken(q.pageToken, isTimeCursor) : undefined;
     const rows = await repo.listEvents(db, orgId, { ...q, before: before && { at: new Date(before.t), id: before.id }, limit: q.pageSize + 1 });
-    const items = rows.slice(0, q.pageSize);
-    const last = items.at(-1);
-    return { items, nextPageToken: rows.length > q.pageSize && last ? encodeToken({ t: last.at.toISOString(), id: last.id }) : "" };
+    return pageOf(rows, q.pageSize, (last) => ({ t: last.at.toISOString(), id: last.id }));
   }
 
   return { record, list };
@@ -46,6 +44,3 @@ export function createAuditLog(deps: { db: Kysely<Database> }) {
 
 /** No control characters (NUL cannot be stored; others hide in terminals), at most 512 characters. */
 const tame = (text: string): string => text.replace(/\p{Cc}/gu, "?").slice(0, 512);
-
-const isBefore = (v: unknown): v is { t: string; id: string } =>
-  typeof v === "object" && v !== null && typeof (v as { t?: unknown }).t === "string" && !Number.isNaN(Date.parse((v as { t: string }).t)) && typeof (v as { id?: unknown }).id === "string";

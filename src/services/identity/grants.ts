@@ -12,7 +12,7 @@ import type { Database } from "../../db/schema.js";
 import { findGroup, findUser } from "../../db/users-repo.js";
 import { InvalidInputError, NotFoundError, PermissionDeniedError } from "../errors.js";
 import { newId } from "../ids.js";
-import { decodeToken, encodeToken, isString, type Page } from "../page-tokens.js";
+import { decodeToken, isString, type Page, pageOf } from "../page-tokens.js";
 import { effectiveRole, includes, type Principal, type Role } from "./roles.js";
 import type { UserDirectory } from "./users.js";
 
@@ -85,9 +85,7 @@ export function createGrantService(deps: { db: Kysely<Database>; users: UserDire
       afterId,
       limit: q.pageSize + 1,
     });
-    const items = rows.slice(0, q.pageSize);
-    const last = items.at(-1);
-    return { items, nextPageToken: rows.length > q.pageSize && last ? encodeToken(last.id) : "" };
+    return pageOf(rows, q.pageSize, (last) => last.id);
   }
 
   /** Project names by id (for WhoAmI's project roles). */

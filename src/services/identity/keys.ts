@@ -14,7 +14,7 @@ import type { Database, KeyScope } from "../../db/schema.js";
 import { findUser } from "../../db/users-repo.js";
 import { FailedPreconditionError, InvalidInputError, NotFoundError, PermissionDeniedError } from "../errors.js";
 import { newId } from "../ids.js";
-import { decodeToken, encodeToken, type Page } from "../page-tokens.js";
+import { decodeToken, isTimeCursor, type Page, pageOf } from "../page-tokens.js";
 import { hashKey } from "./authenticator.js";
 import type { Principal } from "./roles.js";
 
@@ -76,16 +76,14 @@ export function createKeyService(deps: { db: Kysely<Database>; now: () => Date; 
   }
 
   async function list(orgId: string, q: { pageSize: number; pageToken: string; userId?: string; includeRevoked: boolean }): Promise<Page<KeyRow>> {
-    const before = q.pageToken ? decodeToken(q.pageToken, isBefore) : undefined;
+    const before = q.pageToken ? decodeToken(q.pageToken, isTimeCursor) : undefined;
     const rows = await keysRepo.listKeys(db, orgId, {
       userId: q.userId,
       includeRevoked: q.includeRevoked,
       before: before && { createdAt: new Date(before.t), id: before.id },
       limit: q.pageSize + 1,
     });
-    const items = rows.slice(0, q.pageSize);
-    const last = items.at(-1);
-    return { items, nextPageToken: rows.length > q.pageSize && last ? encodeToken({ t: last.createdAt.toISOString(), id: last.id }) : "" };
+    return pageOf(rows, q.pageSize, (last) => ({ t: last.createdAt.toISOString(), id: last.id }));
   }
 
   /** Revokes a key at once on every replica (the notification goes out at commit). Idempotent. */
@@ -101,6 +99,3 @@ export function createKeyService(deps: { db: Kysely<Database>; now: () => Date; 
 
   return { create, get, list, revoke };
 }
-
-const isBefore = (v: unknown): v is { t: string; id: string } =>
-  typeof v === "object" && v !== null && typeof (v as { t?: unknown }).t === "string" && !Number.isNaN(Date.parse((v as { t: string }).t)) && typeof (v as { id?: unknown }).id === "string";

@@ -7,20 +7,18 @@
 import { type Kysely, sql } from "kysely";
 import { upsertGrant } from "../../db/grants-repo.js";
 import { insertKey, type KeyRow } from "../../db/keys-repo.js";
+import * as repo from "../../db/organizations-repo.js";
+import type { OrganizationRow } from "../../db/organizations-repo.js";
 import { isUniqueViolation } from "../../db/pg-errors.js";
 import type { Database } from "../../db/schema.js";
 import { insertUser, type UserRow } from "../../db/users-repo.js";
 import { AlreadyExistsError, NotFoundError } from "../errors.js";
 import { newId } from "../ids.js";
-import { decodeToken, encodeToken, isString, type Page } from "../page-tokens.js";
+import { decodeToken, isString, type Page, pageOf } from "../page-tokens.js";
 import { hashKey } from "./authenticator.js";
 import { generateSecret } from "./keys.js";
 
-export interface OrganizationRow {
-  id: string;
-  name: string;
-  createdAt: Date;
-}
+export type { OrganizationRow } from "../../db/organizations-repo.js";
 
 export interface CreatedOrganization {
   organization: OrganizationRow;
@@ -43,7 +41,7 @@ export function createOrganizationService(deps: { db: Kysely<Database> }) {
     o: { name: string; ownerUserName: string; ownerEmail: string; instanceAdmin: boolean; secret: string },
   ): Promise<CreatedOrganization> {
     const orgId = newId("org");
-    const organization = await trx.insertInto("organizations").values({ id: orgId, name: o.name }).returning(["id", "name", "createdAt"]).executeTakeFirstOrThrow();
+    const organization = await repo.insertOrganization(trx, orgId, o.name);
     const owner = await insertUser(trx, orgId, {
       id: newId("u"),
       userName: o.ownerUserName,
@@ -86,26 +84,21 @@ export function createOrganizationService(deps: { db: Kysely<Database> }) {
   async function bootstrap(presetKey: string | undefined): Promise<CreatedOrganization | undefined> {
     return db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
-      const existing = await trx.selectFrom("organizations").select("id").limit(1).executeTakeFirst();
-      if (existing) return undefined;
+      if (await repo.anyOrganizationExists(trx)) return undefined;
       return createIn(trx, { name: "default", ownerUserName: "admin", ownerEmail: "", instanceAdmin: true, secret: presetKey ?? generateSecret() });
     });
   }
 
   async function get(id: string): Promise<OrganizationRow> {
-    const row = await db.selectFrom("organizations").select(["id", "name", "createdAt"]).where("id", "=", id).executeTakeFirst();
+    const row = await repo.findOrganization(db, id);
     if (!row) throw new NotFoundError(`no organisation ${JSON.stringify(id)}`);
     return row;
   }
 
   async function list(q: { pageSize: number; pageToken: string }): Promise<Page<OrganizationRow>> {
     const after = q.pageToken ? decodeToken(q.pageToken, isString) : undefined;
-    let query = db.selectFrom("organizations").select(["id", "name", "createdAt"]);
-    if (after !== undefined) query = query.where("name", ">", after);
-    const rows = await query.orderBy("name").limit(q.pageSize + 1).execute();
-    const items = rows.slice(0, q.pageSize);
-    const last = items.at(-1);
-    return { items, nextPageToken: rows.length > q.pageSize && last ? encodeToken(last.name) : "" };
+    const rows = await repo.listOrganizations(db, after, q.pageSize + 1);
+    return pageOf(rows, q.pageSize, (last) => last.name);
   }
 
   return { create, bootstrap, get, list };

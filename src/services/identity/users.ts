@@ -14,7 +14,7 @@ import * as repo from "../../db/users-repo.js";
 import type { GroupRow, UserChanges, UserRow } from "../../db/users-repo.js";
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from "../errors.js";
 import { newId } from "../ids.js";
-import { decodeToken, encodeToken, isString, type Page } from "../page-tokens.js";
+import { decodeToken, isNameCursor, type Page, pageOf } from "../page-tokens.js";
 import type { Role } from "./roles.js";
 
 export type { GroupRow, UserRow } from "../../db/users-repo.js";
@@ -89,11 +89,9 @@ export function createUserDirectory(deps: UserDirectoryDeps) {
   }
 
   async function listUsers(orgId: string, q: { pageSize: number; pageToken: string; groupId?: string; includeInactive: boolean }): Promise<Page<UserRow>> {
-    const after = q.pageToken ? decodeToken(q.pageToken, isAfterUser) : undefined;
+    const after = q.pageToken ? decodeToken(q.pageToken, isNameCursor("userName")) : undefined;
     const rows = await repo.listUsers(db, orgId, { after, limit: q.pageSize + 1, groupId: q.groupId, includeInactive: q.includeInactive });
-    const items = rows.slice(0, q.pageSize);
-    const last = items.at(-1);
-    return { items, nextPageToken: rows.length > q.pageSize && last ? encodeToken({ userName: last.userName, id: last.id }) : "" };
+    return pageOf(rows, q.pageSize, (last) => ({ userName: last.userName, id: last.id }));
   }
 
   /**
@@ -154,11 +152,9 @@ export function createUserDirectory(deps: UserDirectoryDeps) {
   }
 
   async function listGroups(orgId: string, q: { pageSize: number; pageToken: string; memberId?: string }): Promise<Page<GroupRow>> {
-    const after = q.pageToken ? decodeToken(q.pageToken, isAfterGroup) : undefined;
+    const after = q.pageToken ? decodeToken(q.pageToken, isNameCursor("displayName")) : undefined;
     const rows = await repo.listGroups(db, orgId, { after, limit: q.pageSize + 1, memberId: q.memberId });
-    const items = rows.slice(0, q.pageSize);
-    const last = items.at(-1);
-    return { items, nextPageToken: rows.length > q.pageSize && last ? encodeToken({ displayName: last.displayName, id: last.id }) : "" };
+    return pageOf(rows, q.pageSize, (last) => ({ displayName: last.displayName, id: last.id }));
   }
 
   /**
@@ -224,8 +220,3 @@ export function createUserDirectory(deps: UserDirectoryDeps) {
     changeAccess,
   };
 }
-
-const isAfterUser = (v: unknown): v is { userName: string; id: string } =>
-  typeof v === "object" && v !== null && isString((v as { userName?: unknown }).userName) && isString((v as { id?: unknown }).id);
-const isAfterGroup = (v: unknown): v is { displayName: string; id: string } =>
-  typeof v === "object" && v !== null && isString((v as { displayName?: unknown }).displayName) && isString((v as { id?: unknown }).id);
