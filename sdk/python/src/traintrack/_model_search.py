@@ -137,14 +137,15 @@ def parse_where(where: str) -> SearchFilter:
                 raise InvalidArgument(f"where {where!r}: metric {key!r} cannot be compared with NaN")
             found.metrics.append((key, op, number))
             continue
+        keyed = bool(dot and scope in ("params", "tags") and key)
+        if not keyed and name not in ("framework", "alias"):
+            raise InvalidArgument(f"where {where!r}: unknown field {name!r}; use {_FIELDS}")
         if op not in ("=", "=="):
             raise InvalidArgument(f"where {where!r}: {name} can only be compared with '=', not {op!r}")
-        if dot and scope in ("params", "tags") and key:
+        if keyed:
             _set_once(where, found.params if scope == "params" else found.tags, key, value, scope[:-1])
-        elif name in ("framework", "alias"):
-            _set_once(where, singles, name, value, "field")
         else:
-            raise InvalidArgument(f"where {where!r}: unknown field {name!r}; use {_FIELDS}")
+            _set_once(where, singles, name, value, "field")
     if len(found.metrics) > MAX_METRIC_CONDITIONS:
         raise InvalidArgument(f"where {where!r}: {len(found.metrics)} metric conditions; a search takes at most {MAX_METRIC_CONDITIONS}")
     found.framework = singles.get("framework", "")
