@@ -186,6 +186,8 @@ def test_set_alias_sends_protection_only_when_asked_and_get_takes_one_selector()
     assert not fake.requests[1][1].HasField("protected")
     with pytest.raises(tt.InvalidArgument, match="not both"):
         client.models.get("m", version=1, alias="production")
+    with pytest.raises(tt.InvalidArgument, match="not a source of files"):
+        client.models.register("m", [tt.Artefact("model/w.bin", 1, "0" * 64, "")])  # type: ignore[arg-type]  # run.artefacts() lists, it names no run
 
 
 def test_lineage_starts_from_anything_with_a_node_id() -> None:

@@ -15,6 +15,7 @@ run's artefacts and registers them as a version without a second upload.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
 
@@ -113,6 +114,8 @@ class Models:
         )
         if isinstance(source, RunArtefacts):
             return _model_register.from_run_artefacts(self._client, request, source, request_id)
+        if not isinstance(source, (str, os.PathLike)):
+            raise InvalidArgument(f"{type(source).__name__} is not a source of files: pass a local path, or tt.RunArtefacts(run, \"model/\") for a run's artefacts")
         return _model_register.from_path(self._client, request, source, request_id)
 
     def get(self, name: str, *, version: Optional[int] = None, alias: Optional[str] = None) -> ModelVersion:
