@@ -26,7 +26,9 @@ import {
 import { ACCESS_CHANNEL } from "./db/access-repo.js";
 import type { Subscription } from "./db/notifications.js";
 import { createJanitor } from "./services/janitor.js";
+import { createLineageGraph } from "./services/lineage-graph.js";
 import { createMetricsService } from "./services/metrics.js";
+import { createModelService } from "./services/models/index.js";
 import { createRunArtefactService } from "./services/run-artefacts.js";
 import { createRunService } from "./services/runs.js";
 import { type CommitStep, createUploadCommitter } from "./services/upload-commit.js";
@@ -146,6 +148,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const runs = createRunService({ db, experiments, now });
   const runArtefacts = createRunArtefactService({ db, store, committer, maxArtefactsPerCall: MAX_RUN_ARTEFACTS_PER_CALL });
   const metricsService = createMetricsService({ db, now });
+  const models = createModelService({ db, store, committer, now, ensureProject: experiments.ensureProject });
+  const lineage = createLineageGraph({ db });
   // Aborted as shutdown begins: a janitor pass ends after its current batch.
   const stopping = new AbortController();
   const janitor = createJanitor({
@@ -174,6 +178,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       runs,
       runArtefacts,
       metrics: metricsService,
+      models,
+      lineage,
       identity,
       now,
       health,

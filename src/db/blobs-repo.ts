@@ -18,12 +18,13 @@ export async function blobObjectKey(db: Kysely<Database>, orgId: string, sha256:
   return row?.physicalKey;
 }
 
-/** No artefact of a dataset version or a run holds the blob's bytes. */
+/** No artefact of a dataset version or a run, and no model file, holds the blob's bytes. */
 function unreferenced(eb: ExpressionBuilder<Database & { b: Database["blobs"] }, "b">) {
   return eb.not(
     eb.or([
       eb.exists(eb.selectFrom("artefacts as a").select("a.sha256").whereRef("a.orgId", "=", "b.orgId").whereRef("a.sha256", "=", "b.sha256")),
       eb.exists(eb.selectFrom("runArtefacts as r").select("r.sha256").whereRef("r.orgId", "=", "b.orgId").whereRef("r.sha256", "=", "b.sha256")),
+      eb.exists(eb.selectFrom("modelFiles as m").select("m.sha256").whereRef("m.orgId", "=", "b.orgId").whereRef("m.sha256", "=", "b.sha256")),
     ]),
   );
 }

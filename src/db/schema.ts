@@ -83,6 +83,74 @@ export interface GrantsTable {
   createdAt: CreatedAt;
 }
 
+export interface RegisteredModelsTable {
+  id: string;
+  orgId: string;
+  name: string;
+  /** The project whose grants govern the model; null: the organisation's. */
+  projectId: string | null;
+  description: ColumnType<string, string | undefined, string>;
+  tags: ColumnType<Record<string, string>, string | undefined, string>;
+  latestVersion: ColumnType<number, number | undefined, number>;
+  createdAt: CreatedAt;
+  updatedAt: UpdatedAt;
+}
+
+export interface ModelVersionsTable {
+  id: string;
+  orgId: string;
+  modelId: string;
+  version: number;
+  runId: string | null;
+  /** Its files are a run's artefacts (registered, not uploaded). */
+  fromRunArtefacts: boolean;
+  framework: string;
+  signature: string;
+  description: ColumnType<string, string, string>;
+  tags: ColumnType<Record<string, string>, string, string>;
+  requestId: string | null;
+  /** Digest of what the version is made of, to tell a retry from a different request. */
+  fingerprint: string;
+  fileCount: number;
+  totalSize: number;
+  createdBy: string;
+  createdAt: CreatedAt;
+}
+
+export interface ModelFilesTable {
+  versionId: string;
+  orgId: string;
+  path: string;
+  sha256: string;
+  size: number;
+  mediaType: string;
+}
+
+export interface ModelAliasesTable {
+  modelId: string;
+  alias: string;
+  orgId: string;
+  version: number;
+  protected: boolean;
+  updatedAt: Date;
+}
+
+export interface ModelAliasMovesTable {
+  id: string;
+  orgId: string;
+  modelId: string;
+  seq: Generated<number>;
+  alias: string;
+  /** null: the alias did not exist before. */
+  fromVersion: number | null;
+  /** null: the alias was deleted. */
+  toVersion: number | null;
+  userId: string;
+  keyId: string;
+  reason: string;
+  at: Date;
+}
+
 export interface AuditEventsTable {
   id: string;
   /** null for the instance administrator's TRAINTRACK_ADMIN_KEY, which has no organisation. */
@@ -321,6 +389,11 @@ export interface Database {
   groupMembers: GroupMembersTable;
   grants: GrantsTable;
   auditEvents: AuditEventsTable;
+  registeredModels: RegisteredModelsTable;
+  modelVersions: ModelVersionsTable;
+  modelFiles: ModelFilesTable;
+  modelAliases: ModelAliasesTable;
+  modelAliasMoves: ModelAliasMovesTable;
   uploads: UploadsTable;
   uploadSegments: UploadSegmentsTable;
   datasets: DatasetsTable;

@@ -31,6 +31,11 @@ export function createExperimentService(deps: { db: Kysely<Database> }) {
     return project;
   }
 
+  /** The id of the project by that name, created (with an empty description) when absent. */
+  async function ensureProject(orgId: string, name: string): Promise<string> {
+    return (await repo.ensureProject(db, { id: newId("prj"), orgId, name, description: "" })).id;
+  }
+
   /** The project and experiment by those names, created (with an empty description) when absent. */
   async function ensure(orgId: string, project: string, experiment: string): Promise<{ project: ProjectRow; experiment: ExperimentRow }> {
     const p = await repo.ensureProject(db, { id: newId("prj"), orgId, name: project, description: "" });
@@ -97,7 +102,7 @@ export function createExperimentService(deps: { db: Kysely<Database> }) {
     return { ...page, items: page.items.map((e) => ({ ...e, project: project.name })) };
   }
 
-  return { ensure, mustFindProject, mustFindExperiment, mustFindExperiments, createProject, getProject, listProjects, createExperiment, getExperiment, listExperiments };
+  return { ensure, ensureProject, mustFindProject, mustFindExperiment, mustFindExperiments, createProject, getProject, listProjects, createExperiment, getExperiment, listExperiments };
 }
 
 function pageByName<T extends { name: string }>(rows: T[], pageSize: number): Page<T> {

@@ -23,6 +23,7 @@ export async function authorize<I>(rule: Rule<I>, req: I, caller: Principal, sco
     return;
   }
   await requireRole(caller, need, rule.scope ? rule.scope(req) : { kind: "organization" }, scopes);
+  for (const more of rule.also?.(req) ?? []) await requireRole(caller, more.need, more.scope, scopes);
 }
 
 async function requireRole(caller: Principal, role: Role, scope: Scope, scopes: ScopeResolver): Promise<void> {
@@ -46,6 +47,13 @@ async function requireRole(caller: Principal, role: Role, scope: Scope, scopes: 
         check(effectiveRole(caller, projectId), role, `the project of run ${runId}`);
       }
       return;
+    case "model": {
+      const found = await scopes.projectOfModel(orgId, scope.name);
+      if (found) return check(effectiveRole(caller, found.projectId ?? undefined), role, `model ${JSON.stringify(scope.name)}`);
+      // No model yet: a call that creates it needs the role where it will be; any other finds nothing.
+      if (scope.createsIn) return requireRole(caller, role, { kind: "project", name: scope.createsIn, creates: true }, scopes);
+      return check(effectiveRole(caller, undefined), scope.createsIn === undefined ? "viewer" : role, `the organisation (model ${JSON.stringify(scope.name)} does not exist)`);
+    }
     case "grant": {
       const projectId = await scopes.projectOfGrant(orgId, scope.id);
       return check(effectiveRole(caller, projectId), role, projectId ? "the grant's project" : "the organisation");

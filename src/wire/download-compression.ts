@@ -12,10 +12,15 @@
 import { type DescMethod, fromBinary, fromJsonString } from "@bufbuild/protobuf";
 import type { UniversalServerRequest } from "@connectrpc/connect/protocol";
 import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
+import { ModelService } from "../../gen/traintrack/v1/model_pb.js";
 import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
 
 /** Methods whose responses are compressed only when their request says `compress: true`. */
-export const optInCompressionMethods: readonly DescMethod[] = [DatasetService.method.downloadArtefact, RunArtefactService.method.downloadRunArtefact];
+export const optInCompressionMethods: readonly DescMethod[] = [
+  DatasetService.method.downloadArtefact,
+  RunArtefactService.method.downloadRunArtefact,
+  ModelService.method.downloadModelFile,
+];
 
 /** Formats that are compressed already (or noise): compressing them costs CPU and saves nothing. */
 const COMPRESSED_EXTENSIONS = new Set([

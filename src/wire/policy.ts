@@ -19,6 +19,8 @@ import { ApiKeyScope, ApiKeyService } from "../../gen/traintrack/v1/api_key_pb.j
 import { AuditService } from "../../gen/traintrack/v1/audit_pb.js";
 import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import { ExperimentService, ProjectService } from "../../gen/traintrack/v1/experiment_pb.js";
+import { LineageService } from "../../gen/traintrack/v1/lineage_pb.js";
+import { ModelService } from "../../gen/traintrack/v1/model_pb.js";
 import { OrganizationService } from "../../gen/traintrack/v1/organization_pb.js";
 import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
@@ -35,6 +37,8 @@ export type Scope =
   | { kind: "runs"; ids: string[] }
   /** The scope of a grant, by id. */
   | { kind: "grant"; id: string }
+  /** A model's project (or the organisation, for a model without one); `createsIn`: a call that creates the model when absent, in this project ("" for none). */
+  | { kind: "model"; name: string; createsIn?: string }
   /** Anywhere: the organisation or any one project (uploads, which any run's artefacts need). */
   | { kind: "anywhere" };
 
@@ -54,6 +58,8 @@ export interface Rule<I, O = unknown> {
   scope?: (req: I) => Scope;
   /** A stricter need for some requests (another user's keys need an owner). */
   stricter?: (req: I, caller: { userId: string; orgId: string }) => Need | undefined;
+  /** Further roles the request needs elsewhere (e.g. reading the run whose artefacts become a model). */
+  also?: (req: I) => { need: Role; scope: Scope }[];
   /** For client streams: the scope is checked on every message, not once. */
   perMessage?: boolean;
   /** Audited calls name their resource ("run/r_…"); calls without one are not audited (reads). */
@@ -168,6 +174,38 @@ const keys: Rules<typeof ApiKeyService> = {
   revokeApiKey: { need: "self", audit: (r) => `key/${r.id}` },
 };
 
+const model = (name: string): Scope => ({ kind: "model", name });
+const models: Rules<typeof ModelService> = {
+  createRegisteredModel: { ...write((r) => `model/${r.name}`, (r) => ({ kind: "model", name: r.name, createsIn: r.project })) },
+  getRegisteredModel: read((r) => model(r.name)),
+  // Everyone with a role somewhere may list and search; the answers hold only models the caller may read.
+  listRegisteredModels: read((r) => (r.project ? project(r.project) : anywhere())),
+  updateRegisteredModel: write((r) => `model/${r.name}`, (r) => model(r.name)),
+  createModelVersion: {
+    ...write((r) => `model/${r.model}`, (r) => ({ kind: "model", name: r.model, createsIn: r.createModel ? r.project : undefined })),
+    // The run whose artefacts become the version, or that made it, must be one the caller may read.
+    also: (r) => {
+      const runId = r.source.case === "runArtefacts" ? r.source.value.runId : r.runId;
+      return runId ? [{ need: "viewer", scope: run(runId) }] : [];
+    },
+  },
+  getModelVersion: read((r) => model(r.model)),
+  listModelVersions: read((r) => model(r.model)),
+  listModelFiles: read((r) => model(r.model)),
+  searchModelVersions: read(anywhere),
+  updateModelVersion: write((r) => `model/${r.model}/version/${r.version}`, (r) => model(r.model)),
+  // A protected alias needs a maintainer of the model: the service checks, as it alone knows which aliases are.
+  setModelAlias: write((r) => `model/${r.model}/alias/${r.alias}`, (r) => model(r.model)),
+  deleteModelAlias: write((r) => `model/${r.model}/alias/${r.alias}`, (r) => model(r.model)),
+  getModelAliasHistory: read((r) => model(r.model)),
+  downloadModelFile: read((r) => model(r.model)),
+};
+
+// The graph shows only nodes the caller may read (lineage-handlers.ts).
+const lineage: Rules<typeof LineageService> = {
+  getLineageGraph: read(anywhere),
+};
+
 const audit: Rules<typeof AuditService> = {
   listAuditEvents: { need: "owner" },
 };
@@ -187,6 +225,8 @@ export const POLICY: Record<string, Record<string, Rule<never, never>>> = {
   [AccessService.typeName]: access,
   [ApiKeyService.typeName]: keys,
   [AuditService.typeName]: audit,
+  [ModelService.typeName]: models,
+  [LineageService.typeName]: lineage,
   [Health.typeName]: ops,
   [ReflectionV1.typeName]: reflection,
   [ReflectionV1alpha.typeName]: reflection,

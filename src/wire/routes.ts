@@ -11,6 +11,12 @@ import { ApiKeyService } from "../../gen/traintrack/v1/api_key_pb.js";
 import { AuditService } from "../../gen/traintrack/v1/audit_pb.js";
 import { OrganizationService } from "../../gen/traintrack/v1/organization_pb.js";
 import { UserService } from "../../gen/traintrack/v1/user_pb.js";
+import { LineageService } from "../../gen/traintrack/v1/lineage_pb.js";
+import { ModelService } from "../../gen/traintrack/v1/model_pb.js";
+import type { createLineageGraph } from "../services/lineage-graph.js";
+import type { ModelService as Models } from "../services/models/index.js";
+import { lineageHandlers } from "./lineage-handlers.js";
+import { modelHandlers } from "./model-handlers.js";
 import type {
   AuditLog,
   GrantService,
@@ -51,6 +57,8 @@ export const servedServices = [
   AccessService,
   ApiKeyService,
   AuditService,
+  ModelService,
+  LineageService,
   Health,
   ReflectionV1,
   ReflectionV1alpha,
@@ -63,6 +71,8 @@ export interface RouteDeps {
   runs: RunService;
   runArtefacts: RunArtefacts;
   metrics: MetricsService;
+  models: Models;
+  lineage: ReturnType<typeof createLineageGraph>;
   identity: {
     organizations: Organizations;
     users: UserDirectory;
@@ -92,6 +102,8 @@ export function routes(deps: RouteDeps): (router: ConnectRouter) => void {
     router.service(AccessService, accessHandlers({ ...identity, services: servedServices }));
     router.service(ApiKeyService, apiKeyHandlers(identity.keys, deps.now));
     router.service(AuditService, auditHandlers(identity.audit));
+    router.service(ModelService, modelHandlers(deps.models));
+    router.service(LineageService, lineageHandlers(deps.lineage));
     deps.health.register(router);
     registerReflection(router, servedServices);
     answerMalformedBodiesAsInvalidArgument(router);

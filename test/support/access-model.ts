@@ -60,5 +60,7 @@ export function expectedOf(rule: Rule<unknown>, req: unknown, c: Caller, ours: R
     }
     case "grant":
       return ok(roleOn(c, c.foreign ? undefined : ours.projectOfGrant.get(scope.id)));
+    case "model":
+      throw new Error(`the matrix has no model fixtures yet (model ${scope.name})`);
   }
 }

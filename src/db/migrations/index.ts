@@ -8,6 +8,7 @@ import * as blobClaims from "./20261124T0900Z-blob-claims.js";
 import * as createUploadSegments from "./20261129T2000Z-create-upload-segments.js";
 import * as physicalKeys from "./20261130T0900Z-physical-keys.js";
 import * as teams from "./20261201T0900Z-teams.js";
+import * as modelRegistry from "./20261202T0900Z-model-registry.js";
 
 /** Migrations are listed in code (not read from a folder) so bundling and tsx agree on what exists. */
 export const migrationProvider: MigrationProvider = {
@@ -22,6 +23,7 @@ export const migrationProvider: MigrationProvider = {
       "20261129T2000Z-create-upload-segments": createUploadSegments,
       "20261130T0900Z-physical-keys": physicalKeys,
       "20261201T0900Z-teams": teams,
+      "20261202T0900Z-model-registry": modelRegistry,
     };
   },
 };

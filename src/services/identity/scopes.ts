@@ -7,6 +7,7 @@
 import type { Kysely } from "kysely";
 import { findGrantById, projectIdByName } from "../../db/grants-repo.js";
 import { projectOfRun as projectOfRunRow } from "../../db/experiments-repo.js";
+import { findModel } from "../../db/models-repo.js";
 import type { Database } from "../../db/schema.js";
 import { NotFoundError } from "../errors.js";
 
@@ -18,6 +19,7 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
   const { db } = deps;
   const runs = new Map<string, string>();
   const projects = new Map<string, string>();
+  const models = new Map<string, { projectId: string | null }>();
 
   function remember(map: Map<string, string>, key: string, value: string): void {
     if (map.size >= CACHE_LIMIT) map.clear();
@@ -50,5 +52,18 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
     return (await findGrantById(db, orgId, grantId))?.projectId ?? undefined;
   }
 
-  return { projectOfRun, projectId, projectOfGrant };
+  /** A model's project id (null: none), or undefined when the organisation has no such model. Models never change project. */
+  async function projectOfModel(orgId: string, name: string): Promise<{ projectId: string | null } | undefined> {
+    const key = `${orgId}/${name}`;
+    const known = models.get(key);
+    if (known) return known;
+    const row = await findModel(db, orgId, name);
+    if (!row) return undefined;
+    const found = { projectId: row.projectId };
+    if (models.size >= CACHE_LIMIT) models.clear();
+    models.set(key, found);
+    return found;
+  }
+
+  return { projectOfRun, projectId, projectOfGrant, projectOfModel };
 }

@@ -2,6 +2,7 @@
 import type {
   CreateRunRequest,
   ListRunsRequest,
+  MetricThreshold,
   SearchRunsRequest,
   SetRunTagsRequest,
   UseDatasetsRequest,
@@ -98,8 +99,18 @@ const OPS: Partial<Record<MetricThreshold_Op, RunMetricOp>> = {
   [MetricThreshold_Op.GREATER_OR_EQUAL]: ">=",
 };
 
+/** Latest-metric thresholds (SearchRuns, SearchModelVersions): at most 20, no NaN. */
+export function thresholds(field: string, list: MetricThreshold[]): { key: string; op: RunMetricOp; value: number }[] {
+  if (list.length > MAX_THRESHOLDS) throw new InvalidInputError(field, `at most ${MAX_THRESHOLDS} metric thresholds`);
+  return list.map((m, i) => {
+    const op = OPS[m.op];
+    if (!op) throw new InvalidInputError(`${field}[${i}].op`, `${field}[${i}].op must be LESS, LESS_OR_EQUAL, GREATER or GREATER_OR_EQUAL`);
+    if (Number.isNaN(m.value)) throw new InvalidInputError(`${field}[${i}].value`, `${field}[${i}].value must be a number, not NaN`);
+    return { key: key(`${field}[${i}].key`, m.key), op, value: m.value };
+  });
+}
+
 export function searchRuns(req: SearchRunsRequest): RunSearch {
-  if (req.metrics.length > MAX_THRESHOLDS) throw new InvalidInputError("metrics", `at most ${MAX_THRESHOLDS} metric thresholds`);
   if (req.experiments.length > MAX_EXPERIMENTS_PER_SEARCH) {
     throw new InvalidInputError(
       "experiments",
@@ -114,12 +125,7 @@ export function searchRuns(req: SearchRunsRequest): RunSearch {
     group: "",
     tags: entries("tags", req.tags),
     params: entries("params", req.params),
-    metrics: req.metrics.map((m, i) => {
-      const op = OPS[m.op];
-      if (!op) throw new InvalidInputError(`metrics[${i}].op`, `metrics[${i}].op must be LESS, LESS_OR_EQUAL, GREATER or GREATER_OR_EQUAL`);
-      if (Number.isNaN(m.value)) throw new InvalidInputError(`metrics[${i}].value`, `metrics[${i}].value must be a number, not NaN`);
-      return { key: key(`metrics[${i}].key`, m.key), op, value: m.value };
-    }),
+    metrics: thresholds("metrics", req.metrics),
     pageSize: f.pageSize("page_size", req.pageSize),
     pageToken: f.pageToken("page_token", req.pageToken),
   };
