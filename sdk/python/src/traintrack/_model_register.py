@@ -19,6 +19,7 @@ dying before it saw the answer then gets the version it created, not a copy.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import posixpath
@@ -94,7 +95,8 @@ def derived_request_id(request: model_pb2.CreateModelVersionRequest, files: List
     hasher = hashlib.sha256(request.SerializeToString(deterministic=True))
     for path, sha256 in sorted(files):
         hasher.update(f"\0{path}\0{sha256}".encode())
-    return f"model-version:{hasher.hexdigest()}"
+    # The server takes ids of at most 64 bytes: the digest in base64url (43 characters) fits with a prefix.
+    return "mv-" + base64.urlsafe_b64encode(hasher.digest()).decode().rstrip("=")
 
 
 def from_run_artefacts(client: "Client", request: model_pb2.CreateModelVersionRequest, source: RunArtefacts, request_id: Optional[str]) -> ModelVersion:

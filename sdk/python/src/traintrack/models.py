@@ -106,7 +106,7 @@ class Models:
             description: Markdown (a model card).
             project: Where the model is created when missing (its grants govern it).
             create_model: False: NotFound when the model does not exist.
-            request_id: Makes retries return the version created first; by default fresh for
+            request_id: Makes retries return the version created first (at most 64 bytes); by default fresh for
                 a local path, and derived from the run, prefix, files and metadata for run artefacts.
         """
         request = _model_register.build_request(
