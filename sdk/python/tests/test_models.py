@@ -10,6 +10,7 @@ from typing import Callable, Dict, List, Tuple
 
 import pytest
 from support.files import sha256_of
+from support.proxy import BreakingProxy
 from support.server import ServerProcess, unique
 
 import traintrack as tt
@@ -223,3 +224,19 @@ def test_the_cli_shows_a_model_moves_an_alias_and_reads_its_history(client: tt.C
     moved_at = datetime.fromisoformat(history["moves"][0]["time"].replace("Z", "+00:00")) + timedelta(milliseconds=1)
     assert "production pointed to version 1 at" in cli("models", "history", name, "production", "--at", moved_at.isoformat())
     cli("models", "show", unique("absent"), code=5)
+
+
+def test_a_model_download_cut_mid_stream_resumes_and_is_verified(
+    client: tt.Client, server: ServerProcess, proxy: BreakingProxy, random_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    weights = random_file(12 * MiB + 3, "weights.bin")
+    name = unique("resume")
+    client.models.register(name, weights)
+    retry = tt.RetryPolicy(max_retries=20, initial_backoff=0.2, max_backoff=5.0)
+    with tt.Client(url=proxy.url, api_key=server.api_key, progress=False, retry=retry) as proxied:
+        m = proxied.models.get(name, version=1)
+        proxy.break_after(5 * MiB, direction="down")
+        (path,) = m.download(tmp_path / "out")
+
+    assert proxy.breaks == 1
+    assert path.read_bytes() == weights.read_bytes()
