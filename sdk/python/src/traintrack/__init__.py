@@ -1,4 +1,4 @@
-"""Traintrack's Python SDK: versioned datasets with lineage, and experiment tracking.
+"""Traintrack's Python SDK: versioned datasets with lineage, experiment tracking, and a model registry.
 
 Example::
 
@@ -15,6 +15,11 @@ Example::
         run.use_dataset(v1)
         run.log({"loss": 0.4}, step=1)   # returns at once: a background logger batches
         run.log_artefact("model.pt")     # what the run made, kept with it
+        mv = run.log_model("model/", name="churn-xgb", framework="xgboost")   # a new model version
+
+    client.models.set_alias("churn-xgb", "production", mv.version, reason="auc 0.93")
+    client.models.get("churn-xgb", alias="production").download("serving/")
+    client.lineage(mv)                                   # model → run → datasets
 
     client.whoami()                                      # who this key is, and its roles
     client.admin.users.create("alice", role="editor")    # users, groups, grants, keys, audit
@@ -36,6 +41,9 @@ from ._admin_models import (
     WhoAmI,
 )
 from ._models import Artefact, DatasetRef, DatasetSummary, Lineage, LineageEdge
+from ._lineage import LineageGraph, LineageGraphEdge, LineageNode
+from ._model_models import AliasChange, AliasHistory, AliasMove, ModelAlias, ModelRef, RegisteredModel, RunArtefacts
+from ._model_version import ModelVersion
 from ._metric_failures import MetricsNotDelivered
 from ._metric_options import LoggerOptions
 from ._replay import SpoolReplay
@@ -43,6 +51,7 @@ from ._transport import RetryPolicy
 from .admin import Admin
 from .client import Client, Datasets
 from .dataset import Dataset, DatasetVersion, LocalArtefact
+from .models import Models
 from .runs import LogResult, MetricPoint, MetricSeries, Run, RunInfo, Runs
 from .errors import (
     Aborted,
@@ -76,6 +85,18 @@ __all__ = [
     "DatasetSummary",
     "Lineage",
     "LineageEdge",
+    "Models",
+    "ModelVersion",
+    "RegisteredModel",
+    "ModelAlias",
+    "ModelRef",
+    "AliasChange",
+    "AliasMove",
+    "AliasHistory",
+    "RunArtefacts",
+    "LineageGraph",
+    "LineageNode",
+    "LineageGraphEdge",
     "RetryPolicy",
     "Run",
     "Runs",

@@ -7,11 +7,12 @@ sha256 (DataLoss when they differ). A broken stream resumes at the current
 offset, with the same bounded retries as uploads. ``seek`` restarts the stream
 at the new offset (the hash is then no longer checked).
 
-Datasets (DatasetService.DownloadArtefact) and runs
-(RunArtefactService.DownloadRunArtefact) stream alike: a description first,
-then chunks. An ``ArtefactReader`` holds what differs, the call that opens
-one artefact's stream at an offset and a label for messages, and opens,
-downloads and writes files the same way for both.
+Datasets (DatasetService.DownloadArtefact), runs
+(RunArtefactService.DownloadRunArtefact) and model versions
+(ModelService.DownloadModelFile) stream alike: a description first, then
+chunks. An ``ArtefactReader`` holds what differs, the call that opens one
+file's stream at an offset and a label for messages, and opens, downloads
+and writes files the same way for all three.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import IO, Any, Callable, Deque, Iterator, List, Optional, Sequence,
 import grpc
 
 from . import _progress
-from ._gen.v1 import dataset_pb2, run_artefact_pb2
+from ._gen.v1 import dataset_pb2, model_pb2, run_artefact_pb2
 from ._models import Artefact
 from ._paths import safe_join
 from ._transport import RETRYABLE, Transport, describe
@@ -41,7 +42,9 @@ log = logging.getLogger("traintrack")
 
 #: One message of a download stream: the artefact's description first, then chunks,
 #: each a view of the received message's bytes (see _download_wire.py).
-DownloadResponse = Union[memoryview, dataset_pb2.DownloadArtefactResponse, run_artefact_pb2.DownloadRunArtefactResponse]
+DownloadResponse = Union[
+    memoryview, dataset_pb2.DownloadArtefactResponse, run_artefact_pb2.DownloadRunArtefactResponse, model_pb2.DownloadModelFileResponse
+]
 #: Starts the server stream of the artefact at ``path`` from byte ``offset`` (no deadline: see Transport.stream).
 OpenAt = Callable[[str, int], Iterator[DownloadResponse]]
 
@@ -184,9 +187,11 @@ class ArtefactStream(io.RawIOBase):
     def _open(self) -> Iterator[DownloadResponse]:
         responses = self._open_at(self.artefact.name, self._position)
         first = next(responses, None)
-        if first is None or isinstance(first, memoryview) or first.WhichOneof("payload") != "artefact":
+        # Datasets and runs describe the file as "artefact", model versions as "file".
+        kind = None if first is None or isinstance(first, memoryview) else first.WhichOneof("payload")
+        if first is None or isinstance(first, memoryview) or kind not in ("artefact", "file"):
             raise DataLoss(f'the download of "{self.artefact.name}" did not start with its description')
-        if first.artefact.sha256 != self.artefact.sha256:
+        if getattr(first, kind).sha256 != self.artefact.sha256:
             raise DataLoss(f'artefact "{self.artefact.name}" of {self._label} changed on the server while it was read')
         return responses
 

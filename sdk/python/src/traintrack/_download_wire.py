@@ -17,7 +17,8 @@ from google.protobuf.message import Message
 
 M = TypeVar("M", bound=Message)
 
-# DownloadArtefactResponse.chunk and DownloadRunArtefactResponse.chunk are field 2, length-delimited.
+# DownloadArtefactResponse.chunk, DownloadRunArtefactResponse.chunk and DownloadModelFileResponse.chunk
+# are field 2, length-delimited.
 _CHUNK_KEY = 0x12
 _MAX_VARINT_BYTES = 10
 

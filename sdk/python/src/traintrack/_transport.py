@@ -20,6 +20,9 @@ from ._gen.v1 import (
     dataset_pb2_grpc,
     experiment_pb2,
     experiment_pb2_grpc,
+    lineage_pb2_grpc,
+    model_pb2,
+    model_pb2_grpc,
     organization_pb2_grpc,
     run_artefact_pb2,
     run_artefact_pb2_grpc,
@@ -114,6 +117,8 @@ class Transport:
         self.datasets: Any = dataset_pb2_grpc.DatasetServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.experiments: Any = experiment_pb2_grpc.ExperimentServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.run_artefacts: Any = run_artefact_pb2_grpc.RunArtefactServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self.models: Any = model_pb2_grpc.ModelServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self.lineage: Any = lineage_pb2_grpc.LineageServiceStub(self.channel)  # type: ignore[no-untyped-call]
         # Identity and access (client.admin, client.whoami).
         self.users: Any = user_pb2_grpc.UserServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.access: Any = access_pb2_grpc.AccessServiceStub(self.channel)  # type: ignore[no-untyped-call]
@@ -138,6 +143,11 @@ class Transport:
             "/traintrack.v1.RunArtefactService/DownloadRunArtefact",
             request_serializer=run_artefact_pb2.DownloadRunArtefactRequest.SerializeToString,
             response_deserializer=chunk_or_message(run_artefact_pb2.DownloadRunArtefactResponse),
+        )
+        self.download_model_file: Any = self.channel.unary_stream(
+            "/traintrack.v1.ModelService/DownloadModelFile",
+            request_serializer=model_pb2.DownloadModelFileRequest.SerializeToString,
+            response_deserializer=chunk_or_message(model_pb2.DownloadModelFileResponse),
         )
 
     def close(self) -> None:

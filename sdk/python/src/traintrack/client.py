@@ -1,15 +1,17 @@
 """The client: connection settings, ``client.datasets`` for everything about datasets, ``client.runs`` and
-``client.start_run`` for experiment tracking, ``client.admin`` and ``client.whoami()`` for identity and access."""
+``client.start_run`` for experiment tracking, ``client.models`` for the model registry, ``client.lineage`` for
+the graph joining them, ``client.admin`` and ``client.whoami()`` for identity and access."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import posixpath
-from typing import Dict, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._admin_models import WhoAmI
 from ._gen.v1 import access_pb2, dataset_pb2
+from ._lineage import LineageGraph, LineageStart, graph_from, graph_request
 from ._metric_options import LoggerOptions
 from ._models import DatasetRef, DatasetSummary, Lineage
 from ._transport import RetryPolicy, Transport
@@ -17,6 +19,7 @@ from ._upload import UploadResult, Uploader
 from .admin import Admin
 from .dataset import Dataset, DatasetVersion, VersionLike, as_ref
 from .errors import AlreadyExists, ConfigurationError, NotFound
+from .models import Models
 from .runs import Run, Runs, flush_runs_of
 
 DEFAULT_URL = "http://localhost:8080"
@@ -67,6 +70,8 @@ class Client:
         self.datasets = Datasets(self)
         #: Read and search runs and their metrics; ``start_run`` starts one.
         self.runs = Runs(self)
+        #: The model registry: models, versions, aliases and their history, search.
+        self.models = Models(self)
         #: Users, service accounts, groups, grants, API keys, the audit log and organisations.
         self.admin = Admin(self._transport)
 
@@ -80,6 +85,36 @@ class Client:
         """
         response = self._transport.call(self._transport.access.WhoAmI, access_pb2.WhoAmIRequest(), what="WhoAmI")
         return WhoAmI._from_proto(response)
+
+    def lineage(
+        self,
+        start: LineageStart,
+        *,
+        depth: int = 0,
+        direction: str = "both",
+        kinds: Optional[Iterable[str]] = None,
+        max_nodes: int = 0,
+    ) -> LineageGraph:
+        """The lineage graph around a model version, a run or a dataset version.
+
+        Example::
+
+            graph = client.lineage(client.models.get("churn-xgb", alias="production"))
+            graph.run_ids, graph.dataset_versions        # the run that made it, the data it learnt from
+            client.lineage(dataset_version, direction="downstream", kinds=["model_version"])
+
+        Args:
+            start: A ModelVersion, Run, RunInfo, DatasetVersion, tt.ModelRef, tt.DatasetRef, a node
+                of a graph, or a node id (``"run:<id>"``, ``"model:<name>@<n>"``, ``"dataset:<name>@<v>"``).
+            depth: Hops to follow; 0 means 3, at most 20.
+            direction: ``"upstream"`` (where it came from), ``"downstream"`` (what was made from it) or ``"both"``.
+            kinds: Only nodes of these kinds (``"dataset_version"``, ``"run"``, ``"model_version"``) are
+                returned; the walk still passes through the others.
+            max_nodes: Most nodes returned, nearest first; 0 means 1,000, at most 10,000. A larger
+                neighbourhood comes back with ``truncated`` set.
+        """
+        root, request = graph_request(start, depth=depth, direction=direction, kinds=kinds, max_nodes=max_nodes)
+        return graph_from(root, self._transport.call(self._transport.lineage.GetLineageGraph, request, what="GetLineageGraph"))
 
     def start_run(
         self,

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
-from . import _run_artefacts
+from . import _model_register, _run_artefacts
 from ._gen.v1 import experiment_pb2
 from ._metric_encoding import PointEncoder, point as encode_point, request_header, worker_field
 from ._metric_logger import MetricLogger
@@ -30,6 +30,8 @@ from .dataset import PathLike, VersionLike, as_ref
 from .errors import FailedPrecondition, InvalidArgument, TraintrackError
 
 if TYPE_CHECKING:
+    from ._model_models import SignatureLike
+    from ._model_version import ModelVersion
     from .client import Client
 
 log = logging.getLogger("traintrack")
@@ -436,6 +438,45 @@ class Run:
         a path that would land outside ``dir`` is refused (InvalidArgument) before anything is written.
         """
         return self._client.runs.download_artefacts(self.id, dir, names)
+
+    # --- models -----------------------------------------------------------------------
+
+    def log_model(
+        self,
+        path: PathLike,
+        *,
+        name: str,
+        framework: str = "",
+        signature: "SignatureLike" = None,
+        description: str = "",
+        tags: Optional[Mapping[str, object]] = None,
+        artefact_path: Optional[str] = None,
+        request_id: Optional[str] = None,
+    ) -> "ModelVersion":
+        """Logs a model's files as artefacts of this run and registers them as the next version of model ``name``.
+
+        Example::
+
+            mv = run.log_model("model/", name="churn-xgb", framework="xgboost",
+                               signature={"inputs": [...], "outputs": [...]})
+            mv.version   # 1, 2, 3 …; mv.run_id == run.id
+
+        The files (a directory, every file under it; or one file) are uploaded once, as the
+        run's artefacts under ``artefact_path`` (default: the model's name, e.g.
+        ``churn-xgb/weights.bin``); the version is made from those artefacts, no byte copied,
+        at their paths under the prefix (``weights.bin``). The model is created in the run's
+        project when missing. Calling again after a failure is safe: files the run has are
+        not uploaded again, and the same files and metadata return the version created first.
+
+        Args:
+            signature: Inputs and outputs: a dict (sent as JSON) or JSON text.
+            request_id: Overrides the idempotency key derived from the run, model, prefix,
+                metadata and the files' sha256.
+        """
+        request = _model_register.build_request(
+            name, run=None, framework=framework, signature=signature, description=description, tags=tags, project=None, create_model=True
+        )
+        return _model_register.log_model(self._client, self, path, request, artefact_path, request_id)
 
     def finish(self, status: str = "finished", *, timeout: Optional[float] = None) -> None:
         """Delivers every metric point, stops the logger and ends the run with ``status``.
