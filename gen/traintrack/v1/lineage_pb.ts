@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file traintrack/v1/lineage.proto.
  */
 export const file_traintrack_v1_lineage: GenFile = /*@__PURE__*/
-  fileDesc("Cht0cmFpbnRyYWNrL3YxL2xpbmVhZ2UucHJvdG8SDXRyYWludHJhY2sudjEiMQoPTW9kZWxWZXJzaW9uUmVmEg0KBW1vZGVsGAEgASgJEg8KB3ZlcnNpb24YAiABKAMijwIKEExpbmVhZ2VHcmFwaE5vZGUSLAoEa2luZBgBIAEoDjIeLnRyYWludHJhY2sudjEuTGluZWFnZU5vZGVLaW5kEgoKAmlkGAIgASgJEjEKB2RhdGFzZXQYAyABKAsyIC50cmFpbnRyYWNrLnYxLkRhdGFzZXRWZXJzaW9uUmVmEg4KBnJ1bl9pZBgEIAEoCRItCgVtb2RlbBgFIAEoCzIeLnRyYWludHJhY2sudjEuTW9kZWxWZXJzaW9uUmVmEg0KBWxhYmVsGAYgASgJEi4KCmNyZWF0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGRpc3RhbmNlGAggASgFIloKEExpbmVhZ2VHcmFwaEVkZ2USLAoEa2luZBgBIAEoDjIeLnRyYWludHJhY2sudjEuTGluZWFnZUVkZ2VLaW5kEgwKBGZyb20YAiABKAkSCgoCdG8YAyABKAkingIKFkdldExpbmVhZ2VHcmFwaFJlcXVlc3QSMwoHZGF0YXNldBgBIAEoCzIgLnRyYWludHJhY2sudjEuRGF0YXNldFZlcnNpb25SZWZIABIQCgZydW5faWQYAiABKAlIABIvCgVtb2RlbBgDIAEoCzIeLnRyYWludHJhY2sudjEuTW9kZWxWZXJzaW9uUmVmSAASDQoFZGVwdGgYBCABKAUSMgoJZGlyZWN0aW9uGAUgASgOMh8udHJhaW50cmFjay52MS5MaW5lYWdlRGlyZWN0aW9uEi0KBWtpbmRzGAYgAygOMh4udHJhaW50cmFjay52MS5MaW5lYWdlTm9kZUtpbmQSEQoJbWF4X25vZGVzGAcgASgFQgcKBXN0YXJ0IowBChdHZXRMaW5lYWdlR3JhcGhSZXNwb25zZRIuCgVub2RlcxgBIAMoCzIfLnRyYWludHJhY2sudjEuTGluZWFnZUdyYXBoTm9kZRIuCgVlZGdlcxgCIAMoCzIfLnRyYWludHJhY2sudjEuTGluZWFnZUdyYXBoRWRnZRIRCgl0cnVuY2F0ZWQYAyABKAgqmwEKD0xpbmVhZ2VOb2RlS2luZBIhCh1MSU5FQUdFX05PREVfS0lORF9VTlNQRUNJRklFRBAAEiUKIUxJTkVBR0VfTk9ERV9LSU5EX0RBVEFTRVRfVkVSU0lPThABEhkKFUxJTkVBR0VfTk9ERV9LSU5EX1JVThACEiMKH0xJTkVBR0VfTk9ERV9LSU5EX01PREVMX1ZFUlNJT04QAyq8AQoPTGluZWFnZUVkZ2VLaW5kEiEKHUxJTkVBR0VfRURHRV9LSU5EX1VOU1BFQ0lGSUVEEAASIgoeTElORUFHRV9FREdFX0tJTkRfREVSSVZFRF9GUk9NEAESHQoZTElORUFHRV9FREdFX0tJTkRfUkVBRF9CWRACEh4KGkxJTkVBR0VfRURHRV9LSU5EX1BST0RVQ0VEEAMSIwofTElORUFHRV9FREdFX0tJTkRfUkVHSVNURVJFRF9BUxAEKncKEExpbmVhZ2VEaXJlY3Rpb24SIQodTElORUFHRV9ESVJFQ1RJT05fVU5TUEVDSUZJRUQQABIeChpMSU5FQUdFX0RJUkVDVElPTl9VUFNUUkVBTRABEiAKHExJTkVBR0VfRElSRUNUSU9OX0RPV05TVFJFQU0QAjJyCg5MaW5lYWdlU2VydmljZRJgCg9HZXRMaW5lYWdlR3JhcGgSJS50cmFpbnRyYWNrLnYxLkdldExpbmVhZ2VHcmFwaFJlcXVlc3QaJi50cmFpbnRyYWNrLnYxLkdldExpbmVhZ2VHcmFwaFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_traintrack_v1_dataset]);
+  fileDesc("Cht0cmFpbnRyYWNrL3YxL2xpbmVhZ2UucHJvdG8SDXRyYWludHJhY2sudjEiMQoPTW9kZWxWZXJzaW9uUmVmEg0KBW1vZGVsGAEgASgJEg8KB3ZlcnNpb24YAiABKAMiNQoSRXh0ZXJuYWxEYXRhc2V0UmVmEhEKCW5hbWVzcGFjZRgBIAEoCRIMCgRuYW1lGAIgASgJIusCChBMaW5lYWdlR3JhcGhOb2RlEiwKBGtpbmQYASABKA4yHi50cmFpbnRyYWNrLnYxLkxpbmVhZ2VOb2RlS2luZBIKCgJpZBgCIAEoCRIxCgdkYXRhc2V0GAMgASgLMiAudHJhaW50cmFjay52MS5EYXRhc2V0VmVyc2lvblJlZhIOCgZydW5faWQYBCABKAkSLQoFbW9kZWwYBSABKAsyHi50cmFpbnRyYWNrLnYxLk1vZGVsVmVyc2lvblJlZhINCgVsYWJlbBgGIAEoCRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghkaXN0YW5jZRgIIAEoBRIXCg9waXBlbGluZV9ydW5faWQYCSABKAkSDAoEc3RlcBgKIAEoCRIzCghleHRlcm5hbBgLIAEoCzIhLnRyYWludHJhY2sudjEuRXh0ZXJuYWxEYXRhc2V0UmVmIloKEExpbmVhZ2VHcmFwaEVkZ2USLAoEa2luZBgBIAEoDjIeLnRyYWludHJhY2sudjEuTGluZWFnZUVkZ2VLaW5kEgwKBGZyb20YAiABKAkSCgoCdG8YAyABKAki8AIKFkdldExpbmVhZ2VHcmFwaFJlcXVlc3QSMwoHZGF0YXNldBgBIAEoCzIgLnRyYWludHJhY2sudjEuRGF0YXNldFZlcnNpb25SZWZIABIQCgZydW5faWQYAiABKAlIABIvCgVtb2RlbBgDIAEoCzIeLnRyYWludHJhY2sudjEuTW9kZWxWZXJzaW9uUmVmSAASGQoPcGlwZWxpbmVfcnVuX2lkGAggASgJSAASNQoIZXh0ZXJuYWwYCSABKAsyIS50cmFpbnRyYWNrLnYxLkV4dGVybmFsRGF0YXNldFJlZkgAEg0KBWRlcHRoGAQgASgFEjIKCWRpcmVjdGlvbhgFIAEoDjIfLnRyYWludHJhY2sudjEuTGluZWFnZURpcmVjdGlvbhItCgVraW5kcxgGIAMoDjIeLnRyYWludHJhY2sudjEuTGluZWFnZU5vZGVLaW5kEhEKCW1heF9ub2RlcxgHIAEoBUIHCgVzdGFydCKMAQoXR2V0TGluZWFnZUdyYXBoUmVzcG9uc2USLgoFbm9kZXMYASADKAsyHy50cmFpbnRyYWNrLnYxLkxpbmVhZ2VHcmFwaE5vZGUSLgoFZWRnZXMYAiADKAsyHy50cmFpbnRyYWNrLnYxLkxpbmVhZ2VHcmFwaEVkZ2USEQoJdHJ1bmNhdGVkGAMgASgIKowCCg9MaW5lYWdlTm9kZUtpbmQSIQodTElORUFHRV9OT0RFX0tJTkRfVU5TUEVDSUZJRUQQABIlCiFMSU5FQUdFX05PREVfS0lORF9EQVRBU0VUX1ZFUlNJT04QARIZChVMSU5FQUdFX05PREVfS0lORF9SVU4QAhIjCh9MSU5FQUdFX05PREVfS0lORF9NT0RFTF9WRVJTSU9OEAMSIgoeTElORUFHRV9OT0RFX0tJTkRfUElQRUxJTkVfUlVOEAQSIwofTElORUFHRV9OT0RFX0tJTkRfUElQRUxJTkVfU1RFUBAFEiYKIkxJTkVBR0VfTk9ERV9LSU5EX0VYVEVSTkFMX0RBVEFTRVQQBir+AQoPTGluZWFnZUVkZ2VLaW5kEiEKHUxJTkVBR0VfRURHRV9LSU5EX1VOU1BFQ0lGSUVEEAASIgoeTElORUFHRV9FREdFX0tJTkRfREVSSVZFRF9GUk9NEAESHQoZTElORUFHRV9FREdFX0tJTkRfUkVBRF9CWRACEh4KGkxJTkVBR0VfRURHRV9LSU5EX1BST0RVQ0VEEAMSIwofTElORUFHRV9FREdFX0tJTkRfUkVHSVNURVJFRF9BUxAEEh4KGkxJTkVBR0VfRURHRV9LSU5EX0NPTlRBSU5TEAUSIAocTElORUFHRV9FREdFX0tJTkRfVFJBQ0tFRF9BUxAGKncKEExpbmVhZ2VEaXJlY3Rpb24SIQodTElORUFHRV9ESVJFQ1RJT05fVU5TUEVDSUZJRUQQABIeChpMSU5FQUdFX0RJUkVDVElPTl9VUFNUUkVBTRABEiAKHExJTkVBR0VfRElSRUNUSU9OX0RPV05TVFJFQU0QAjJyCg5MaW5lYWdlU2VydmljZRJgCg9HZXRMaW5lYWdlR3JhcGgSJS50cmFpbnRyYWNrLnYxLkdldExpbmVhZ2VHcmFwaFJlcXVlc3QaJi50cmFpbnRyYWNrLnYxLkdldExpbmVhZ2VHcmFwaFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_traintrack_v1_dataset]);
 
 /**
  * @generated from message traintrack.v1.ModelVersionRef
@@ -39,6 +39,28 @@ export const ModelVersionRefSchema: GenMessage<ModelVersionRef> = /*@__PURE__*/
   messageDesc(file_traintrack_v1_lineage, 0);
 
 /**
+ * @generated from message traintrack.v1.ExternalDatasetRef
+ */
+export type ExternalDatasetRef = Message<"traintrack.v1.ExternalDatasetRef"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message traintrack.v1.ExternalDatasetRef.
+ * Use `create(ExternalDatasetRefSchema)` to create a new message.
+ */
+export const ExternalDatasetRefSchema: GenMessage<ExternalDatasetRef> = /*@__PURE__*/
+  messageDesc(file_traintrack_v1_lineage, 1);
+
+/**
  * @generated from message traintrack.v1.LineageGraphNode
  */
 export type LineageGraphNode = Message<"traintrack.v1.LineageGraphNode"> & {
@@ -48,7 +70,8 @@ export type LineageGraphNode = Message<"traintrack.v1.LineageGraphNode"> & {
   kind: LineageNodeKind;
 
   /**
-   * Unique in the graph: "dataset:<name>@<version>", "run:<run id>", "model:<name>@<version>".
+   * Unique in the graph: "dataset:<name>@<version>", "run:<run id>", "model:<name>@<version>",
+   * "pipeline-run:<id>", "step:<pipeline run id>/<step name>", "external:<namespace>/<name>".
    *
    * @generated from field: string id = 2;
    */
@@ -89,6 +112,25 @@ export type LineageGraphNode = Message<"traintrack.v1.LineageGraphNode"> & {
    * @generated from field: int32 distance = 8;
    */
   distance: number;
+
+  /**
+   * For pipeline runs and steps: the pipeline run's id and the step's name.
+   *
+   * @generated from field: string pipeline_run_id = 9;
+   */
+  pipelineRunId: string;
+
+  /**
+   * @generated from field: string step = 10;
+   */
+  step: string;
+
+  /**
+   * For external datasets.
+   *
+   * @generated from field: traintrack.v1.ExternalDatasetRef external = 11;
+   */
+  external?: ExternalDatasetRef | undefined;
 };
 
 /**
@@ -96,7 +138,7 @@ export type LineageGraphNode = Message<"traintrack.v1.LineageGraphNode"> & {
  * Use `create(LineageGraphNodeSchema)` to create a new message.
  */
 export const LineageGraphNodeSchema: GenMessage<LineageGraphNode> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_lineage, 1);
+  messageDesc(file_traintrack_v1_lineage, 2);
 
 /**
  * @generated from message traintrack.v1.LineageGraphEdge
@@ -123,7 +165,7 @@ export type LineageGraphEdge = Message<"traintrack.v1.LineageGraphEdge"> & {
  * Use `create(LineageGraphEdgeSchema)` to create a new message.
  */
 export const LineageGraphEdgeSchema: GenMessage<LineageGraphEdge> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_lineage, 2);
+  messageDesc(file_traintrack_v1_lineage, 3);
 
 /**
  * @generated from message traintrack.v1.GetLineageGraphRequest
@@ -150,6 +192,18 @@ export type GetLineageGraphRequest = Message<"traintrack.v1.GetLineageGraphReque
      */
     value: ModelVersionRef;
     case: "model";
+  } | {
+    /**
+     * @generated from field: string pipeline_run_id = 8;
+     */
+    value: string;
+    case: "pipelineRunId";
+  } | {
+    /**
+     * @generated from field: traintrack.v1.ExternalDatasetRef external = 9;
+     */
+    value: ExternalDatasetRef;
+    case: "external";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -185,7 +239,7 @@ export type GetLineageGraphRequest = Message<"traintrack.v1.GetLineageGraphReque
  * Use `create(GetLineageGraphRequestSchema)` to create a new message.
  */
 export const GetLineageGraphRequestSchema: GenMessage<GetLineageGraphRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_lineage, 3);
+  messageDesc(file_traintrack_v1_lineage, 4);
 
 /**
  * @generated from message traintrack.v1.GetLineageGraphResponse
@@ -216,7 +270,7 @@ export type GetLineageGraphResponse = Message<"traintrack.v1.GetLineageGraphResp
  * Use `create(GetLineageGraphResponseSchema)` to create a new message.
  */
 export const GetLineageGraphResponseSchema: GenMessage<GetLineageGraphResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_lineage, 4);
+  messageDesc(file_traintrack_v1_lineage, 5);
 
 /**
  * @generated from enum traintrack.v1.LineageNodeKind
@@ -241,6 +295,25 @@ export enum LineageNodeKind {
    * @generated from enum value: LINEAGE_NODE_KIND_MODEL_VERSION = 3;
    */
   MODEL_VERSION = 3,
+
+  /**
+   * @generated from enum value: LINEAGE_NODE_KIND_PIPELINE_RUN = 4;
+   */
+  PIPELINE_RUN = 4,
+
+  /**
+   * A step of a pipeline run (its instances together).
+   *
+   * @generated from enum value: LINEAGE_NODE_KIND_PIPELINE_STEP = 5;
+   */
+  PIPELINE_STEP = 5,
+
+  /**
+   * A dataset known only by namespace and name.
+   *
+   * @generated from enum value: LINEAGE_NODE_KIND_EXTERNAL_DATASET = 6;
+   */
+  EXTERNAL_DATASET = 6,
 }
 
 /**
@@ -277,6 +350,20 @@ export enum LineageEdgeKind {
    * @generated from enum value: LINEAGE_EDGE_KIND_REGISTERED_AS = 4;
    */
   REGISTERED_AS = 4,
+
+  /**
+   * pipeline run → each of its steps.
+   *
+   * @generated from enum value: LINEAGE_EDGE_KIND_CONTAINS = 5;
+   */
+  CONTAINS = 5,
+
+  /**
+   * step → the Traintrack run tracking it.
+   *
+   * @generated from enum value: LINEAGE_EDGE_KIND_TRACKED_AS = 6;
+   */
+  TRACKED_AS = 6,
 }
 
 /**
@@ -328,6 +415,10 @@ export const LineageDirectionSchema: GenEnum<LineageDirection> = /*@__PURE__*/
  *   dataset version  --READ_BY------->  run that used it
  *   run              --REGISTERED_AS->  model version registered from its artefacts
  *   run              --PRODUCED------>  model version it made, uploaded separately
+ *   pipeline run     --CONTAINS------>  its steps
+ *   step             --TRACKED_AS---->  the run tracking it
+ *   dataset, model version, external dataset --READ_BY--> step that read it
+ *   step             --PRODUCED------>  dataset, model version, external dataset it wrote
  *
  * @generated from service traintrack.v1.LineageService
  */

@@ -26,29 +26,31 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from traintrack._gen.v1 import dataset_pb2 as traintrack_dot_v1_dot_dataset__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1btraintrack/v1/lineage.proto\x12\rtraintrack.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1btraintrack/v1/dataset.proto\"A\n\x0fModelVersionRef\x12\x14\n\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n\x07version\x18\x02 \x01(\x03R\x07version\"\xcc\x02\n\x10LineageGraphNode\x12\x32\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.traintrack.v1.LineageNodeKindR\x04kind\x12\x0e\n\x02id\x18\x02 \x01(\tR\x02id\x12:\n\x07\x64\x61taset\x18\x03 \x01(\x0b\x32 .traintrack.v1.DatasetVersionRefR\x07\x64\x61taset\x12\x15\n\x06run_id\x18\x04 \x01(\tR\x05runId\x12\x34\n\x05model\x18\x05 \x01(\x0b\x32\x1e.traintrack.v1.ModelVersionRefR\x05model\x12\x14\n\x05label\x18\x06 \x01(\tR\x05label\x12\x39\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x1a\n\x08\x64istance\x18\x08 \x01(\x05R\x08\x64istance\"j\n\x10LineageGraphEdge\x12\x32\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.traintrack.v1.LineageEdgeKindR\x04kind\x12\x12\n\x04\x66rom\x18\x02 \x01(\tR\x04\x66rom\x12\x0e\n\x02to\x18\x03 \x01(\tR\x02to\"\xd8\x02\n\x16GetLineageGraphRequest\x12<\n\x07\x64\x61taset\x18\x01 \x01(\x0b\x32 .traintrack.v1.DatasetVersionRefH\x00R\x07\x64\x61taset\x12\x17\n\x06run_id\x18\x02 \x01(\tH\x00R\x05runId\x12\x36\n\x05model\x18\x03 \x01(\x0b\x32\x1e.traintrack.v1.ModelVersionRefH\x00R\x05model\x12\x14\n\x05\x64\x65pth\x18\x04 \x01(\x05R\x05\x64\x65pth\x12=\n\tdirection\x18\x05 \x01(\x0e\x32\x1f.traintrack.v1.LineageDirectionR\tdirection\x12\x34\n\x05kinds\x18\x06 \x03(\x0e\x32\x1e.traintrack.v1.LineageNodeKindR\x05kinds\x12\x1b\n\tmax_nodes\x18\x07 \x01(\x05R\x08maxNodesB\x07\n\x05start\"\xa5\x01\n\x17GetLineageGraphResponse\x12\x35\n\x05nodes\x18\x01 \x03(\x0b\x32\x1f.traintrack.v1.LineageGraphNodeR\x05nodes\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1f.traintrack.v1.LineageGraphEdgeR\x05\x65\x64ges\x12\x1c\n\ttruncated\x18\x03 \x01(\x08R\ttruncated*\x9b\x01\n\x0fLineageNodeKind\x12!\n\x1dLINEAGE_NODE_KIND_UNSPECIFIED\x10\x00\x12%\n!LINEAGE_NODE_KIND_DATASET_VERSION\x10\x01\x12\x19\n\x15LINEAGE_NODE_KIND_RUN\x10\x02\x12#\n\x1fLINEAGE_NODE_KIND_MODEL_VERSION\x10\x03*\xbc\x01\n\x0fLineageEdgeKind\x12!\n\x1dLINEAGE_EDGE_KIND_UNSPECIFIED\x10\x00\x12\"\n\x1eLINEAGE_EDGE_KIND_DERIVED_FROM\x10\x01\x12\x1d\n\x19LINEAGE_EDGE_KIND_READ_BY\x10\x02\x12\x1e\n\x1aLINEAGE_EDGE_KIND_PRODUCED\x10\x03\x12#\n\x1fLINEAGE_EDGE_KIND_REGISTERED_AS\x10\x04*w\n\x10LineageDirection\x12!\n\x1dLINEAGE_DIRECTION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aLINEAGE_DIRECTION_UPSTREAM\x10\x01\x12 \n\x1cLINEAGE_DIRECTION_DOWNSTREAM\x10\x02\x32r\n\x0eLineageService\x12`\n\x0fGetLineageGraph\x12%.traintrack.v1.GetLineageGraphRequest\x1a&.traintrack.v1.GetLineageGraphResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1btraintrack/v1/lineage.proto\x12\rtraintrack.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1btraintrack/v1/dataset.proto\"A\n\x0fModelVersionRef\x12\x14\n\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n\x07version\x18\x02 \x01(\x03R\x07version\"F\n\x12\x45xternalDatasetRef\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\"\xc7\x03\n\x10LineageGraphNode\x12\x32\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.traintrack.v1.LineageNodeKindR\x04kind\x12\x0e\n\x02id\x18\x02 \x01(\tR\x02id\x12:\n\x07\x64\x61taset\x18\x03 \x01(\x0b\x32 .traintrack.v1.DatasetVersionRefR\x07\x64\x61taset\x12\x15\n\x06run_id\x18\x04 \x01(\tR\x05runId\x12\x34\n\x05model\x18\x05 \x01(\x0b\x32\x1e.traintrack.v1.ModelVersionRefR\x05model\x12\x14\n\x05label\x18\x06 \x01(\tR\x05label\x12\x39\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x1a\n\x08\x64istance\x18\x08 \x01(\x05R\x08\x64istance\x12&\n\x0fpipeline_run_id\x18\t \x01(\tR\rpipelineRunId\x12\x12\n\x04step\x18\n \x01(\tR\x04step\x12=\n\x08\x65xternal\x18\x0b \x01(\x0b\x32!.traintrack.v1.ExternalDatasetRefR\x08\x65xternal\"j\n\x10LineageGraphEdge\x12\x32\n\x04kind\x18\x01 \x01(\x0e\x32\x1e.traintrack.v1.LineageEdgeKindR\x04kind\x12\x12\n\x04\x66rom\x18\x02 \x01(\tR\x04\x66rom\x12\x0e\n\x02to\x18\x03 \x01(\tR\x02to\"\xc3\x03\n\x16GetLineageGraphRequest\x12<\n\x07\x64\x61taset\x18\x01 \x01(\x0b\x32 .traintrack.v1.DatasetVersionRefH\x00R\x07\x64\x61taset\x12\x17\n\x06run_id\x18\x02 \x01(\tH\x00R\x05runId\x12\x36\n\x05model\x18\x03 \x01(\x0b\x32\x1e.traintrack.v1.ModelVersionRefH\x00R\x05model\x12(\n\x0fpipeline_run_id\x18\x08 \x01(\tH\x00R\rpipelineRunId\x12?\n\x08\x65xternal\x18\t \x01(\x0b\x32!.traintrack.v1.ExternalDatasetRefH\x00R\x08\x65xternal\x12\x14\n\x05\x64\x65pth\x18\x04 \x01(\x05R\x05\x64\x65pth\x12=\n\tdirection\x18\x05 \x01(\x0e\x32\x1f.traintrack.v1.LineageDirectionR\tdirection\x12\x34\n\x05kinds\x18\x06 \x03(\x0e\x32\x1e.traintrack.v1.LineageNodeKindR\x05kinds\x12\x1b\n\tmax_nodes\x18\x07 \x01(\x05R\x08maxNodesB\x07\n\x05start\"\xa5\x01\n\x17GetLineageGraphResponse\x12\x35\n\x05nodes\x18\x01 \x03(\x0b\x32\x1f.traintrack.v1.LineageGraphNodeR\x05nodes\x12\x35\n\x05\x65\x64ges\x18\x02 \x03(\x0b\x32\x1f.traintrack.v1.LineageGraphEdgeR\x05\x65\x64ges\x12\x1c\n\ttruncated\x18\x03 \x01(\x08R\ttruncated*\x8c\x02\n\x0fLineageNodeKind\x12!\n\x1dLINEAGE_NODE_KIND_UNSPECIFIED\x10\x00\x12%\n!LINEAGE_NODE_KIND_DATASET_VERSION\x10\x01\x12\x19\n\x15LINEAGE_NODE_KIND_RUN\x10\x02\x12#\n\x1fLINEAGE_NODE_KIND_MODEL_VERSION\x10\x03\x12\"\n\x1eLINEAGE_NODE_KIND_PIPELINE_RUN\x10\x04\x12#\n\x1fLINEAGE_NODE_KIND_PIPELINE_STEP\x10\x05\x12&\n\"LINEAGE_NODE_KIND_EXTERNAL_DATASET\x10\x06*\xfe\x01\n\x0fLineageEdgeKind\x12!\n\x1dLINEAGE_EDGE_KIND_UNSPECIFIED\x10\x00\x12\"\n\x1eLINEAGE_EDGE_KIND_DERIVED_FROM\x10\x01\x12\x1d\n\x19LINEAGE_EDGE_KIND_READ_BY\x10\x02\x12\x1e\n\x1aLINEAGE_EDGE_KIND_PRODUCED\x10\x03\x12#\n\x1fLINEAGE_EDGE_KIND_REGISTERED_AS\x10\x04\x12\x1e\n\x1aLINEAGE_EDGE_KIND_CONTAINS\x10\x05\x12 \n\x1cLINEAGE_EDGE_KIND_TRACKED_AS\x10\x06*w\n\x10LineageDirection\x12!\n\x1dLINEAGE_DIRECTION_UNSPECIFIED\x10\x00\x12\x1e\n\x1aLINEAGE_DIRECTION_UPSTREAM\x10\x01\x12 \n\x1cLINEAGE_DIRECTION_DOWNSTREAM\x10\x02\x32r\n\x0eLineageService\x12`\n\x0fGetLineageGraph\x12%.traintrack.v1.GetLineageGraphRequest\x1a&.traintrack.v1.GetLineageGraphResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'traintrack._gen.v1.lineage_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LINEAGENODEKIND']._serialized_start=1134
-  _globals['_LINEAGENODEKIND']._serialized_end=1289
-  _globals['_LINEAGEEDGEKIND']._serialized_start=1292
-  _globals['_LINEAGEEDGEKIND']._serialized_end=1480
-  _globals['_LINEAGEDIRECTION']._serialized_start=1482
-  _globals['_LINEAGEDIRECTION']._serialized_end=1601
+  _globals['_LINEAGENODEKIND']._serialized_start=1436
+  _globals['_LINEAGENODEKIND']._serialized_end=1704
+  _globals['_LINEAGEEDGEKIND']._serialized_start=1707
+  _globals['_LINEAGEEDGEKIND']._serialized_end=1961
+  _globals['_LINEAGEDIRECTION']._serialized_start=1963
+  _globals['_LINEAGEDIRECTION']._serialized_end=2082
   _globals['_MODELVERSIONREF']._serialized_start=108
   _globals['_MODELVERSIONREF']._serialized_end=173
-  _globals['_LINEAGEGRAPHNODE']._serialized_start=176
-  _globals['_LINEAGEGRAPHNODE']._serialized_end=508
-  _globals['_LINEAGEGRAPHEDGE']._serialized_start=510
-  _globals['_LINEAGEGRAPHEDGE']._serialized_end=616
-  _globals['_GETLINEAGEGRAPHREQUEST']._serialized_start=619
-  _globals['_GETLINEAGEGRAPHREQUEST']._serialized_end=963
-  _globals['_GETLINEAGEGRAPHRESPONSE']._serialized_start=966
-  _globals['_GETLINEAGEGRAPHRESPONSE']._serialized_end=1131
-  _globals['_LINEAGESERVICE']._serialized_start=1603
-  _globals['_LINEAGESERVICE']._serialized_end=1717
+  _globals['_EXTERNALDATASETREF']._serialized_start=175
+  _globals['_EXTERNALDATASETREF']._serialized_end=245
+  _globals['_LINEAGEGRAPHNODE']._serialized_start=248
+  _globals['_LINEAGEGRAPHNODE']._serialized_end=703
+  _globals['_LINEAGEGRAPHEDGE']._serialized_start=705
+  _globals['_LINEAGEGRAPHEDGE']._serialized_end=811
+  _globals['_GETLINEAGEGRAPHREQUEST']._serialized_start=814
+  _globals['_GETLINEAGEGRAPHREQUEST']._serialized_end=1265
+  _globals['_GETLINEAGEGRAPHRESPONSE']._serialized_start=1268
+  _globals['_GETLINEAGEGRAPHRESPONSE']._serialized_end=1433
+  _globals['_LINEAGESERVICE']._serialized_start=2084
+  _globals['_LINEAGESERVICE']._serialized_end=2198
 # @@protoc_insertion_point(module_scope)

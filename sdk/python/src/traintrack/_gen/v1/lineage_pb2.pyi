@@ -17,6 +17,9 @@ class LineageNodeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LINEAGE_NODE_KIND_DATASET_VERSION: _ClassVar[LineageNodeKind]
     LINEAGE_NODE_KIND_RUN: _ClassVar[LineageNodeKind]
     LINEAGE_NODE_KIND_MODEL_VERSION: _ClassVar[LineageNodeKind]
+    LINEAGE_NODE_KIND_PIPELINE_RUN: _ClassVar[LineageNodeKind]
+    LINEAGE_NODE_KIND_PIPELINE_STEP: _ClassVar[LineageNodeKind]
+    LINEAGE_NODE_KIND_EXTERNAL_DATASET: _ClassVar[LineageNodeKind]
 
 class LineageEdgeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -25,6 +28,8 @@ class LineageEdgeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LINEAGE_EDGE_KIND_READ_BY: _ClassVar[LineageEdgeKind]
     LINEAGE_EDGE_KIND_PRODUCED: _ClassVar[LineageEdgeKind]
     LINEAGE_EDGE_KIND_REGISTERED_AS: _ClassVar[LineageEdgeKind]
+    LINEAGE_EDGE_KIND_CONTAINS: _ClassVar[LineageEdgeKind]
+    LINEAGE_EDGE_KIND_TRACKED_AS: _ClassVar[LineageEdgeKind]
 
 class LineageDirection(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -35,11 +40,16 @@ LINEAGE_NODE_KIND_UNSPECIFIED: LineageNodeKind
 LINEAGE_NODE_KIND_DATASET_VERSION: LineageNodeKind
 LINEAGE_NODE_KIND_RUN: LineageNodeKind
 LINEAGE_NODE_KIND_MODEL_VERSION: LineageNodeKind
+LINEAGE_NODE_KIND_PIPELINE_RUN: LineageNodeKind
+LINEAGE_NODE_KIND_PIPELINE_STEP: LineageNodeKind
+LINEAGE_NODE_KIND_EXTERNAL_DATASET: LineageNodeKind
 LINEAGE_EDGE_KIND_UNSPECIFIED: LineageEdgeKind
 LINEAGE_EDGE_KIND_DERIVED_FROM: LineageEdgeKind
 LINEAGE_EDGE_KIND_READ_BY: LineageEdgeKind
 LINEAGE_EDGE_KIND_PRODUCED: LineageEdgeKind
 LINEAGE_EDGE_KIND_REGISTERED_AS: LineageEdgeKind
+LINEAGE_EDGE_KIND_CONTAINS: LineageEdgeKind
+LINEAGE_EDGE_KIND_TRACKED_AS: LineageEdgeKind
 LINEAGE_DIRECTION_UNSPECIFIED: LineageDirection
 LINEAGE_DIRECTION_UPSTREAM: LineageDirection
 LINEAGE_DIRECTION_DOWNSTREAM: LineageDirection
@@ -52,8 +62,16 @@ class ModelVersionRef(_message.Message):
     version: int
     def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
 
+class ExternalDatasetRef(_message.Message):
+    __slots__ = ("namespace", "name")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    name: str
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
 class LineageGraphNode(_message.Message):
-    __slots__ = ("kind", "id", "dataset", "run_id", "model", "label", "created_at", "distance")
+    __slots__ = ("kind", "id", "dataset", "run_id", "model", "label", "created_at", "distance", "pipeline_run_id", "step", "external")
     KIND_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     DATASET_FIELD_NUMBER: _ClassVar[int]
@@ -62,6 +80,9 @@ class LineageGraphNode(_message.Message):
     LABEL_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     DISTANCE_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_FIELD_NUMBER: _ClassVar[int]
     kind: LineageNodeKind
     id: str
     dataset: _dataset_pb2.DatasetVersionRef
@@ -70,7 +91,10 @@ class LineageGraphNode(_message.Message):
     label: str
     created_at: _timestamp_pb2.Timestamp
     distance: int
-    def __init__(self, kind: _Optional[_Union[LineageNodeKind, str]] = ..., id: _Optional[str] = ..., dataset: _Optional[_Union[_dataset_pb2.DatasetVersionRef, _Mapping]] = ..., run_id: _Optional[str] = ..., model: _Optional[_Union[ModelVersionRef, _Mapping]] = ..., label: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., distance: _Optional[int] = ...) -> None: ...
+    pipeline_run_id: str
+    step: str
+    external: ExternalDatasetRef
+    def __init__(self, kind: _Optional[_Union[LineageNodeKind, str]] = ..., id: _Optional[str] = ..., dataset: _Optional[_Union[_dataset_pb2.DatasetVersionRef, _Mapping]] = ..., run_id: _Optional[str] = ..., model: _Optional[_Union[ModelVersionRef, _Mapping]] = ..., label: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., distance: _Optional[int] = ..., pipeline_run_id: _Optional[str] = ..., step: _Optional[str] = ..., external: _Optional[_Union[ExternalDatasetRef, _Mapping]] = ...) -> None: ...
 
 class LineageGraphEdge(_message.Message):
     __slots__ = ("kind", "to")
@@ -82,10 +106,12 @@ class LineageGraphEdge(_message.Message):
     def __init__(self, kind: _Optional[_Union[LineageEdgeKind, str]] = ..., to: _Optional[str] = ..., **kwargs) -> None: ...
 
 class GetLineageGraphRequest(_message.Message):
-    __slots__ = ("dataset", "run_id", "model", "depth", "direction", "kinds", "max_nodes")
+    __slots__ = ("dataset", "run_id", "model", "pipeline_run_id", "external", "depth", "direction", "kinds", "max_nodes")
     DATASET_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_FIELD_NUMBER: _ClassVar[int]
     DEPTH_FIELD_NUMBER: _ClassVar[int]
     DIRECTION_FIELD_NUMBER: _ClassVar[int]
     KINDS_FIELD_NUMBER: _ClassVar[int]
@@ -93,11 +119,13 @@ class GetLineageGraphRequest(_message.Message):
     dataset: _dataset_pb2.DatasetVersionRef
     run_id: str
     model: ModelVersionRef
+    pipeline_run_id: str
+    external: ExternalDatasetRef
     depth: int
     direction: LineageDirection
     kinds: _containers.RepeatedScalarFieldContainer[LineageNodeKind]
     max_nodes: int
-    def __init__(self, dataset: _Optional[_Union[_dataset_pb2.DatasetVersionRef, _Mapping]] = ..., run_id: _Optional[str] = ..., model: _Optional[_Union[ModelVersionRef, _Mapping]] = ..., depth: _Optional[int] = ..., direction: _Optional[_Union[LineageDirection, str]] = ..., kinds: _Optional[_Iterable[_Union[LineageNodeKind, str]]] = ..., max_nodes: _Optional[int] = ...) -> None: ...
+    def __init__(self, dataset: _Optional[_Union[_dataset_pb2.DatasetVersionRef, _Mapping]] = ..., run_id: _Optional[str] = ..., model: _Optional[_Union[ModelVersionRef, _Mapping]] = ..., pipeline_run_id: _Optional[str] = ..., external: _Optional[_Union[ExternalDatasetRef, _Mapping]] = ..., depth: _Optional[int] = ..., direction: _Optional[_Union[LineageDirection, str]] = ..., kinds: _Optional[_Iterable[_Union[LineageNodeKind, str]]] = ..., max_nodes: _Optional[int] = ...) -> None: ...
 
 class GetLineageGraphResponse(_message.Message):
     __slots__ = ("nodes", "edges", "truncated")

@@ -36,6 +36,10 @@ class LineageServiceStub(object):
     dataset version  --READ_BY------->  run that used it
     run              --REGISTERED_AS->  model version registered from its artefacts
     run              --PRODUCED------>  model version it made, uploaded separately
+    pipeline run     --CONTAINS------>  its steps
+    step             --TRACKED_AS---->  the run tracking it
+    dataset, model version, external dataset --READ_BY--> step that read it
+    step             --PRODUCED------>  dataset, model version, external dataset it wrote
     """
 
     def __init__(self, channel):
@@ -62,6 +66,10 @@ class LineageServiceServicer(object):
     dataset version  --READ_BY------->  run that used it
     run              --REGISTERED_AS->  model version registered from its artefacts
     run              --PRODUCED------>  model version it made, uploaded separately
+    pipeline run     --CONTAINS------>  its steps
+    step             --TRACKED_AS---->  the run tracking it
+    dataset, model version, external dataset --READ_BY--> step that read it
+    step             --PRODUCED------>  dataset, model version, external dataset it wrote
     """
 
     def GetLineageGraph(self, request, context):
@@ -101,6 +109,10 @@ class LineageService(object):
     dataset version  --READ_BY------->  run that used it
     run              --REGISTERED_AS->  model version registered from its artefacts
     run              --PRODUCED------>  model version it made, uploaded separately
+    pipeline run     --CONTAINS------>  its steps
+    step             --TRACKED_AS---->  the run tracking it
+    dataset, model version, external dataset --READ_BY--> step that read it
+    step             --PRODUCED------>  dataset, model version, external dataset it wrote
     """
 
     @staticmethod
