@@ -17,13 +17,23 @@ import { principalOf } from "./interceptors/auth.js";
 import { versionRef } from "./validate/datasets.js";
 import * as f from "./validate/fields.js";
 import { modelName, version } from "./validate/models.js";
+import { externalName } from "./validate/pipelines.js";
 
-const KINDS: Record<NodeKind, LineageNodeKind> = { dataset: LineageNodeKind.DATASET_VERSION, run: LineageNodeKind.RUN, model: LineageNodeKind.MODEL_VERSION };
+const KINDS: Record<NodeKind, LineageNodeKind> = {
+  dataset: LineageNodeKind.DATASET_VERSION,
+  run: LineageNodeKind.RUN,
+  model: LineageNodeKind.MODEL_VERSION,
+  pipeline_run: LineageNodeKind.PIPELINE_RUN,
+  step: LineageNodeKind.PIPELINE_STEP,
+  external: LineageNodeKind.EXTERNAL_DATASET,
+};
 const EDGES: Record<EdgeKind, LineageEdgeKind> = {
   derived_from: LineageEdgeKind.DERIVED_FROM,
   read_by: LineageEdgeKind.READ_BY,
   produced: LineageEdgeKind.PRODUCED,
   registered_as: LineageEdgeKind.REGISTERED_AS,
+  contains: LineageEdgeKind.CONTAINS,
+  tracked_as: LineageEdgeKind.TRACKED_AS,
 };
 const DIRECTIONS: Partial<Record<LineageDirection, Direction>> = {
   [LineageDirection.UNSPECIFIED]: "both",
@@ -40,13 +50,16 @@ export function lineageHandlers(graph: ReturnType<typeof createLineageGraph>): S
       if (req.start.case === "dataset") start = { kind: "dataset", ...versionRef("dataset", req.start.value) };
       else if (req.start.case === "runId") start = { kind: "run", runId: f.id("run_id", req.start.value) };
       else if (req.start.case === "model") start = { kind: "model", name: modelName("model.model", req.start.value.model), version: version("model.version", req.start.value.version) };
-      else throw new InvalidInputError("start", "give the node to start from: a dataset version, a run id or a model version");
+      else if (req.start.case === "pipelineRunId") start = { kind: "pipeline_run", id: f.id("pipeline_run_id", req.start.value) };
+      else if (req.start.case === "external") {
+        start = { kind: "external", namespace: externalName("external.namespace", req.start.value.namespace), name: externalName("external.name", req.start.value.name) };
+      } else throw new InvalidInputError("start", "give the node to start from: a dataset version, a run id, a model version, a pipeline run id or an external dataset");
       if (req.depth < 0 || req.depth > MAX_DEPTH) throw new InvalidInputError("depth", `depth must be between 0 and ${MAX_DEPTH}`);
       const direction = DIRECTIONS[req.direction];
       if (!direction) throw new InvalidInputError("direction", "direction must be UPSTREAM, DOWNSTREAM or unspecified (both)");
       const kinds = req.kinds.map((k, i) => {
         const kind = (Object.keys(KINDS) as NodeKind[]).find((n) => KINDS[n] === k);
-        if (!kind) throw new InvalidInputError(`kinds[${i}]`, `kinds[${i}] is not a node kind: DATASET_VERSION, RUN or MODEL_VERSION`);
+        if (!kind) throw new InvalidInputError(`kinds[${i}]`, `kinds[${i}] is not a node kind: DATASET_VERSION, RUN, MODEL_VERSION, PIPELINE_RUN, PIPELINE_STEP or EXTERNAL_DATASET`);
         return kind;
       });
       const result = await graph.walk(caller.orgId, start, {
@@ -66,6 +79,9 @@ export function lineageHandlers(graph: ReturnType<typeof createLineageGraph>): S
             runId: n.kind === "run" ? n.id : "",
             model: n.model && { model: n.model.name, version: BigInt(n.model.version) },
             label: n.label,
+            pipelineRunId: n.kind === "pipeline_run" ? n.id : n.kind === "step" ? n.id.slice(0, n.id.indexOf("/")) : "",
+            step: n.kind === "step" ? n.id.slice(n.id.indexOf("/") + 1) : "",
+            external: n.external,
             createdAt: timestampFromDate(n.createdAt),
             distance: n.distance,
           }),

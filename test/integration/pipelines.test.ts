@@ -6,6 +6,8 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ExperimentService } from "../../gen/traintrack/v1/experiment_pb.js";
+import { LineageDirection, LineageEdgeKind, LineageNodeKind, LineageService } from "../../gen/traintrack/v1/lineage_pb.js";
 import { PipelineRunStatus, PipelineService, StepStatus } from "../../gen/traintrack/v1/pipeline_pb.js";
 import { backends, type TestServer, startTestServer } from "../support/server.js";
 
@@ -84,6 +86,34 @@ describe.each(backends())("pipelines on $name", (backend) => {
         .startStep({ pipelineRunId: second, name: "d", upstream: ["nope"] })
         .catch((e: unknown) => ConnectError.from(e));
       expect(unknown instanceof ConnectError ? unknown.code : "no error").toBe(Code.InvalidArgument);
+    });
+
+    it("joins the lineage graph: pipeline run → step → what it read and wrote, and the run tracking it", async () => {
+      const name = `lineage-${++n}`;
+      const runId = (await pipelines().startPipelineRun({ pipeline: name, createPipeline: true, project: "churn" })).run?.id ?? "";
+      const tracked = (await server.client(ExperimentService).createRun({ project: "churn", experiment: name })).run?.runId ?? "";
+      const extract = await pipelines().startStep({ pipelineRunId: runId, name: "extract", inputs: [external(`src-${n}`)] });
+      await pipelines().finishStep({ stepId: extract.step?.id ?? "", status: StepStatus.SUCCEEDED, outputs: [external(`mid-${n}`)] });
+      const train = await pipelines().startStep({ pipelineRunId: runId, name: "train", runId: tracked, inputs: [external(`mid-${n}`)] });
+      await pipelines().finishStep({ stepId: train.step?.id ?? "", status: StepStatus.SUCCEEDED });
+
+      const graph = await server.client(LineageService).getLineageGraph({ start: { case: "pipelineRunId", value: runId }, depth: 3, direction: LineageDirection.DOWNSTREAM });
+      const ids = graph.nodes.map((x) => x.id).sort();
+      expect(ids).toEqual([`external:s3://raw/mid-${n}`, `pipeline-run:${runId}`, `run:${tracked}`, `step:${runId}/extract`, `step:${runId}/train`].sort());
+      const edges = graph.edges.map((e) => [LineageEdgeKind[e.kind], e.from, e.to]).sort();
+      expect(edges).toEqual(
+        [
+          ["CONTAINS", `pipeline-run:${runId}`, `step:${runId}/extract`],
+          ["CONTAINS", `pipeline-run:${runId}`, `step:${runId}/train`],
+          ["PRODUCED", `step:${runId}/extract`, `external:s3://raw/mid-${n}`],
+          ["READ_BY", `external:s3://raw/mid-${n}`, `step:${runId}/train`],
+          ["TRACKED_AS", `step:${runId}/train`, `run:${tracked}`],
+        ].sort(),
+      );
+      // From the tracked run upstream: its step, the step's input, the step that made it, and their pipeline run.
+      const up = await server.client(LineageService).getLineageGraph({ start: { case: "runId", value: tracked }, depth: 4, direction: LineageDirection.UPSTREAM });
+      expect(up.nodes.filter((x) => x.kind === LineageNodeKind.PIPELINE_STEP).map((x) => x.step).sort()).toEqual(["extract", "train"]);
+      expect(up.nodes.some((x) => x.id === `external:s3://raw/src-${n}`)).toBe(true);
     });
   });
 });
