@@ -4,7 +4,12 @@
  * repeated or late end leaves the first end, inputs and outputs are a set.
  * The DAG stays acyclic: a step's declared upstream steps must exist already,
  * and an input or output that would close a cycle through the data is
- * refused. Changes to one run's graph are serialised by an advisory lock.
+ * refused. Only writes that join steps already in the graph can close one (a
+ * step new to the run has nothing downstream of it yet), and only those take
+ * the run's advisory lock and walk the graph: recording a pipeline in its
+ * usual order (a step starts after what it reads was written) takes no lock,
+ * so its steps record in parallel. (Two such joins made at the same instant,
+ * each closing half of a new cycle, could both pass: a limit we accept.)
  */
 import { type Kysely, sql } from "kysely";
 import * as repo from "../../db/pipeline-steps-repo.js";
@@ -30,8 +35,13 @@ export function createStepRecorder(deps: {
   const lock = (trx: Kysely<Database>, runId: string) => sql`select pg_advisory_xact_lock(${GRAPH_LOCK_SPACE}, hashtext(${runId}))`.execute(trx);
 
   /** Refuses rows that would close a cycle: an output read by a step upstream of its writer, or an input written by a step downstream of its reader. */
-  async function checkAcyclic(trx: Kysely<Database>, step: StepRow, direction: "in" | "out", refKeys: string[]): Promise<void> {
-    const others = (await repo.stepsTouching(trx, step.pipelineRunId, refKeys, direction === "out" ? "in" : "out")).filter((s) => s !== step.name);
+  async function checkAcyclic(trx: Kysely<Database>, step: StepRow, direction: "in" | "out", refKeys: string[], isNew: boolean): Promise<void> {
+    // Nothing is downstream of a step new to the run: its inputs join nothing that could lead back to it.
+    if (direction === "in" && isNew) return;
+    const opposite = direction === "out" ? "in" : "out";
+    if ((await repo.stepsTouching(trx, step.pipelineRunId, refKeys, opposite)).every((s) => s === step.name)) return;
+    await lock(trx, step.pipelineRunId);
+    const others = (await repo.stepsTouching(trx, step.pipelineRunId, refKeys, opposite)).filter((s) => s !== step.name);
     for (const other of others) {
       const [from, to] = direction === "out" ? [other, step.name] : [step.name, other];
       if (await repo.reaches(trx, step.pipelineRunId, from, to)) {
@@ -40,10 +50,10 @@ export function createStepRecorder(deps: {
     }
   }
 
-  async function recordIo(trx: Kysely<Database>, orgId: string, step: StepRow, direction: "in" | "out", refs: IoRef[]): Promise<void> {
+  async function recordIo(trx: Kysely<Database>, orgId: string, step: StepRow, direction: "in" | "out", refs: IoRef[], isNew = false): Promise<void> {
     if (refs.length === 0) return;
     const rows = await io.rowsOf(trx, orgId, step, direction, refs);
-    await checkAcyclic(trx, step, direction, rows.map((r) => r.refKey));
+    await checkAcyclic(trx, step, direction, rows.map((r) => r.refKey), isNew);
     await repo.addIo(trx, rows);
   }
 
@@ -57,12 +67,15 @@ export function createStepRecorder(deps: {
     if (s.upstream.includes(s.name)) throw new InvalidInputError("upstream", `step "${s.name}" names itself as upstream: a step cannot come before itself`);
     const at = s.at ?? now();
     return db.transaction().execute(async (trx) => {
-      await lock(trx, run.id);
+      // A name new to the run has nothing downstream: its upstream steps and inputs cannot close a cycle.
+      const isNew = !(await repo.existingStepNames(trx, run.id, [s.name])).has(s.name);
+      if (!isNew && s.upstream.length > 0) await lock(trx, run.id);
       const known = await repo.existingStepNames(trx, run.id, s.upstream);
       const unknown = s.upstream.filter((u) => !known.has(u));
       if (unknown.length > 0) throw new InvalidInputError("upstream", `upstream step "${unknown[0]}" has not started in this pipeline run: start it first`);
       let step = await repo.findInstance(trx, run.id, s.name, s.instance);
       let cached = false;
+      let inserted = "";
       if (!step) {
         if ((await repo.countInstances(trx, run.id)) >= MAX_INSTANCES_PER_RUN) {
           throw new LimitExceededError(`pipeline run "${run.id}" has ${MAX_INSTANCES_PER_RUN} step instances, the limit`);
@@ -70,8 +83,9 @@ export function createStepRecorder(deps: {
         const hit = s.cacheKey ? await repo.cacheHit(trx, run.pipelineId, s.cacheKey, run.id) : undefined;
         cached = hit !== undefined;
         const status: StepStatus = hit ? "cached" : s.pending ? "pending" : "running";
+        inserted = newId("stp");
         await repo.insertStep(trx, {
-          id: newId("stp"),
+          id: inserted,
           orgId,
           pipelineId: run.pipelineId,
           pipelineRunId: run.id,
@@ -88,17 +102,20 @@ export function createStepRecorder(deps: {
         });
         step = (await repo.findInstance(trx, run.id, s.name, s.instance)) as StepRow;
         if (hit) await repo.addIo(trx, (await repo.ioOf(trx, [hit.id])).filter((r) => r.direction === "out").map((r) => ({ ...r, stepId: step?.id ?? "", pipelineRunId: run.id, step: s.name })));
-      } else {
-        // A new upstream step on a retry must not close a cycle.
+      }
+      if (!isNew) {
+        // A new upstream step of a step already in the graph must not close a cycle.
         for (const u of s.upstream) {
           if (await repo.reaches(trx, run.id, s.name, u)) throw new FailedPreconditionError(`this would make a cycle: step "${s.name}" already leads to step "${u}"`);
         }
+      }
+      if (step.id !== inserted) {
         if (!s.pending) await repo.markStarted(trx, step.id, at);
         if (s.facets || s.trackingRunId) await repo.mergeStepFacets(trx, step.id, s.facets ?? {}, s.trackingRunId || null);
         cached = step.status === "cached";
       }
       await repo.addUpstream(trx, orgId, run.id, s.name, s.upstream);
-      await recordIo(trx, orgId, step, "in", s.inputs);
+      await recordIo(trx, orgId, step, "in", s.inputs, isNew);
       return { step: (await repo.findStep(trx, orgId, step.id)) as StepRow, cached };
     });
   }
@@ -119,7 +136,6 @@ export function createStepRecorder(deps: {
   /** Ends an instance with its outputs; a failure skips the pending steps downstream of it. */
   async function finish(orgId: string, step: StepRow, status: StepStatus, outputs: IoRef[], message: string, at = now()): Promise<StepRow> {
     await db.transaction().execute(async (trx) => {
-      await lock(trx, step.pipelineRunId);
       await recordIo(trx, orgId, step, "out", outputs);
       await repo.finishStep(trx, step.id, status, at, message);
       if (status === "failed") await repo.skipPending(trx, step.pipelineRunId, await repo.downstreamOf(trx, step.pipelineRunId, step.name), at);
@@ -129,7 +145,6 @@ export function createStepRecorder(deps: {
 
   async function addIo(orgId: string, step: StepRow, inputs: IoRef[], outputs: IoRef[]): Promise<void> {
     await db.transaction().execute(async (trx) => {
-      await lock(trx, step.pipelineRunId);
       await recordIo(trx, orgId, step, "in", inputs);
       await recordIo(trx, orgId, step, "out", outputs);
     });
