@@ -14,7 +14,7 @@ import * as repo from "../../db/models-repo.js";
 import type { ModelRow, ModelVersionRow } from "../../db/models-repo.js";
 import { isUniqueViolation } from "../../db/pg-errors.js";
 import type { Database } from "../../db/schema.js";
-import { AlreadyExistsError, InvalidInputError, NotFoundError } from "../errors.js";
+import { AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
 import { newId } from "../ids.js";
 import { decodeToken, isSafeInt, isString, type Page, pageOf } from "../page-tokens.js";
 import { mustFindRun } from "../runs.js";
@@ -183,9 +183,10 @@ export function createModelRegistry(deps: ModelRegistryDeps) {
       await repo.updateModel(trx, locked.id, { latestVersion: number }, now());
       return number;
     };
-    // A concurrent call with the same request_id won the race: answer as its retry.
+    // A concurrent call with the same request_id won the race: answer as its retry. It shows as the
+    // request_id's unique index, or (from uploads) as the uploads it committed first (ConflictError).
     const recover = async (error: unknown) => {
-      if (!isUniqueViolation(error) || !input.requestId || !model) return undefined;
+      if (!(isUniqueViolation(error) || error instanceof ConflictError) || !input.requestId || !model) return undefined;
       const winner = await repo.findVersionByRequest(db, model.id, input.requestId);
       return winner ? sameRequest(winner, print).version : undefined;
     };
