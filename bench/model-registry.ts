@@ -46,6 +46,8 @@ export interface ModelRegistryResult {
   /** SearchModelVersions, ms per call; how many versions matched (first page). */
   search: number[];
   searchUnsorted: number[];
+  /** Sorted, a page of 10 (a UI's page): how much of the time is the page's files. */
+  searchSmallPage: number[];
   matched: number;
   searchCpu: CpuSplit;
 }
@@ -111,9 +113,9 @@ export async function measureModelRegistry(opts: BenchOptions, provider: Provide
     }
 
     const query = { models: ["bench-model"], runMetrics: [{ key: "auc", op: MetricThreshold_Op.GREATER, value: 0.9 }], pageSize: 100 };
-    const timedSearch = async (sorted: boolean) => {
+    const timedSearch = async (sorted: boolean, pageSize = 100) => {
       const t0 = performance.now();
-      const res = await models.searchModelVersions(sorted ? { ...query, orderByMetric: "auc", descending: true } : query);
+      const res = await models.searchModelVersions(sorted ? { ...query, pageSize, orderByMetric: "auc", descending: true } : { ...query, pageSize });
       return { ms: since(t0), found: res.versions.length };
     };
     for (let i = 0; i < 3; i++) await timedSearch(true);
@@ -121,12 +123,14 @@ export async function measureModelRegistry(opts: BenchOptions, provider: Provide
     const searching = server.profile(`${providerLabel(provider)}: SearchModelVersions`);
     const search: number[] = [];
     const searchUnsorted: number[] = [];
+    const searchSmallPage: number[] = [];
     let matched = 0;
     for (let i = 0; i < opts.modelSearches; i++) {
       const s = await timedSearch(true);
       search.push(s.ms);
       matched = s.found;
       searchUnsorted.push((await timedSearch(false)).ms);
+      searchSmallPage.push((await timedSearch(true, 10)).ms);
     }
     searching();
     return {
@@ -140,6 +144,7 @@ export async function measureModelRegistry(opts: BenchOptions, provider: Provide
       large,
       search,
       searchUnsorted,
+      searchSmallPage,
       matched,
       searchCpu: searchMeter.stop(),
     };
@@ -183,10 +188,22 @@ export function printModelRegistry(opts: BenchOptions, results: ModelRegistryRes
   );
   printTable(
     `8c. SearchModelVersions over ${opts.modelVersions.toLocaleString("en-US")} versions, run metric auc > 0.9, page of 100`,
-    ["provider", "matched (page)", "sorted by auc: median ms", "p95 ms", "unsorted: median ms", "p95 ms"],
-    results.map((r) => [providerLabel(r.provider), r.matched, median(r.search), percentile(r.search, 95), median(r.searchUnsorted), percentile(r.searchUnsorted, 95)]),
+    ["provider", "matched (page)", "sorted by auc: median ms", "p95 ms", "unsorted: median ms", "p95 ms", "sorted, page of 10: median ms", "p95 ms"],
+    results.map((r) => [
+      providerLabel(r.provider),
+      r.matched,
+      median(r.search),
+      percentile(r.search, 95),
+      median(r.searchUnsorted),
+      percentile(r.searchUnsorted, 95),
+      median(r.searchSmallPage),
+      percentile(r.searchSmallPage, 95),
+    ]),
     results.map((r) => ({ what: `${providerLabel(r.provider)}: search median < ${SEARCH_TARGET_MS} ms (sorted by the metric)`, met: median(r.search) < SEARCH_TARGET_MS })),
-    [`${opts.modelSearches} calls of each, one at a time, after 3 warm-up calls; the versions come from ${METRIC_RUNS} runs whose latest auc is 0.80 … 0.98`],
+    [
+      `${opts.modelSearches} calls of each, one at a time, after 3 warm-up calls; the versions come from ${METRIC_RUNS} runs whose latest auc is 0.80 … 0.98`,
+      `each version found carries its first 1,000 files: a page of 100 versions of ${opts.modelFiles} files is ${(100 * opts.modelFiles).toLocaleString("en-US")} file entries, which the page of 10 shows the weight of`,
+    ],
   );
   printCpu(
     "8",

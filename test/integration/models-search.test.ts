@@ -5,13 +5,17 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AccessService } from "../../gen/traintrack/v1/access_pb.js";
+import { ApiKeyService } from "../../gen/traintrack/v1/api_key_pb.js";
+import { Role } from "../../gen/traintrack/v1/role_pb.js";
+import { UserService } from "../../gen/traintrack/v1/user_pb.js";
 import { ExperimentService, MetricPointSchema, MetricThreshold_Op as Op } from "../../gen/traintrack/v1/experiment_pb.js";
 import { ModelService } from "../../gen/traintrack/v1/model_pb.js";
 import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { SearchModelVersionsRequestSchema } from "../../gen/traintrack/v1/model_pb.js";
-import { bytesOf, upload } from "../support/data.js";
+import { bytesOf, outcomeOf, upload } from "../support/data.js";
 import { backends, type TestServer, startTestServer } from "../support/server.js";
 import { uniqueSuffix } from "../support/services.js";
 
@@ -101,6 +105,35 @@ describe.each(backends())("SearchModelVersions on $name", (backend) => {
       expect(await sorted(false)).toEqual([[1, 0.8], [4, 0.91], [2, 0.93], [5, undefined], [3, undefined]]);
       expect(await sorted(true)).toEqual([[2, 0.93], [4, 0.91], [1, 0.8], [5, undefined], [3, undefined]]);
       expect(await versions({ models: [name], orderByMetric: "auc", descending: true, runMetrics: [{ key: "loss", op: Op.GREATER, value: 0 }] })).toEqual([2, 1, 3]);
+    });
+
+    it("shows a caller of one project only the versions and models of that project", async () => {
+      const hidden = `hidden-${uniqueSuffix()}`;
+      const up = await upload(server.client(UploadService), "h.bin", bytesOf(64, 7));
+      await models().createModelVersion({ model: hidden, createModel: true, project: "elsewhere", source: { case: "uploads", value: { files: [{ uploadId: up.uploadId }] } } });
+      const user = (await server.client(UserService).createUser({ userName: `v-${uniqueSuffix()}` })).user?.id ?? "";
+      await server.client(AccessService).grantRole({ role: Role.VIEWER, userId: user, project: "search" });
+      const key = (await server.client(ApiKeyService).createApiKey({ name: "k", userId: user })).secret;
+      const theirs = server.client(ModelService, "grpc", key);
+      const seen = (await theirs.searchModelVersions({ pageSize: 1000 })).versions.map((v) => v.model);
+      expect(new Set(seen)).toEqual(new Set([name, other]));
+      expect((await theirs.searchModelVersions({ models: [hidden] })).versions).toEqual([]);
+      expect((await theirs.listRegisteredModels({})).models.map((m) => m.name).sort()).toEqual([name, other].sort());
+      expect(await outcomeOf(theirs.getRegisteredModel({ name: hidden }))).toBe("PermissionDenied");
+      // The owner sees both projects.
+      expect((await models().searchModelVersions({ models: [hidden] })).versions.map((v) => v.model)).toEqual([hidden]);
+    });
+
+    it("returns each version whole, with its files and aliases as GetModelVersion does", async () => {
+      await models().setModelAlias({ model: name, alias: "candidate", version: 4n });
+      const found = await models().searchModelVersions({ models: [name, other], orderByMetric: "auc" });
+      expect(found.versions).toHaveLength(6);
+      for (const v of found.versions) {
+        const got = (await models().getModelVersion({ model: v.model, selector: { case: "version", value: v.version } })).version;
+        expect({ files: v.files, aliases: v.aliases, fileCount: v.fileCount, runId: v.runId }).toEqual({ files: got?.files, aliases: got?.aliases, fileCount: got?.fileCount, runId: got?.runId });
+      }
+      expect(found.versions.find((v) => v.model === name && v.version === 4n)?.aliases).toEqual(["candidate", "production"]);
+      await models().deleteModelAlias({ model: name, alias: "candidate" });
     });
 
     it("pages through the same order it sorts by", async () => {
