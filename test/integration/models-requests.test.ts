@@ -204,6 +204,22 @@ describe.each(backends())("model registry requests on $name", (backend) => {
       expect((await models().getModelAliasHistory({ model })).moves).toEqual([]);
     });
 
+    it("cuts a path prefix at a directory boundary: \"model\" takes model/…, not models-old/… nor a path starting with /", async () => {
+      const experiments = server.client(ExperimentService);
+      const run = (await experiments.createRun({ project: "req", experiment: "e" })).run?.runId ?? "";
+      const files = ["model/w.bin", "model/sub/c.json", "models-old/x.bin", "model.txt"];
+      const artefacts = [];
+      for (const [i, path] of files.entries()) artefacts.push({ uploadId: (await upload(server.client(UploadService), "f", bytesOf(10, 60 + i))).uploadId, path });
+      await server.client(RunArtefactService).logRunArtefacts({ runId: run, artefacts });
+      const model = `prefix-${uniqueSuffix()}`;
+      for (const pathPrefix of ["model", "model/"]) {
+        const made = await models().createModelVersion({ model, createModel: true, source: { case: "runArtefacts", value: { runId: run, pathPrefix } } });
+        expect((made.version?.files ?? []).map((f) => f.path).sort()).toEqual(["sub/c.json", "w.bin"]);
+      }
+      const whole = await models().createModelVersion({ model, source: { case: "runArtefacts", value: { runId: run, pathPrefix: "" } } });
+      expect((whole.version?.files ?? []).map((f) => f.path).sort()).toEqual([...files].sort());
+    });
+
     it("says what to fix in the message of a refusal", async () => {
       const error = await models()
         .setModelAlias({ model: name, alias: "3", version: 1n })
