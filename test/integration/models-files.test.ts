@@ -139,6 +139,16 @@ describe.each(backends())("model files on $name", (backend) => {
         expect((await models().getRegisteredModel({ name })).model?.latestVersion).toBe(0n);
         expect((await models().listModelVersions({ model: name })).versions).toEqual([]);
       }
+      // A model that the refused call was to create is not created either.
+      const wanted = `wanted-${uniqueSuffix()}`;
+      const refused = models().createModelVersion({
+        model: wanted,
+        createModel: true,
+        source: { case: "uploads", value: { files: [{ uploadId: good.uploadId, path: "w.bin" }, { uploadId: pending, path: "bad.bin" }] } },
+      });
+      expect(await refused.then(() => "OK", (e: unknown) => Code[ConnectError.from(e).code])).toBe("FailedPrecondition");
+      expect(await models().getRegisteredModel({ name: wanted }).then(() => "OK", (e: unknown) => Code[ConnectError.from(e).code])).toBe("NotFound");
+      expect((await models().listRegisteredModels({ namePrefix: wanted })).models).toEqual([]);
       // Two paths the same: refused too, before anything is committed.
       const dup = await models()
         .createModelVersion({ model: name, source: { case: "uploads", value: { files: [{ uploadId: good.uploadId, path: "w.bin" }, { uploadId: good.uploadId, path: "w.bin" }] } } })

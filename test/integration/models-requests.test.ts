@@ -5,6 +5,10 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AccessService } from "../../gen/traintrack/v1/access_pb.js";
+import { ApiKeyService } from "../../gen/traintrack/v1/api_key_pb.js";
+import { Role } from "../../gen/traintrack/v1/role_pb.js";
+import { UserService } from "../../gen/traintrack/v1/user_pb.js";
 import { ExperimentService, MetricThreshold_Op } from "../../gen/traintrack/v1/experiment_pb.js";
 import { type CreateModelVersionRequestSchema, type CreateModelVersionResponse, ModelService } from "../../gen/traintrack/v1/model_pb.js";
 import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
@@ -111,7 +115,10 @@ describe.each(backends())("model registry requests on $name", (backend) => {
       expect(await outcomeOf(theirs.updateModelVersion({ model: name, version: 1n, description: "x" }))).toBe("NotFound");
       expect(await outcomeOf(theirs.updateRegisteredModel({ name, description: "x" }))).toBe("NotFound");
       expect(await outcomeOf((async () => { for await (const _ of theirs.downloadModelFile({ model: name, selector: { case: "version", value: 1n }, path: "w.bin" })); })())).toBe("NotFound");
-      // Our run is not theirs to register, even into a model of their own.
+      // Our uploads and our run are not theirs to register, even into a model of their own.
+      const ours = await upload(server.client(UploadService), "ours.bin", bytesOf(10, 5));
+      expect(await outcomeOf(theirs.createModelVersion({ model: `stolen-${uniqueSuffix()}`, createModel: true, source: { case: "uploads", value: { files: [{ uploadId: ours.uploadId }] } } }))).toBe("NotFound");
+      expect((await models().createModelVersion({ model: `ours-${uniqueSuffix()}`, createModel: true, source: { case: "uploads", value: { files: [{ uploadId: ours.uploadId }] } } })).created).toBe(true);
       expect(await outcomeOf(theirs.createModelVersion(fromRun(`stolen-${uniqueSuffix()}`, { createModel: true })))).toBe("NotFound");
       expect((await theirs.searchModelVersions({})).versions).toEqual([]);
       expect((await theirs.searchModelVersions({ models: [name], runMetrics: [{ key: "loss", op: MetricThreshold_Op.GREATER, value: -1 }] })).versions).toEqual([]);
@@ -123,6 +130,21 @@ describe.each(backends())("model registry requests on $name", (backend) => {
       expect(made.version?.version).toBe(1n);
       expect((await theirs.searchModelVersions({})).versions.map((v) => v.files.map((f) => f.path))).toEqual([["t.bin"]]);
       expect((await models().getModelVersion({ model: name, selector: { case: "version", value: 1n } })).version?.files.map((f) => f.path)).toEqual(["w.bin"]);
+    });
+
+    it("lets no one register a run's artefacts, or name a run, they may not read", async () => {
+      const secretRun = await newRun("secret");
+      const user = (await server.client(UserService).createUser({ userName: `ed-${uniqueSuffix()}` })).user?.id ?? "";
+      await server.client(AccessService).grantRole({ role: Role.EDITOR, userId: user, project: "open" });
+      const key = (await server.client(ApiKeyService).createApiKey({ name: "k", userId: user })).secret;
+      const model = `open-${uniqueSuffix()}`;
+      const ownRun = (await server.client(ExperimentService, "grpc", key).createRun({ project: "open", experiment: "e" })).run?.runId ?? "";
+      const up = await upload(server.client(UploadService, "grpc", key), "o.bin", bytesOf(10, 77));
+      await models(key).createModelVersion({ model, createModel: true, project: "open", runId: ownRun, source: { case: "uploads", value: { files: [{ uploadId: up.uploadId }] } } });
+      expect(await outcomeOf(models(key).createModelVersion({ model, source: { case: "runArtefacts", value: { runId: secretRun, pathPrefix: "" } } }))).toBe("PermissionDenied");
+      const up2 = await upload(server.client(UploadService, "grpc", key), "o2.bin", bytesOf(10, 78));
+      expect(await outcomeOf(models(key).createModelVersion({ model, runId: secretRun, source: { case: "uploads", value: { files: [{ uploadId: up2.uploadId }] } } }))).toBe("PermissionDenied");
+      expect(await latest(model)).toBe(1n);
     });
 
     it("answers unknown models, versions, aliases and files with NOT_FOUND", async () => {
