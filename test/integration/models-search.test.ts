@@ -6,7 +6,7 @@
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccessService } from "../../gen/traintrack/v1/access_pb.js";
-import { ApiKeyService } from "../../gen/traintrack/v1/api_key_pb.js";
+import { ApiKeyScope, ApiKeyService } from "../../gen/traintrack/v1/api_key_pb.js";
 import { Role } from "../../gen/traintrack/v1/role_pb.js";
 import { UserService } from "../../gen/traintrack/v1/user_pb.js";
 import { ExperimentService, MetricPointSchema, MetricThreshold_Op as Op } from "../../gen/traintrack/v1/experiment_pb.js";
@@ -120,6 +120,11 @@ describe.each(backends())("SearchModelVersions on $name", (backend) => {
       expect((await theirs.searchModelVersions({ models: [hidden] })).versions).toEqual([]);
       expect((await theirs.listRegisteredModels({})).models.map((m) => m.name).sort()).toEqual([name, other].sort());
       expect(await outcomeOf(theirs.getRegisteredModel({ name: hidden }))).toBe("PermissionDenied");
+      // A key narrowed to one project sees that project only, whoever holds it.
+      const narrowed = (await server.client(ApiKeyService).createApiKey({ name: "p", scope: ApiKeyScope.PROJECT, project: "elsewhere" })).secret;
+      const onlyElsewhere = server.client(ModelService, "grpc", narrowed);
+      expect((await onlyElsewhere.searchModelVersions({ pageSize: 1000 })).versions.map((v) => v.model)).toEqual([hidden]);
+      expect((await onlyElsewhere.listRegisteredModels({})).models.map((m) => m.name)).toEqual([hidden]);
       // The owner sees both projects.
       expect((await models().searchModelVersions({ models: [hidden] })).versions.map((v) => v.model)).toEqual([hidden]);
     });
