@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
+import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { DatasetService } from "../gen/traintrack/v1/dataset_pb.js";
 import { type UploadRequestSchema, UploadService } from "../gen/traintrack/v1/upload_pb.js";
@@ -13,6 +13,8 @@ import { type UploadRequestSchema, UploadService } from "../gen/traintrack/v1/up
 export interface Clients {
   uploads: Client<typeof UploadService>;
   datasets: Client<typeof DatasetService>;
+  /** The authenticated connection, for clients of other services. */
+  transport: Transport;
 }
 
 /**
@@ -26,7 +28,7 @@ export function connect(server: { baseUrl: string; apiKey: string; gone: AbortSi
     return next({ ...req, signal: AbortSignal.any([req.signal, server.gone]) });
   };
   const transport = createGrpcTransport({ baseUrl: server.baseUrl, interceptors: [auth] });
-  return { uploads: createClient(UploadService, transport), datasets: createClient(DatasetService, transport) };
+  return { uploads: createClient(UploadService, transport), datasets: createClient(DatasetService, transport), transport };
 }
 
 const POOL_BYTES = 8 * 1024 * 1024;

@@ -5,7 +5,7 @@
  *   BENCH_SIZE_MIB=64 npm run bench -- --only=throughput --providers=s3
  */
 
-export const BENCHMARKS = ["throughput", "concurrent", "commit", "many", "resume", "download", "commit-size"] as const;
+export const BENCHMARKS = ["throughput", "concurrent", "commit", "many", "resume", "download", "commit-size", "models"] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export const PROVIDERS = ["s3", "local"] as const;
@@ -42,6 +42,12 @@ export interface BenchOptions {
   /** 7: sizes of the large artefacts committed in one version, and how many rounds (each uploads them anew). */
   commitSizesMiB: number[];
   commitRounds: number;
+  /** 8: versions registered from run artefacts, files per version, the large files' size, alternated size rounds, searches timed. */
+  modelVersions: number;
+  modelFiles: number;
+  modelLargeKiB: number;
+  modelSizeRounds: number;
+  modelSearches: number;
   /** Where PostgreSQL and MinIO are (set by test/scripts/with-services.sh). */
   services: ServicesEnv | undefined;
 }
@@ -67,6 +73,10 @@ export const HELP = `usage: npm run bench -- [--only=${BENCHMARKS.join(",")}] [-
   commit-size CreateDataset of one version holding a 1 GiB and an 8 GiB artefact (uploaded first, not timed)
               vs one holding a 4 KiB artefact, several rounds; needs the artefacts' size free on disk per round
               (BENCH_COMMIT_SIZES_MIB, BENCH_COMMIT_ROUNDS)
+  models      1,000 CreateModelVersion of 100 files each from run artefacts; registration of 100 × 1 MiB files vs
+              100 × 4 KiB alternated (ratio ~1: no byte copied); SearchModelVersions over the 1,000 versions with a
+              metric condition, median and p95 (BENCH_MODEL_VERSIONS, BENCH_MODEL_FILES, BENCH_MODEL_LARGE_KIB,
+              BENCH_MODEL_SIZE_ROUNDS, BENCH_MODEL_SEARCHES)
 
 Each benchmark runs alone with --only, at the size its variable sets, e.g.
   BENCH_COMMIT_SIZES_MIB=64,256 npm run bench -- --only=commit-size --providers=s3
@@ -78,6 +88,8 @@ environment (defaults in brackets):
   BENCH_COMMIT_COUNTS [1,100,1000] BENCH_SMALL_FILE_BYTES [4096]
   BENCH_MANY_FILES [10000]         BENCH_MANY_CONCURRENCY [48]    BENCH_MANY_CONNECTIONS [1]
   BENCH_COMMIT_SIZES_MIB [1024,8192]                              BENCH_COMMIT_ROUNDS [3]
+  BENCH_MODEL_VERSIONS [1000]      BENCH_MODEL_FILES [100]        BENCH_MODEL_LARGE_KIB [1024]
+  BENCH_MODEL_SIZE_ROUNDS [100]    BENCH_MODEL_SEARCHES [50]
   BENCH_SERVER_NODE_ARGS           extra node flags for the server children, e.g. "--trace-gc"
   BENCH_SERVER_ROOT [this tree]    run src/main.ts of another checkout (to measure a patch)
 
@@ -127,6 +139,11 @@ export function parseOptions(argv: string[], env: Env): BenchOptions {
     manyConnections: int(env, "BENCH_MANY_CONNECTIONS", 1),
     commitSizesMiB: (env.BENCH_COMMIT_SIZES_MIB || "1024,8192").split(",").map((s) => positive("BENCH_COMMIT_SIZES_MIB", s)),
     commitRounds: int(env, "BENCH_COMMIT_ROUNDS", 3),
+    modelVersions: int(env, "BENCH_MODEL_VERSIONS", 1000),
+    modelFiles: int(env, "BENCH_MODEL_FILES", 100),
+    modelLargeKiB: int(env, "BENCH_MODEL_LARGE_KIB", 1024),
+    modelSizeRounds: int(env, "BENCH_MODEL_SIZE_ROUNDS", 100),
+    modelSearches: int(env, "BENCH_MODEL_SEARCHES", 50),
     services:
       pgUrl && endpoint && accessKey && secretKey
         ? { pgUrl, s3: { endpoint, accessKey, secretKey, region: env.TRAINTRACK_TEST_S3_REGION ?? "us-east-1" } }

@@ -18,6 +18,7 @@ import { type ConcurrentResult, measureConcurrent, printConcurrent } from "./con
 import { type BenchmarkName, type BenchOptions, HELP, parseOptions, type ProviderName, UsageError } from "./options.js";
 import { type CommitRow, type ManyResult, measureCommit, measureMany, printCommit, printMany } from "./small-files.js";
 import { type DownloadResult, measureDownload, printDownload } from "./download.js";
+import { measureModelRegistry, type ModelRegistryResult, printModelRegistry } from "./model-registry.js";
 import { measureResume, printResume, type ResumeResult } from "./resume.js";
 import { ROOT } from "./server.js";
 import { measureThroughput, printThroughput, type ThroughputResult } from "./throughput.js";
@@ -51,6 +52,7 @@ const RUNNERS: Record<BenchmarkName, Runner> = {
   resume: perProvider<ResumeResult>(measureResume, printResume),
   download: perProvider<DownloadResult>(measureDownload, printDownload),
   "commit-size": perProvider<CommitSizeResult>(measureCommitSize, printCommitSize),
+  models: perProvider<ModelRegistryResult>(measureModelRegistry, printModelRegistry),
 };
 
 async function main(): Promise<number> {

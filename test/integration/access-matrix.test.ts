@@ -52,10 +52,10 @@ describe.each(backends())("access matrix ($name)", (backend) => {
         const id = `${service.typeName}/${method.localName}`;
         const testCase = CASES[id];
         if (!rule || rule.need === "public" || !testCase) continue;
-        // Methods whose rule looks at a project (or a run's, or a grant's) are called on both projects.
+        // Methods whose rule looks at a project (or a run's, a grant's or a model's) are called on both projects.
         const probe = await testCase.build({ fx, c, project: "alpha", tag: uniqueSuffix() });
         const kind = rule.scope?.(sampleOf(method, probe)).kind;
-        const projects: ProjectName[] = kind === "project" || kind === "runs" || kind === "grant" ? [...PROJECTS] : ["alpha"];
+        const projects: ProjectName[] = kind === "project" || kind === "runs" || kind === "grant" || kind === "model" ? [...PROJECTS] : ["alpha"];
         for (const project of projects) {
           const input = project === "alpha" ? probe : await testCase.build({ fx, c, project, tag: uniqueSuffix() });
           let expected = expectedOf(rule, sampleOf(method, input), c, fx);
@@ -131,6 +131,17 @@ describe.each(backends())("access matrix ($name)", (backend) => {
     ["owner of another organisation", "RunArtefactService/downloadRunArtefact", "alpha", "not_found"],
     ["owner of another organisation", "DatasetService/downloadArtefact", "alpha", "not_found"],
     ["owner of another organisation", "UserService/deactivateUser", "alpha", "not_found"],
+    ["alpha editor (project grant)", "ModelService/createModelVersion", "alpha", "allow"],
+    ["alpha editor (project grant)", "ModelService/setModelAlias", "alpha", "allow"],
+    ["alpha editor (project grant)", "ModelService/setModelAlias", "beta", "permission_denied"],
+    ["alpha editor (project grant)", "ModelService/downloadModelFile", "beta", "permission_denied"],
+    ["viewer", "ModelService/downloadModelFile", "beta", "allow"],
+    ["viewer", "ModelService/setModelAlias", "alpha", "permission_denied"],
+    ["owner's read-only key", "ModelService/createModelVersion", "alpha", "permission_denied"],
+    ["owner's alpha key", "ModelService/getModelVersion", "beta", "permission_denied"],
+    ["owner of another organisation", "ModelService/getModelVersion", "alpha", "not_found"],
+    ["owner of another organisation", "ModelService/createModelVersion", "alpha", "not_found"],
+    ["owner of another organisation", "LineageService/getLineageGraph", "alpha", "not_found"],
     ["TRAINTRACK_ADMIN_KEY", "OrganizationService/listOrganizations", "alpha", "allow"],
     ["TRAINTRACK_ADMIN_KEY", "DatasetService/listDatasets", "alpha", "permission_denied"],
     ["TRAINTRACK_ADMIN_KEY", "AccessService/listGrants", "alpha", "permission_denied"],

@@ -6,7 +6,7 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { ConnectError, createClient } from "@connectrpc/connect";
 import { ApiKeyScope } from "../../gen/traintrack/v1/api_key_pb.js";
-import { RunStatus } from "../../gen/traintrack/v1/experiment_pb.js";
+import { MetricThreshold_Op, RunStatus } from "../../gen/traintrack/v1/experiment_pb.js";
 import { Role } from "../../gen/traintrack/v1/role_pb.js";
 import type { Caller, Fixture, ProjectName } from "./access-fixtures.js";
 import { bytesOf, upload, uploadMessages } from "./data.js";
@@ -34,6 +34,7 @@ export interface Case {
 const point = (tag: string) => ({ runId: "", batchId: tag, points: [{ key: "loss", value: 2, step: 2n }] });
 const metricsOf = (x: Ctx) => ({ ...point(x.tag), runId: x.fx.runs[x.project] });
 const run = (x: Ctx) => ({ runId: x.fx.runs[x.project] });
+const model = (x: Ctx) => x.fx.models[x.project];
 const exp = (x: Ctx) => ({ project: x.project, name: "exp" });
 
 export const CASES: Record<string, Case> = {
@@ -118,6 +119,30 @@ export const CASES: Record<string, Case> = {
     build: () => ({ pageSize: 1000 }),
     ownOnly: (response, c) => (response as { events: { userId: string }[] }).events.every((e) => e.userId === c.userId),
   },
+  "traintrack.v1.ModelService/createRegisteredModel": { build: (x) => ({ name: `new-${x.tag}`, project: x.project }) },
+  "traintrack.v1.ModelService/getRegisteredModel": { build: (x) => ({ name: model(x) }), ours: true },
+  "traintrack.v1.ModelService/listRegisteredModels": { build: (x) => ({ project: x.project }) },
+  "traintrack.v1.ModelService/updateRegisteredModel": { build: (x) => ({ name: model(x), setTags: { [`t-${x.tag}`]: "1" } }), ours: true },
+  "traintrack.v1.ModelService/createModelVersion": {
+    build: (x) => ({ model: model(x), source: { case: "runArtefacts", value: { runId: x.fx.runs[x.project], pathPrefix: "" } } }),
+    ours: true,
+  },
+  "traintrack.v1.ModelService/getModelVersion": { build: (x) => ({ model: model(x), selector: { case: "alias", value: "champion" } }), ours: true },
+  "traintrack.v1.ModelService/listModelVersions": { build: (x) => ({ model: model(x) }), ours: true },
+  "traintrack.v1.ModelService/listModelFiles": { build: (x) => ({ model: model(x), version: 1n }), ours: true },
+  "traintrack.v1.ModelService/searchModelVersions": { build: () => ({ runMetrics: [{ key: "loss", op: MetricThreshold_Op.GREATER_OR_EQUAL, value: 0 }] }) },
+  "traintrack.v1.ModelService/updateModelVersion": { build: (x) => ({ model: model(x), version: 1n, setTags: { [`t-${x.tag}`]: "1" } }), ours: true },
+  "traintrack.v1.ModelService/setModelAlias": { build: (x) => ({ model: model(x), alias: `a${x.tag}`, version: 1n, reason: "matrix" }), ours: true },
+  "traintrack.v1.ModelService/deleteModelAlias": {
+    build: async (x) => {
+      await x.fx.modelClient.setModelAlias({ model: model(x), alias: `d${x.tag}`, version: 1n });
+      return { model: model(x), alias: `d${x.tag}` };
+    },
+    ours: true,
+  },
+  "traintrack.v1.ModelService/getModelAliasHistory": { build: (x) => ({ model: model(x), alias: "champion" }), ours: true },
+  "traintrack.v1.ModelService/downloadModelFile": { build: (x) => ({ model: model(x), selector: { case: "version", value: 1n }, path: "model.bin" }), ours: true },
+  "traintrack.v1.LineageService/getLineageGraph": { build: (x) => ({ start: { case: "model", value: { model: model(x), version: 1n } } }), ours: true },
 };
 
 /** Calls `method` with `input` as `key`, draining streams; the response, or the error. */

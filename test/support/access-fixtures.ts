@@ -3,13 +3,15 @@
  * organisation role, a project grant only, a role through a group only, keys
  * narrowed to read-only, one project and SCIM, a key of another organisation,
  * and the instance administrator's TRAINTRACK_ADMIN_KEY. Two projects, each
- * with a run that has metrics and an artefact, and a dataset with a file.
+ * with a run that has metrics and an artefact, a registered model with a
+ * version (from that run's artefact) and an alias, and a dataset with a file.
  */
 import { type Client } from "@connectrpc/connect";
 import { AccessService } from "../../gen/traintrack/v1/access_pb.js";
 import { ApiKeyScope, ApiKeyService } from "../../gen/traintrack/v1/api_key_pb.js";
 import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import { ExperimentService, ProjectService } from "../../gen/traintrack/v1/experiment_pb.js";
+import { ModelService } from "../../gen/traintrack/v1/model_pb.js";
 import { Role as RoleValue } from "../../gen/traintrack/v1/role_pb.js";
 import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
@@ -46,9 +48,12 @@ export interface Fixture {
   callers: Caller[];
   /** A run in each project, with metrics and the artefact "model.bin". */
   runs: Record<ProjectName, string>;
-  /** The project of every run and grant id the tests know. */
+  /** A model in each project, with version 1 (file "model.bin", from the project's run) and the alias "champion". */
+  models: Record<ProjectName, string>;
+  /** The project of every run, grant and model the tests know. */
   projectOfRun: Map<string, ProjectName>;
   projectOfGrant: Map<string, ProjectName | undefined>;
+  projectOfModel: Map<string, ProjectName | undefined>;
   /** The dataset "ds" version "1" with "f.txt", and a complete upload not yet committed. */
   dataset: string;
   uploadId: string;
@@ -61,6 +66,7 @@ export interface Fixture {
   keys: Client<typeof ApiKeyService>;
   access: Client<typeof AccessService>;
   uploads: Client<typeof UploadService>;
+  modelClient: Client<typeof ModelService>;
   /** A user (with no access) to be the target of changes. */
   newUser(): Promise<string>;
 }
@@ -100,6 +106,17 @@ export async function setUpOrganisation(server: TestServer): Promise<Fixture> {
     runs[project] = runId;
     projectOfRun.set(runId, project);
     ourIds.add(runId).add(artefact.uploadId);
+  }
+  const modelClient = server.client(ModelService);
+  const models = {} as Record<ProjectName, string>;
+  const projectOfModel = new Map<string, ProjectName | undefined>();
+  for (const project of PROJECTS) {
+    const model = `m-${project}-${uniqueSuffix()}`;
+    await modelClient.createModelVersion({ model, createModel: true, project, source: { case: "runArtefacts", value: { runId: runs[project], pathPrefix: "" } } });
+    await modelClient.setModelAlias({ model, alias: "champion", version: 1n });
+    models[project] = model;
+    projectOfModel.set(model, project);
+    ourIds.add(model);
   }
   const file = await upload(uploads, "f.txt", bytesOf(100, 8));
   const dataset = `ds-${uniqueSuffix()}`;
@@ -150,8 +167,10 @@ export async function setUpOrganisation(server: TestServer): Promise<Fixture> {
     orgId,
     callers,
     runs,
+    models,
     projectOfRun,
     projectOfGrant,
+    projectOfModel,
     dataset,
     uploadId: spare.uploadId,
     plainGroupId,
@@ -160,6 +179,7 @@ export async function setUpOrganisation(server: TestServer): Promise<Fixture> {
     keys,
     access,
     uploads,
+    modelClient,
     newUser: () => newUser(),
   };
 }

@@ -31,6 +31,7 @@ const anywhere = (c: Caller) => [undefined, ...PROJECTS].reduce<Role | undefined
 export interface Resources {
   projectOfRun: Map<string, ProjectName>;
   projectOfGrant: Map<string, ProjectName | undefined>;
+  projectOfModel: Map<string, ProjectName | undefined>;
 }
 
 /** What `rule` says of `req` made by `c`, as far as the policy decides (the handler may still say NOT_FOUND). */
@@ -60,8 +61,16 @@ export function expectedOf(rule: Rule<unknown>, req: unknown, c: Caller, ours: R
     }
     case "grant":
       return ok(roleOn(c, c.foreign ? undefined : ours.projectOfGrant.get(scope.id)));
-    case "model":
-      throw new Error(`the matrix has no model fixtures yet (model ${scope.name})`);
+    case "model": {
+      // A foreign key finds none of our models: to it the name is free, in its own organisation, where it is owner.
+      if (c.foreign) return ok(roleOn(c, undefined), scope.createsIn === undefined ? "viewer" : need);
+      // A model is governed by its project's grants, or the organisation's without one.
+      if (ours.projectOfModel.has(scope.name)) return ok(roleOn(c, ours.projectOfModel.get(scope.name)));
+      // A model not there yet: a call that creates it needs the role where it will be; any other finds nothing.
+      if (scope.createsIn === undefined) return ok(roleOn(c, undefined), "viewer");
+      const ourProject = (PROJECTS as readonly string[]).includes(scope.createsIn);
+      return ok(ourProject ? roleOn(c, scope.createsIn as ProjectName) : roleOn(c, undefined));
+    }
     case "pipeline":
     case "pipelineRun":
     case "step":

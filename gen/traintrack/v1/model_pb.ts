@@ -431,7 +431,7 @@ export const UpdateRegisteredModelResponseSchema: GenMessage<UpdateRegisteredMod
   messageDesc(file_traintrack_v1_model, 11);
 
 /**
- * Files from a run's artefacts: every artefact whose path starts with
+ * Files from a run's artefacts: every artefact under the directory
  * path_prefix, registered at its path with the prefix cut off.
  *
  * @generated from message traintrack.v1.RunArtefactFiles
@@ -443,7 +443,9 @@ export type RunArtefactFiles = Message<"traintrack.v1.RunArtefactFiles"> & {
   runId: string;
 
   /**
-   * e.g. "model/"; empty: every artefact of the run.
+   * A directory, e.g. "model/" ("model" is read as "model/": it takes
+   * model/w.bin as "w.bin", never models-old/… or model.txt); empty: every
+   * artefact of the run.
    *
    * @generated from field: string path_prefix = 2;
    */

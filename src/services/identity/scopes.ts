@@ -17,6 +17,13 @@ export type ScopeResolver = ReturnType<typeof createScopeResolver>;
 
 const CACHE_LIMIT = 100_000;
 
+/**
+ * PostgreSQL text cannot hold NUL: a query naming one fails, which would turn
+ * a bad request into INTERNAL before its handler validates it. No row can
+ * have such a name, so the resolver answers as for any unknown name.
+ */
+const unstorable = (text: string) => text.includes("\u0000");
+
 export function createScopeResolver(deps: { db: Kysely<Database> }) {
   const { db } = deps;
   const runs = new Map<string, string>();
@@ -34,6 +41,7 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
     const key = `${orgId}/${runId}`;
     const known = runs.get(key);
     if (known) return known;
+    if (unstorable(runId)) throw new NotFoundError(`run ${JSON.stringify(runId)} not found`);
     const projectId = await projectOfRunRow(db, orgId, runId);
     if (!projectId) throw new NotFoundError(`run "${runId}" not found`);
     remember(runs, key, projectId);
@@ -45,6 +53,7 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
     const key = `${orgId}/${name}`;
     const known = projects.get(key);
     if (known) return known;
+    if (unstorable(name)) return undefined;
     const id = await projectIdByName(db, orgId, name);
     if (id) remember(projects, key, id);
     return id;
@@ -52,6 +61,7 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
 
   /** The project (id) a grant is on; undefined for the organisation or when there is no such grant. */
   async function projectOfGrant(orgId: string, grantId: string): Promise<string | undefined> {
+    if (unstorable(grantId)) return undefined;
     return (await findGrantById(db, orgId, grantId))?.projectId ?? undefined;
   }
 
@@ -60,6 +70,7 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
     const key = `${orgId}/${name}`;
     const known = models.get(key);
     if (known) return known;
+    if (unstorable(name)) return undefined;
     const row = await findModel(db, orgId, name);
     if (!row) return undefined;
     const found = { projectId: row.projectId };

@@ -14,7 +14,7 @@ import * as repo from "../../db/models-repo.js";
 import type { ModelRow, ModelVersionRow } from "../../db/models-repo.js";
 import { isUniqueViolation } from "../../db/pg-errors.js";
 import type { Database } from "../../db/schema.js";
-import { AlreadyExistsError, InvalidInputError, NotFoundError } from "../errors.js";
+import { AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
 import { newId } from "../ids.js";
 import { decodeToken, isSafeInt, isString, type Page, pageOf } from "../page-tokens.js";
 import { mustFindRun } from "../runs.js";
@@ -135,12 +135,17 @@ export function createModelRegistry(deps: ModelRegistryDeps) {
    * made (`created: false`), unless the request differs (AlreadyExistsError).
    */
   async function createVersion(orgId: string, input: NewModelVersion): Promise<{ version: VersionView; created: boolean }> {
-    let model = await repo.findModel(db, orgId, input.model);
-    if (!model) {
-      if (!input.createModel) throw new NotFoundError(`model "${input.model}" not found: create it first, or set create_model`);
-      const projectId = input.project ? await deps.ensureProject(orgId, input.project) : null;
-      model = await repo.ensureModel(db, { id: newId("mdl"), orgId, name: input.model, projectId, description: "", tags: {} });
-    }
+    const model = await repo.findModel(db, orgId, input.model);
+    if (!model && !input.createModel) throw new NotFoundError(`model "${input.model}" not found: create it first, or set create_model`);
+    // A model wanted but missing is created in the version's transaction: a refused version leaves no empty model behind.
+    const projectId = !model && input.project ? await deps.ensureProject(orgId, input.project) : null;
+    const lockOrCreate = async (trx: Kysely<Database>) => {
+      const locked = await repo.lockModel(trx, orgId, input.model);
+      if (locked || !input.createModel) return locked;
+      await repo.ensureModel(trx, { id: newId("mdl"), orgId, name: input.model, projectId, description: "", tags: {} });
+      return repo.lockModel(trx, orgId, input.model);
+    };
+    const modelId = async () => (model ?? (await mustFindModel(orgId, input.model))).id;
     const runId = input.source.kind === "run" ? input.source.runId : input.runId;
     if (runId) await mustFindRun(db, orgId, runId);
     let staged: StagedArtefact[] = [];
@@ -154,12 +159,12 @@ export function createModelRegistry(deps: ModelRegistryDeps) {
       material = staged.map((a) => ({ path: a.path, sha256: a.upload.sha256 ?? "" }));
     }
     const print = fingerprint(input, runId, material);
-    const retried = input.requestId ? await repo.findVersionByRequest(db, model.id, input.requestId) : undefined;
+    const retried = input.requestId && model ? await repo.findVersionByRequest(db, model.id, input.requestId) : undefined;
     if (retried) return { version: await versionView(sameRequest(retried, print)), created: false };
 
     const versionId = newId("mv");
     const insert = async (trx: Kysely<Database>) => {
-      const locked = await repo.lockModel(trx, orgId, input.model);
+      const locked = await lockOrCreate(trx);
       if (!locked) throw new NotFoundError(`model "${input.model}" not found`);
       const number = locked.latestVersion + 1;
       await repo.insertVersion(trx, {
@@ -183,10 +188,11 @@ export function createModelRegistry(deps: ModelRegistryDeps) {
       await repo.updateModel(trx, locked.id, { latestVersion: number }, now());
       return number;
     };
-    // A concurrent call with the same request_id won the race: answer as its retry.
+    // A concurrent call with the same request_id won the race: answer as its retry. It shows as the
+    // request_id's unique index, or (from uploads) as the uploads it committed first (ConflictError).
     const recover = async (error: unknown) => {
-      if (!isUniqueViolation(error) || !input.requestId || !model) return undefined;
-      const winner = await repo.findVersionByRequest(db, model.id, input.requestId);
+      if (!(isUniqueViolation(error) || error instanceof ConflictError) || !input.requestId) return undefined;
+      const winner = await repo.findVersionByRequest(db, await modelId(), input.requestId);
       return winner ? sameRequest(winner, print).version : undefined;
     };
     let number: number;
@@ -196,12 +202,12 @@ export function createModelRegistry(deps: ModelRegistryDeps) {
       } catch (error) {
         const recovered = await recover(error);
         if (recovered === undefined) throw error;
-        return { version: await versionView((await repo.findVersion(db, model.id, recovered)) as ModelVersionRow), created: false };
+        return { version: await versionView((await repo.findVersion(db, await modelId(), recovered)) as ModelVersionRow), created: false };
       }
     } else {
       number = await committer.commit(orgId, staged, "CreateModelVersion", { insert, recover });
     }
-    const row = await repo.findVersion(db, model.id, number);
+    const row = await repo.findVersion(db, await modelId(), number);
     if (!row) throw new Error(`version ${number} of model ${input.model} vanished right after its commit`);
     return { version: await versionView(row), created: row.id === versionId };
   }

@@ -65,10 +65,17 @@ export function signature(field: string, value: string): string {
   return value;
 }
 
+/**
+ * A path prefix names a directory: "model" takes model/…, as "model/" does. Cut
+ * anywhere else, it would take models-old/… as "s-old/…" and model/w.bin as
+ * "/w.bin", an absolute path.
+ */
+const directory = (prefix: string) => (prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`);
+
 export function createVersion(req: CreateModelVersionRequest, createdBy: string): NewModelVersion {
   let source: NewModelVersion["source"];
   if (req.source.case === "runArtefacts") {
-    source = { kind: "run", runId: f.id("run_artefacts.run_id", req.source.value.runId), prefix: f.text("run_artefacts.path_prefix", req.source.value.pathPrefix, 1024) };
+    source = { kind: "run", runId: f.id("run_artefacts.run_id", req.source.value.runId), prefix: directory(f.text("run_artefacts.path_prefix", req.source.value.pathPrefix, 1024)) };
     if (req.runId && req.runId !== req.source.value.runId) throw new InvalidInputError("run_id", "run_id differs from run_artefacts.run_id; leave it empty");
   } else if (req.source.case === "uploads") {
     if (req.source.value.files.length === 0) throw new InvalidInputError("uploads.files", "uploads.files is empty; name at least one upload");
