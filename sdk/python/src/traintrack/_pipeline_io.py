@@ -79,15 +79,16 @@ def parse_external(text: str) -> ExternalDataset:
     """A string as an external dataset, by the module's rule; InvalidArgument when it has no namespace."""
     value = text.strip()
     scheme, sep, rest = value.partition("://")
-    if sep and scheme:
+    if sep:
         authority, slash, path = rest.partition("/")
-        if not authority:  # file:///data/x.csv: no authority, the name is the absolute path
-            return ExternalDataset(scheme, "/" + path if slash else "/")
-        return ExternalDataset(f"{scheme}://{authority}", path or "/")
-    if value.startswith("/"):
+        if scheme and authority:
+            return ExternalDataset(f"{scheme}://{authority}", path or "/")
+        if scheme and slash:  # file:///data/x.csv: no authority, the name is the absolute path
+            return ExternalDataset(scheme, "/" + path)
+    elif value.startswith("/"):
         return ExternalDataset("file", value)
     namespace, slash, name = value.partition("/")
-    if slash and namespace and name:
+    if not sep and slash and namespace and name:
         return ExternalDataset(namespace, name)
     raise InvalidArgument(
         f"{text!r} is not an external dataset: use \"scheme://authority/path\" (s3://bucket/key), an absolute path, "
