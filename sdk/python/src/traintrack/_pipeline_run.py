@@ -129,6 +129,12 @@ class PipelineRun:
         """A step started now and left running: another process finishes it (``s.env()``, then ``tt.current_step()`` there)."""
         return self.step(name, after=after, inputs=inputs, run=run, cache_key=cache_key, instance=instance).start()
 
+    def declare(self, name: str, *, after: Iterable[Union[str, PipelineStep]] = (), instance: int = 0) -> PipelineStep:
+        """Records a step as pending (waiting) before it runs, so that the DAG shows it from the start and a failure
+        upstream leaves it skipped when the run finishes. Run it later with ``prun.step(name)``."""
+        step = PipelineStep(self._client, self, name, after=after, instance=instance, pending=True)
+        return step.start()
+
     def env(self) -> Dict[str, str]:
         """``{"TRAINTRACK_PIPELINE_RUN_ID": id}``: add it to a child process's environment to record steps of this run there."""
         return {ENV_PIPELINE_RUN_ID: self.id}

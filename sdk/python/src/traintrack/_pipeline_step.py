@@ -62,7 +62,7 @@ class PipelineStep:
     def __init__(
         self, client: "Client", prun: Optional["PipelineRun"], name: str, *, after: Iterable[Union[str, "PipelineStep"]] = (),
         inputs: Iterable[StepIOLike] = (), outputs: Iterable[StepIOLike] = (), run: StepRunOption = False,
-        cache_key: Optional[str] = None, instance: int = 0, step_id: Optional[str] = None,
+        cache_key: Optional[str] = None, instance: int = 0, step_id: Optional[str] = None, pending: bool = False,
     ) -> None:  # fmt: skip
         if isinstance(run, bool) and run and prun is None:
             raise InvalidArgument("run=True needs the step's pipeline run")
@@ -76,6 +76,7 @@ class PipelineStep:
         self._outputs = [to_proto(o) for o in outputs]
         self._run_option = run
         self._cache_key = cache_key or ""
+        self._pending = pending
         self.run: Optional["Run"] = run if not isinstance(run, (bool, str)) else None
         self.id: Optional[str] = step_id
         self.cached = False
@@ -103,7 +104,7 @@ class PipelineStep:
             run_id = self.run.id
         request = pipeline_pb2.StartStepRequest(
             pipeline_run_id=self._prun.id, name=self.name, instance=self.instance, upstream=self._upstream,
-            cache_key=self._cache_key, run_id=run_id, inputs=self._inputs,
+            cache_key=self._cache_key, run_id=run_id, inputs=self._inputs, pending=self._pending,
         )  # fmt: skip
         response = self._t.call(self._t.pipelines.StartStep, request, what=f"StartStep {self.name}")
         self.info = StepInstance._from_proto(response.step)
