@@ -118,8 +118,6 @@ __all__ = [
     "PipelineGraphNode",
     "ExternalDataset",
     "RunArtefactRef",
-    "StepIOItem",
-    "StepIOLike",
     "CachedStep",
     "step",
     "current_step",

@@ -106,7 +106,12 @@ class PipelineStep:
             pipeline_run_id=self._prun.id, name=self.name, instance=self.instance, upstream=self._upstream,
             cache_key=self._cache_key, run_id=run_id, inputs=self._inputs, pending=self._pending,
         )  # fmt: skip
-        response = self._t.call(self._t.pipelines.StartStep, request, what=f"StartStep {self.name}")
+        try:
+            response = self._t.call(self._t.pipelines.StartStep, request, what=f"StartStep {self.name}")
+        except BaseException:
+            if self._owned_run and self.run is not None:
+                self.run.finish("failed")  # a run for a step that never started
+            raise
         self.info = StepInstance._from_proto(response.step)
         self.id = self.info.id
         self.cached = response.cached

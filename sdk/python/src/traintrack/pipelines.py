@@ -74,6 +74,7 @@ class Pipelines:
     def __init__(self, client: "Client") -> None:
         self._client = client
         self._t = client._transport
+        self._env_step: Optional[PipelineStep] = None
 
     def create(self, name: str, *, project: Optional[str] = None, description: str = "") -> Pipeline:
         """Creates a pipeline; a retry with the same project and description returns it, anything else by that name is AlreadyExists."""
@@ -163,7 +164,9 @@ class Pipelines:
         step_id = os.environ.get(ENV_STEP_ID)
         if not step_id:
             raise FailedPrecondition(f"no current step: use it inside 'with prun.step()' or a @tt.step function, or set {ENV_STEP_ID} (s.env())")
-        return self.step_by_id(step_id)
+        if self._env_step is None or self._env_step.id != step_id:
+            self._env_step = self.step_by_id(step_id)  # one object per process, however often it is asked for
+        return self._env_step
 
     def step_by_id(self, step_id: str) -> PipelineStep:
         """A started step instance by id, to record IO and finish it from wherever."""
