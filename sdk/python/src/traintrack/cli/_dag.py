@@ -2,16 +2,16 @@
 
 Plain ASCII, so that it survives any terminal, log file and copy-paste::
 
-    nightly-churn  run pr_1  succeeded  2026-11-29 01:00:00Z -> 2026-11-29 01:05:12Z  trigger: manual
+    nightly-churn  run pr_1  failed  2026-11-29 01:00:00Z -> 2026-11-29 01:05:12Z  trigger: manual
     params: date=2026-11-29
 
     layer 0
-      [+] extract     succeeded   12.3s
+      [+] extract    succeeded   12.3s
     layer 1
-      [+] features    succeeded    3.0s  <- extract
-      [=] score x10   cached             <- extract  (10 cached)
+      [+] features   succeeded    3.0s  <- extract
+      [=] score x10  cached             <- extract  (10 cached)
     layer 2
-      [x] train       failed       1.0s  <- features, score~
+      [x] train      failed       1.0s  <- features, score~
           ! ValueError: boom
 
 ``<- a~`` marks an edge that comes from the data (``a`` wrote what this step read), not a declared upstream.
