@@ -29,6 +29,7 @@ import { createJanitor } from "./services/janitor.js";
 import { createLineageGraph } from "./services/lineage-graph.js";
 import { createMetricsService } from "./services/metrics.js";
 import { createModelService } from "./services/models/index.js";
+import { createPipelineService } from "./services/pipelines/index.js";
 import { createRunArtefactService } from "./services/run-artefacts.js";
 import { createRunService } from "./services/runs.js";
 import { type CommitStep, createUploadCommitter } from "./services/upload-commit.js";
@@ -149,6 +150,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const runArtefacts = createRunArtefactService({ db, store, committer, maxArtefactsPerCall: MAX_RUN_ARTEFACTS_PER_CALL });
   const metricsService = createMetricsService({ db, now });
   const models = createModelService({ db, store, committer, now, ensureProject: experiments.ensureProject });
+  const pipelines = createPipelineService({ db, now, ensureProject: experiments.ensureProject });
   const lineage = createLineageGraph({ db });
   // Aborted as shutdown begins: a janitor pass ends after its current batch.
   const stopping = new AbortController();
@@ -179,6 +181,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       runArtefacts,
       metrics: metricsService,
       models,
+      pipelines,
       lineage,
       identity,
       now,

@@ -151,6 +151,82 @@ export interface ModelAliasMovesTable {
   at: Date;
 }
 
+export type StepStatus = "pending" | "running" | "succeeded" | "failed" | "skipped" | "cached";
+export type PipelineRunStatus = "running" | "succeeded" | "failed" | "aborted";
+
+export interface PipelinesTable {
+  id: string;
+  orgId: string;
+  name: string;
+  projectId: string | null;
+  description: ColumnType<string, string | undefined, string>;
+  namespace: ColumnType<string, string | undefined, string>;
+  createdAt: CreatedAt;
+}
+
+export interface PipelineRunsTable {
+  id: string;
+  orgId: string;
+  pipelineId: string;
+  seq: Generated<number>;
+  status: PipelineRunStatus;
+  startTime: Date;
+  endTime: Date | null;
+  trigger: ColumnType<string, string | undefined, string>;
+  params: ColumnType<Record<string, string>, string | undefined, string>;
+  facets: ColumnType<Record<string, unknown>, string | undefined, string>;
+  requestId: string | null;
+  externalId: string | null;
+}
+
+export interface PipelineStepsTable {
+  id: string;
+  orgId: string;
+  pipelineId: string;
+  pipelineRunId: string;
+  name: string;
+  instance: number;
+  status: StepStatus;
+  startTime: Date | null;
+  endTime: Date | null;
+  runId: string | null;
+  cacheKey: ColumnType<string, string | undefined, string>;
+  cachedFrom: string | null;
+  message: ColumnType<string, string | undefined, string>;
+  facets: ColumnType<Record<string, unknown>, string | undefined, string>;
+  externalId: string | null;
+}
+
+export interface StepUpstreamTable {
+  pipelineRunId: string;
+  step: string;
+  upstream: string;
+  orgId: string;
+}
+
+export interface ExternalDatasetsTable {
+  id: string;
+  orgId: string;
+  namespace: string;
+  name: string;
+  facets: ColumnType<Record<string, unknown>, string | undefined, string>;
+  createdAt: CreatedAt;
+}
+
+export interface StepIoTable {
+  stepId: string;
+  orgId: string;
+  pipelineRunId: string;
+  step: string;
+  direction: "in" | "out";
+  refKey: string;
+  datasetVersionId: string | null;
+  modelVersionId: string | null;
+  runId: string | null;
+  path: string | null;
+  externalId: string | null;
+}
+
 export interface AuditEventsTable {
   id: string;
   /** null for the instance administrator's TRAINTRACK_ADMIN_KEY, which has no organisation. */
@@ -394,6 +470,12 @@ export interface Database {
   modelFiles: ModelFilesTable;
   modelAliases: ModelAliasesTable;
   modelAliasMoves: ModelAliasMovesTable;
+  pipelines: PipelinesTable;
+  pipelineRuns: PipelineRunsTable;
+  pipelineSteps: PipelineStepsTable;
+  stepUpstream: StepUpstreamTable;
+  externalDatasets: ExternalDatasetsTable;
+  stepIo: StepIoTable;
   uploads: UploadsTable;
   uploadSegments: UploadSegmentsTable;
   datasets: DatasetsTable;

@@ -54,6 +54,17 @@ async function requireRole(caller: Principal, role: Role, scope: Scope, scopes: 
       if (scope.createsIn) return requireRole(caller, role, { kind: "project", name: scope.createsIn, creates: true }, scopes);
       return check(effectiveRole(caller, undefined), scope.createsIn === undefined ? "viewer" : role, `the organisation (model ${JSON.stringify(scope.name)} does not exist)`);
     }
+    case "pipeline": {
+      const found = await scopes.projectOfPipeline(orgId, scope.name);
+      if (found) return check(effectiveRole(caller, found.projectId ?? undefined), role, `pipeline ${JSON.stringify(scope.name)}`);
+      if (scope.createsIn) return requireRole(caller, role, { kind: "project", name: scope.createsIn, creates: true }, scopes);
+      return check(effectiveRole(caller, undefined), scope.createsIn === undefined ? "viewer" : role, `the organisation (pipeline ${JSON.stringify(scope.name)} does not exist)`);
+    }
+    case "pipelineRun":
+    case "step": {
+      const projectId = scope.kind === "step" ? await scopes.projectOfStep(orgId, scope.id) : await scopes.projectOfPipelineRun(orgId, scope.id);
+      return check(effectiveRole(caller, projectId ?? undefined), role, projectId ? "the pipeline's project" : "the organisation");
+    }
     case "grant": {
       const projectId = await scopes.projectOfGrant(orgId, scope.id);
       return check(effectiveRole(caller, projectId), role, projectId ? "the grant's project" : "the organisation");

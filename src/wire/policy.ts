@@ -22,6 +22,7 @@ import { ExperimentService, ProjectService } from "../../gen/traintrack/v1/exper
 import { LineageService } from "../../gen/traintrack/v1/lineage_pb.js";
 import { ModelService } from "../../gen/traintrack/v1/model_pb.js";
 import { OrganizationService } from "../../gen/traintrack/v1/organization_pb.js";
+import { PipelineService } from "../../gen/traintrack/v1/pipeline_pb.js";
 import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
 import { UserService } from "../../gen/traintrack/v1/user_pb.js";
@@ -39,6 +40,11 @@ export type Scope =
   | { kind: "grant"; id: string }
   /** A model's project (or the organisation, for a model without one); `createsIn`: a call that creates the model when absent, in this project ("" for none). */
   | { kind: "model"; name: string; createsIn?: string }
+  /** A pipeline's project, as for models. */
+  | { kind: "pipeline"; name: string; createsIn?: string }
+  /** The project of a pipeline run's pipeline, by the run's id, or by one of its steps' id. */
+  | { kind: "pipelineRun"; id: string }
+  | { kind: "step"; id: string }
   /** Anywhere: the organisation or any one project (uploads, which any run's artefacts need). */
   | { kind: "anywhere" };
 
@@ -201,6 +207,26 @@ const models: Rules<typeof ModelService> = {
   downloadModelFile: read((r) => model(r.model)),
 };
 
+const pipeline = (name: string): Scope => ({ kind: "pipeline", name });
+const pipelineRun = (id: string): Scope => ({ kind: "pipelineRun", id });
+const trackingRun = (runId: string) => (runId ? [{ need: "viewer" as const, scope: run(runId) }] : []);
+const pipelines: Rules<typeof PipelineService> = {
+  createPipeline: write((r) => `pipeline/${r.name}`, (r) => ({ kind: "pipeline", name: r.name, createsIn: r.project })),
+  getPipeline: read((r) => pipeline(r.name)),
+  listPipelines: read((r) => (r.project ? project(r.project) : anywhere())),
+  startPipelineRun: write((r) => `pipeline/${r.pipeline}`, (r) => ({ kind: "pipeline", name: r.pipeline, createsIn: r.createPipeline ? r.project : undefined })),
+  finishPipelineRun: write((r) => `pipeline-run/${r.pipelineRunId}`, (r) => pipelineRun(r.pipelineRunId)),
+  getPipelineRun: read((r) => pipelineRun(r.pipelineRunId)),
+  listPipelineRuns: read((r) => pipeline(r.pipeline)),
+  startStep: { ...write((r) => `pipeline-run/${r.pipelineRunId}/step/${r.name}`, (r) => pipelineRun(r.pipelineRunId)), also: (r) => trackingRun(r.runId) },
+  finishStep: write(
+    (r) => (r.stepId ? `step/${r.stepId}` : `pipeline-run/${r.pipelineRunId}/step/${r.name}`),
+    (r) => (r.stepId ? { kind: "step", id: r.stepId } : pipelineRun(r.pipelineRunId)),
+  ),
+  recordStepIO: write((r) => `step/${r.stepId}`, (r) => ({ kind: "step", id: r.stepId })),
+  getPipelineGraph: read((r) => pipelineRun(r.pipelineRunId)),
+};
+
 // The graph shows only nodes the caller may read (lineage-handlers.ts).
 const lineage: Rules<typeof LineageService> = {
   getLineageGraph: read(anywhere),
@@ -227,6 +253,7 @@ export const POLICY: Record<string, Record<string, Rule<never, never>>> = {
   [AuditService.typeName]: audit,
   [ModelService.typeName]: models,
   [LineageService.typeName]: lineage,
+  [PipelineService.typeName]: pipelines,
   [Health.typeName]: ops,
   [ReflectionV1.typeName]: reflection,
   [ReflectionV1alpha.typeName]: reflection,

@@ -13,6 +13,9 @@ import { OrganizationService } from "../../gen/traintrack/v1/organization_pb.js"
 import { UserService } from "../../gen/traintrack/v1/user_pb.js";
 import { LineageService } from "../../gen/traintrack/v1/lineage_pb.js";
 import { ModelService } from "../../gen/traintrack/v1/model_pb.js";
+import { PipelineService } from "../../gen/traintrack/v1/pipeline_pb.js";
+import type { PipelineService as Pipelines } from "../services/pipelines/index.js";
+import { pipelineHandlers } from "./pipeline-handlers.js";
 import type { createLineageGraph } from "../services/lineage-graph.js";
 import type { ModelService as Models } from "../services/models/index.js";
 import { lineageHandlers } from "./lineage-handlers.js";
@@ -59,6 +62,7 @@ export const servedServices = [
   AuditService,
   ModelService,
   LineageService,
+  PipelineService,
   Health,
   ReflectionV1,
   ReflectionV1alpha,
@@ -72,6 +76,7 @@ export interface RouteDeps {
   runArtefacts: RunArtefacts;
   metrics: MetricsService;
   models: Models;
+  pipelines: Pipelines;
   lineage: ReturnType<typeof createLineageGraph>;
   identity: {
     organizations: Organizations;
@@ -104,6 +109,7 @@ export function routes(deps: RouteDeps): (router: ConnectRouter) => void {
     router.service(AuditService, auditHandlers(identity.audit));
     router.service(ModelService, modelHandlers(deps.models));
     router.service(LineageService, lineageHandlers(deps.lineage));
+    router.service(PipelineService, pipelineHandlers(deps.pipelines));
     deps.health.register(router);
     registerReflection(router, servedServices);
     answerMalformedBodiesAsInvalidArgument(router);

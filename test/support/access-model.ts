@@ -62,5 +62,9 @@ export function expectedOf(rule: Rule<unknown>, req: unknown, c: Caller, ours: R
       return ok(roleOn(c, c.foreign ? undefined : ours.projectOfGrant.get(scope.id)));
     case "model":
       throw new Error(`the matrix has no model fixtures yet (model ${scope.name})`);
+    case "pipeline":
+    case "pipelineRun":
+    case "step":
+      throw new Error(`the matrix has no pipeline fixtures yet (${scope.kind})`);
   }
 }

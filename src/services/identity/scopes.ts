@@ -8,6 +8,8 @@ import type { Kysely } from "kysely";
 import { findGrantById, projectIdByName } from "../../db/grants-repo.js";
 import { projectOfRun as projectOfRunRow } from "../../db/experiments-repo.js";
 import { findModel } from "../../db/models-repo.js";
+import { findStep } from "../../db/pipeline-steps-repo.js";
+import { findPipeline, findRun as findPipelineRun } from "../../db/pipelines-repo.js";
 import type { Database } from "../../db/schema.js";
 import { NotFoundError } from "../errors.js";
 
@@ -20,6 +22,7 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
   const runs = new Map<string, string>();
   const projects = new Map<string, string>();
   const models = new Map<string, { projectId: string | null }>();
+  const pipelines = new Map<string, { projectId: string | null }>();
 
   function remember(map: Map<string, string>, key: string, value: string): void {
     if (map.size >= CACHE_LIMIT) map.clear();
@@ -65,5 +68,31 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
     return found;
   }
 
-  return { projectOfRun, projectId, projectOfGrant, projectOfModel };
+  /** A pipeline's project id (null: none), or undefined when there is no such pipeline. Pipelines never change project. */
+  async function projectOfPipeline(orgId: string, name: string): Promise<{ projectId: string | null } | undefined> {
+    const key = `${orgId}/${name}`;
+    const known = pipelines.get(key);
+    if (known) return known;
+    const row = await findPipeline(db, orgId, name);
+    if (!row) return undefined;
+    const found = { projectId: row.projectId };
+    if (pipelines.size >= CACHE_LIMIT) pipelines.clear();
+    pipelines.set(key, found);
+    return found;
+  }
+
+  /** The project id (null: none) of a pipeline run's pipeline; NotFoundError for a run the organisation does not have. */
+  async function projectOfPipelineRun(orgId: string, id: string): Promise<string | null> {
+    const run = await findPipelineRun(db, orgId, id);
+    if (!run) throw new NotFoundError(`pipeline run "${id}" not found`);
+    return run.projectId;
+  }
+
+  async function projectOfStep(orgId: string, id: string): Promise<string | null> {
+    const step = await findStep(db, orgId, id);
+    if (!step) throw new NotFoundError(`step "${id}" not found`);
+    return projectOfPipelineRun(orgId, step.pipelineRunId);
+  }
+
+  return { projectOfRun, projectId, projectOfGrant, projectOfModel, projectOfPipeline, projectOfPipelineRun, projectOfStep };
 }

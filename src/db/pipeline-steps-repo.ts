@@ -1,0 +1,192 @@
+/** Step instances of pipeline runs, their upstream steps, inputs and outputs, and external datasets. */
+import { type Kysely, type Selectable, sql } from "kysely";
+import type { Database, PipelineStepsTable, StepIoTable, StepStatus } from "./schema.js";
+
+export type StepRow = Selectable<PipelineStepsTable>;
+export type StepIoRow = Selectable<StepIoTable>;
+
+const TERMINAL: StepStatus[] = ["succeeded", "failed", "skipped", "cached"];
+
+export async function findStep(db: Kysely<Database>, orgId: string, id: string): Promise<StepRow | undefined> {
+  return db.selectFrom("pipelineSteps").selectAll().where("orgId", "=", orgId).where("id", "=", id).executeTakeFirst();
+}
+
+export async function findInstance(db: Kysely<Database>, runId: string, name: string, instance: number): Promise<StepRow | undefined> {
+  return db.selectFrom("pipelineSteps").selectAll().where("pipelineRunId", "=", runId).where("name", "=", name).where("instance", "=", instance).executeTakeFirst();
+}
+
+export async function findByExternalId(db: Kysely<Database>, orgId: string, externalId: string): Promise<StepRow | undefined> {
+  return db.selectFrom("pipelineSteps").selectAll().where("orgId", "=", orgId).where("externalId", "=", externalId).executeTakeFirst();
+}
+
+export async function countInstances(db: Kysely<Database>, runId: string): Promise<number> {
+  const row = await db.selectFrom("pipelineSteps").select((eb) => eb.fn.countAll<number>().as("n")).where("pipelineRunId", "=", runId).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Which of `names` are steps of the run (any instance). */
+export async function existingStepNames(db: Kysely<Database>, runId: string, names: string[]): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  const rows = await db.selectFrom("pipelineSteps").select("name").distinct().where("pipelineRunId", "=", runId).where("name", "in", names).execute();
+  return new Set(rows.map((r) => r.name));
+}
+
+/** Inserts an instance unless (run, name, instance) exists; true when this call inserted it. */
+export async function insertStep(db: Kysely<Database>, row: Omit<StepRow, "cacheKey" | "message" | "facets"> & { cacheKey: string; facets: Record<string, unknown> }): Promise<boolean> {
+  const rows = await db
+    .insertInto("pipelineSteps")
+    .values({ ...row, facets: JSON.stringify(row.facets) })
+    .onConflict((oc) => oc.doNothing())
+    .returning("id")
+    .execute();
+  return rows.length === 1;
+}
+
+/** A pending instance starts running; any other is left as it is (a retried or late start). */
+export async function markStarted(db: Kysely<Database>, id: string, at: Date): Promise<void> {
+  await db.updateTable("pipelineSteps").set({ status: "running", startTime: at }).where("id", "=", id).where("status", "=", "pending").execute();
+}
+
+/** Ends an instance unless it has ended already (the first end wins: events may come twice, or late). */
+export async function finishStep(db: Kysely<Database>, id: string, status: StepStatus, at: Date, message: string): Promise<void> {
+  await db
+    .updateTable("pipelineSteps")
+    .set({ status, endTime: at, message, startTime: sql<Date>`coalesce(start_time, ${at})` })
+    .where("id", "=", id)
+    .where("status", "not in", TERMINAL)
+    .execute();
+}
+
+export async function mergeStepFacets(db: Kysely<Database>, id: string, facets: Record<string, unknown>, runId: string | null): Promise<void> {
+  await db
+    .updateTable("pipelineSteps")
+    .set({ facets: sql`facets || ${JSON.stringify(facets)}::jsonb`, ...(runId ? { runId } : {}) })
+    .where("id", "=", id)
+    .execute();
+}
+
+/** Pending instances of these steps become skipped (a step upstream failed, or the run ended without them). */
+export async function skipPending(db: Kysely<Database>, runId: string, names: string[] | "all", at: Date): Promise<void> {
+  let q = db.updateTable("pipelineSteps").set({ status: "skipped", endTime: at }).where("pipelineRunId", "=", runId).where("status", "=", "pending");
+  if (names !== "all") {
+    if (names.length === 0) return;
+    q = q.where("name", "in", names);
+  }
+  await q.execute();
+}
+
+/** An earlier succeeded instance of the same pipeline with this cache key, if any. */
+export async function cacheHit(db: Kysely<Database>, pipelineId: string, cacheKey: string, notRun: string): Promise<StepRow | undefined> {
+  return db
+    .selectFrom("pipelineSteps")
+    .selectAll()
+    .where("pipelineId", "=", pipelineId)
+    .where("cacheKey", "=", cacheKey)
+    .where("status", "=", "succeeded")
+    .where("pipelineRunId", "<>", notRun)
+    .orderBy("endTime", "desc")
+    .limit(1)
+    .executeTakeFirst();
+}
+
+export async function addUpstream(db: Kysely<Database>, orgId: string, runId: string, step: string, upstream: string[]): Promise<void> {
+  if (upstream.length === 0) return;
+  await db
+    .insertInto("stepUpstream")
+    .values(upstream.map((u) => ({ pipelineRunId: runId, step, upstream: u, orgId })))
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+export async function addIo(db: Kysely<Database>, rows: StepIoRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 1000) {
+    await db.insertInto("stepIo").values(rows.slice(i, i + 1000)).onConflict((oc) => oc.doNothing()).execute();
+  }
+}
+
+export async function ioOf(db: Kysely<Database>, stepIds: string[]): Promise<StepIoRow[]> {
+  if (stepIds.length === 0) return [];
+  return db.selectFrom("stepIo").selectAll().where("stepId", "in", stepIds).execute();
+}
+
+/** The steps of a run that read (`direction` "in") or wrote ("out") any of these things. */
+export async function stepsTouching(db: Kysely<Database>, runId: string, refKeys: string[], direction: "in" | "out"): Promise<string[]> {
+  if (refKeys.length === 0) return [];
+  const rows = await db.selectFrom("stepIo").select("step").distinct().where("pipelineRunId", "=", runId).where("direction", "=", direction).where("refKey", "in", refKeys).execute();
+  return rows.map((r) => r.step);
+}
+
+/** Every instance of a run, at most `limit`. */
+export async function stepsOfRun(db: Kysely<Database>, runId: string, limit: number): Promise<StepRow[]> {
+  return db.selectFrom("pipelineSteps").selectAll().where("pipelineRunId", "=", runId).orderBy("name").orderBy("instance").limit(limit).execute();
+}
+
+/** The run's edges between step names: declared upstream steps, and data written by one and read by another. */
+export async function edgesOfRun(db: Kysely<Database>, runId: string, limit: number): Promise<{ from: string; to: string; fromData: boolean }[]> {
+  const rows = await sql<{ from: string; to: string; fromData: boolean }>`
+    select upstream as "from", step as "to", false as "fromData" from step_upstream where pipeline_run_id = ${runId}
+    union
+    select o.step, i.step, true from step_io o join step_io i
+      on i.pipeline_run_id = o.pipeline_run_id and i.ref_key = o.ref_key and i.direction = 'in'
+    where o.pipeline_run_id = ${runId} and o.direction = 'out' and o.step <> i.step
+    limit ${limit}`.execute(db);
+  return rows.rows;
+}
+
+/**
+ * Whether `to` can be reached from `from` along the run's edges (declared and
+ * from data): an edge to → from would then close a cycle. Walks at most the
+ * run's bounded graph, in the database.
+ */
+export async function reaches(db: Kysely<Database>, runId: string, from: string, to: string): Promise<boolean> {
+  if (from === to) return true;
+  const rows = await sql<{ one: number }>`
+    with recursive edges(src, dst) as (
+      select upstream, step from step_upstream where pipeline_run_id = ${runId}
+      union
+      select o.step, i.step from step_io o join step_io i
+        on i.pipeline_run_id = o.pipeline_run_id and i.ref_key = o.ref_key and i.direction = 'in'
+      where o.pipeline_run_id = ${runId} and o.direction = 'out'
+    ), reach(name) as (
+      select ${from}::text
+      union
+      select e.dst from edges e join reach r on e.src = r.name
+    )
+    select 1 as one from reach where name = ${to} limit 1`.execute(db);
+  return rows.rows.length > 0;
+}
+
+/** Names of steps downstream of `name` (transitively), through declared and data edges. */
+export async function downstreamOf(db: Kysely<Database>, runId: string, name: string): Promise<string[]> {
+  const rows = await sql<{ name: string }>`
+    with recursive edges(src, dst) as (
+      select upstream, step from step_upstream where pipeline_run_id = ${runId}
+      union
+      select o.step, i.step from step_io o join step_io i
+        on i.pipeline_run_id = o.pipeline_run_id and i.ref_key = o.ref_key and i.direction = 'in'
+      where o.pipeline_run_id = ${runId} and o.direction = 'out'
+    ), reach(name) as (
+      select e.dst from edges e where e.src = ${name}
+      union
+      select e.dst from edges e join reach r on e.src = r.name
+    )
+    select name from reach`.execute(db);
+  return rows.rows.map((r) => r.name);
+}
+
+/** The external dataset by namespace and name, created when absent. */
+export async function ensureExternal(db: Kysely<Database>, row: { id: string; orgId: string; namespace: string; name: string; facets: Record<string, unknown> }): Promise<string> {
+  const inserted = await db
+    .insertInto("externalDatasets")
+    .values({ ...row, facets: JSON.stringify(row.facets) })
+    .onConflict((oc) => oc.columns(["orgId", "namespace", "name"]).doUpdateSet({ facets: sql`external_datasets.facets || excluded.facets` }))
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return inserted.id;
+}
+
+export async function externalsById(db: Kysely<Database>, ids: string[]): Promise<Map<string, { namespace: string; name: string }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom("externalDatasets").select(["id", "namespace", "name"]).where("id", "in", ids).execute();
+  return new Map(rows.map((r) => [r.id, { namespace: r.namespace, name: r.name }]));
+}

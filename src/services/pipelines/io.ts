@@ -1,0 +1,73 @@
+/**
+ * Inputs and outputs of steps: what each names is resolved to the thing it is
+ * (a dataset version, a model version, a run artefact, an external dataset)
+ * and keyed so that the same thing written by one step and read by another
+ * makes an edge between them.
+ */
+import type { Kysely } from "kysely";
+import { datasetDetails, datasetVersionId, modelDetails, modelVersionId } from "../../db/lineage-graph-repo.js";
+import { ensureExternal, externalsById, type StepIoRow } from "../../db/pipeline-steps-repo.js";
+import { findByPaths } from "../../db/run-artefacts-repo.js";
+import type { Database } from "../../db/schema.js";
+import { NotFoundError } from "../errors.js";
+import { newId } from "../ids.js";
+import type { IoRef, IoView, StepRow } from "./types.js";
+
+export function createIoResolver(deps: { db: Kysely<Database> }) {
+  const { db } = deps;
+
+  /**
+   * The rows recording `refs` as inputs or outputs of `step`, looked up on `trx`
+   * (the caller's transaction: PGlite has one connection, which it holds).
+   * NotFoundError for a dataset, model or artefact that does not exist.
+   */
+  async function rowsOf(trx: Kysely<Database>, orgId: string, step: StepRow, direction: "in" | "out", refs: IoRef[]): Promise<StepIoRow[]> {
+    const base = { stepId: step.id, orgId, pipelineRunId: step.pipelineRunId, step: step.name, direction, datasetVersionId: null, modelVersionId: null, runId: null, path: null, externalId: null };
+    const out: StepIoRow[] = [];
+    for (const ref of refs) {
+      if (ref.kind === "dataset") {
+        const id = await datasetVersionId(trx, orgId, ref.name, ref.version);
+        if (!id) throw new NotFoundError(`dataset "${ref.name}" version "${ref.version}" not found`);
+        out.push({ ...base, refKey: `dataset:${id}`, datasetVersionId: id });
+      } else if (ref.kind === "model") {
+        const id = await modelVersionId(trx, orgId, ref.name, ref.version);
+        if (!id) throw new NotFoundError(`model "${ref.name}" has no version ${ref.version}`);
+        out.push({ ...base, refKey: `model:${id}`, modelVersionId: id });
+      } else if (ref.kind === "artefact") {
+        const [found] = await findByPaths(trx, orgId, ref.runId, [ref.path]);
+        if (!found) throw new NotFoundError(`run "${ref.runId}" has no artefact "${ref.path}"`);
+        out.push({ ...base, refKey: `artefact:${ref.runId}/${ref.path}`, runId: ref.runId, path: ref.path });
+      } else {
+        const id = await ensureExternal(trx, { id: newId("ext"), orgId, namespace: ref.namespace, name: ref.name, facets: ref.facets });
+        out.push({ ...base, refKey: `external:${id}`, externalId: id });
+      }
+    }
+    return out;
+  }
+
+  /** Stored rows described for answers. */
+  async function views(orgId: string, rows: StepIoRow[]): Promise<Map<string, IoView>> {
+    const datasets = new Map(
+      (await datasetDetails(db, orgId, rows.flatMap((r) => (r.datasetVersionId ? [r.datasetVersionId] : [])))).map((d) => [d.id, d.dataset]),
+    );
+    const models = new Map((await modelDetails(db, orgId, rows.flatMap((r) => (r.modelVersionId ? [r.modelVersionId] : [])))).map((d) => [d.id, d.model]));
+    const externals = await externalsById(db, rows.flatMap((r) => (r.externalId ? [r.externalId] : [])));
+    const out = new Map<string, IoView>();
+    for (const r of rows) {
+      let view: IoView | undefined;
+      const dataset = r.datasetVersionId ? datasets.get(r.datasetVersionId) : undefined;
+      const model = r.modelVersionId ? models.get(r.modelVersionId) : undefined;
+      if (dataset) view = { kind: "dataset", ...dataset };
+      else if (model) view = { kind: "model", ...model };
+      else if (r.runId && r.path !== null) view = { kind: "artefact", runId: r.runId, path: r.path };
+      else if (r.externalId) {
+        const e = externals.get(r.externalId);
+        view = e && { kind: "external", ...e };
+      }
+      if (view) out.set(r.refKey, view);
+    }
+    return out;
+  }
+
+  return { rowsOf, views };
+}

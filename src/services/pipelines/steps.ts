@@ -1,0 +1,139 @@
+/**
+ * Steps of pipeline runs. A step instance is keyed by (run, name, instance),
+ * so every write is idempotent: a repeated start finds the instance, a
+ * repeated or late end leaves the first end, inputs and outputs are a set.
+ * The DAG stays acyclic: a step's declared upstream steps must exist already,
+ * and an input or output that would close a cycle through the data is
+ * refused. Changes to one run's graph are serialised by an advisory lock.
+ */
+import { type Kysely, sql } from "kysely";
+import * as repo from "../../db/pipeline-steps-repo.js";
+import type { Database } from "../../db/schema.js";
+import { FailedPreconditionError, InvalidInputError, LimitExceededError, NotFoundError } from "../errors.js";
+import { newId } from "../ids.js";
+import type { createIoResolver } from "./io.js";
+import { type IoRef, MAX_INSTANCES_PER_RUN, type NewStep, type PipelineRunRow, type StepRow, type StepStatus } from "./types.js";
+
+/** Advisory lock namespace for one pipeline run's graph: "tp". */
+const GRAPH_LOCK_SPACE = 0x7470;
+
+export type StepRecorder = ReturnType<typeof createStepRecorder>;
+
+export function createStepRecorder(deps: {
+  db: Kysely<Database>;
+  now: () => Date;
+  io: ReturnType<typeof createIoResolver>;
+  findRun: (orgId: string, id: string) => Promise<PipelineRunRow>;
+}) {
+  const { db, now, io } = deps;
+
+  const lock = (trx: Kysely<Database>, runId: string) => sql`select pg_advisory_xact_lock(${GRAPH_LOCK_SPACE}, hashtext(${runId}))`.execute(trx);
+
+  /** Refuses rows that would close a cycle: an output read by a step upstream of its writer, or an input written by a step downstream of its reader. */
+  async function checkAcyclic(trx: Kysely<Database>, step: StepRow, direction: "in" | "out", refKeys: string[]): Promise<void> {
+    const others = (await repo.stepsTouching(trx, step.pipelineRunId, refKeys, direction === "out" ? "in" : "out")).filter((s) => s !== step.name);
+    for (const other of others) {
+      const [from, to] = direction === "out" ? [other, step.name] : [step.name, other];
+      if (await repo.reaches(trx, step.pipelineRunId, from, to)) {
+        throw new FailedPreconditionError(`this would make a cycle: step "${from}" already leads to step "${to}", which ${direction === "out" ? "would now feed it" : "it would now read from"}`);
+      }
+    }
+  }
+
+  async function recordIo(trx: Kysely<Database>, orgId: string, step: StepRow, direction: "in" | "out", refs: IoRef[]): Promise<void> {
+    if (refs.length === 0) return;
+    const rows = await io.rowsOf(trx, orgId, step, direction, refs);
+    await checkAcyclic(trx, step, direction, rows.map((r) => r.refKey));
+    await repo.addIo(trx, rows);
+  }
+
+  /**
+   * Starts a step instance (or finds it, on a retry). A cache key matching an
+   * earlier succeeded instance of the pipeline makes it CACHED at once, with
+   * that instance's outputs.
+   */
+  async function start(orgId: string, s: NewStep): Promise<{ step: StepRow; cached: boolean }> {
+    const run = await deps.findRun(orgId, s.runId);
+    if (s.upstream.includes(s.name)) throw new InvalidInputError("upstream", `step "${s.name}" names itself as upstream: a step cannot come before itself`);
+    const at = s.at ?? now();
+    return db.transaction().execute(async (trx) => {
+      await lock(trx, run.id);
+      const known = await repo.existingStepNames(trx, run.id, s.upstream);
+      const unknown = s.upstream.filter((u) => !known.has(u));
+      if (unknown.length > 0) throw new InvalidInputError("upstream", `upstream step "${unknown[0]}" has not started in this pipeline run: start it first`);
+      let step = await repo.findInstance(trx, run.id, s.name, s.instance);
+      let cached = false;
+      if (!step) {
+        if ((await repo.countInstances(trx, run.id)) >= MAX_INSTANCES_PER_RUN) {
+          throw new LimitExceededError(`pipeline run "${run.id}" has ${MAX_INSTANCES_PER_RUN} step instances, the limit`);
+        }
+        const hit = s.cacheKey ? await repo.cacheHit(trx, run.pipelineId, s.cacheKey, run.id) : undefined;
+        cached = hit !== undefined;
+        const status: StepStatus = hit ? "cached" : s.pending ? "pending" : "running";
+        await repo.insertStep(trx, {
+          id: newId("stp"),
+          orgId,
+          pipelineId: run.pipelineId,
+          pipelineRunId: run.id,
+          name: s.name,
+          instance: s.instance,
+          status,
+          startTime: s.pending ? null : at,
+          endTime: hit ? at : null,
+          runId: s.trackingRunId || null,
+          cacheKey: s.cacheKey,
+          cachedFrom: hit?.id ?? null,
+          facets: s.facets ?? {},
+          externalId: s.externalId ?? null,
+        });
+        step = (await repo.findInstance(trx, run.id, s.name, s.instance)) as StepRow;
+        if (hit) await repo.addIo(trx, (await repo.ioOf(trx, [hit.id])).filter((r) => r.direction === "out").map((r) => ({ ...r, stepId: step?.id ?? "", pipelineRunId: run.id, step: s.name })));
+      } else {
+        // A new upstream step on a retry must not close a cycle.
+        for (const u of s.upstream) {
+          if (await repo.reaches(trx, run.id, s.name, u)) throw new FailedPreconditionError(`this would make a cycle: step "${s.name}" already leads to step "${u}"`);
+        }
+        if (!s.pending) await repo.markStarted(trx, step.id, at);
+        if (s.facets || s.trackingRunId) await repo.mergeStepFacets(trx, step.id, s.facets ?? {}, s.trackingRunId || null);
+        cached = step.status === "cached";
+      }
+      await repo.addUpstream(trx, orgId, run.id, s.name, s.upstream);
+      await recordIo(trx, orgId, step, "in", s.inputs);
+      return { step: (await repo.findStep(trx, orgId, step.id)) as StepRow, cached };
+    });
+  }
+
+  /** The instance by id, or by (run, name, instance). */
+  async function find(orgId: string, ref: { stepId: string } | { runId: string; name: string; instance: number }): Promise<StepRow> {
+    if ("stepId" in ref) {
+      const step = await repo.findStep(db, orgId, ref.stepId);
+      if (!step) throw new NotFoundError(`step "${ref.stepId}" not found`);
+      return step;
+    }
+    const run = await deps.findRun(orgId, ref.runId);
+    const step = await repo.findInstance(db, run.id, ref.name, ref.instance);
+    if (!step) throw new NotFoundError(`pipeline run "${ref.runId}" has no step "${ref.name}" instance ${ref.instance}`);
+    return step;
+  }
+
+  /** Ends an instance with its outputs; a failure skips the pending steps downstream of it. */
+  async function finish(orgId: string, step: StepRow, status: StepStatus, outputs: IoRef[], message: string, at = now()): Promise<StepRow> {
+    await db.transaction().execute(async (trx) => {
+      await lock(trx, step.pipelineRunId);
+      await recordIo(trx, orgId, step, "out", outputs);
+      await repo.finishStep(trx, step.id, status, at, message);
+      if (status === "failed") await repo.skipPending(trx, step.pipelineRunId, await repo.downstreamOf(trx, step.pipelineRunId, step.name), at);
+    });
+    return (await repo.findStep(db, orgId, step.id)) as StepRow;
+  }
+
+  async function addIo(orgId: string, step: StepRow, inputs: IoRef[], outputs: IoRef[]): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      await lock(trx, step.pipelineRunId);
+      await recordIo(trx, orgId, step, "in", inputs);
+      await recordIo(trx, orgId, step, "out", outputs);
+    });
+  }
+
+  return { start, find, finish, addIo };
+}
