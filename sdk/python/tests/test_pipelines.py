@@ -29,30 +29,39 @@ def child_env(server: ServerProcess, extra: Dict[str, str]) -> Dict[str, str]:
     return {**os.environ, "TRAINTRACK_URL": server.url, "TRAINTRACK_API_KEY": server.api_key, **extra}
 
 
-def test_the_issues_three_step_pipeline_is_one_dag_and_one_lineage_graph(client: tt.Client, server: ServerProcess, tmp_path: Path) -> None:
-    project, name, model = unique("churn"), unique("nightly-churn"), unique("churn-xgb")
-    raw = saved_dataset(client, tmp_path, unique("customer_churn"))
-    weights = tmp_path / "model" / "w.bin"
-    weights.parent.mkdir()
-    weights.write_bytes(b"weights")
+class ThreeSteps:
+    """The issue's example, run: extract → features (reads a dataset version, writes one) → train (a tracked run, writes a model)."""
 
-    pipe = client.pipelines.get_or_create(name, project=project, description="nightly")
-    assert client.pipelines.get_or_create(name).project == project  # an existing pipeline is returned as it is
-    with pipe.run(params={"date": "2026-11-29"}, trigger="manual") as prun:
-        with prun.step("extract", outputs=["s3://raw/churn/2026-11-29"]) as s:
-            pass
-        with prun.step("features", after=["extract"]) as s:
-            s.use_dataset(client.datasets.get(raw.name, version="1.0.1"))
-            features = saved_dataset(client, tmp_path, unique("churn_features"), "1.0.0", derived_from=[raw])
-            s.output(features)
-        with prun.step("train", after=["features"], run=True) as s:
-            assert s.run is not None
-            s.run.log({"auc": 0.93})
-            mv = s.run.log_model(weights.parent, name=model)
-            s.output(mv)
-            train_run = s.run
+    def __init__(self, client: tt.Client, tmp_path: Path) -> None:
+        self.project, self.name, model = unique("churn"), unique("nightly-churn"), unique("churn-xgb")
+        self.raw = saved_dataset(client, tmp_path, unique("customer_churn"))
+        weights = tmp_path / "model" / "w.bin"
+        weights.parent.mkdir()
+        weights.write_bytes(b"weights")
+
+        self.pipe = client.pipelines.get_or_create(self.name, project=self.project, description="nightly")
+        with self.pipe.run(params={"date": "2026-11-29"}, trigger="manual") as prun:
+            with prun.step("extract", outputs=["s3://raw/churn/2026-11-29"]) as s:
+                pass
+            with prun.step("features", after=["extract"]) as s:
+                s.use_dataset(client.datasets.get(self.raw.name, version="1.0.1"))
+                self.features = saved_dataset(client, tmp_path, unique("churn_features"), "1.0.0", derived_from=[self.raw])
+                s.output(self.features)
+            with prun.step("train", after=["features"], run=True) as s:
+                assert s.run is not None
+                s.run.log({"auc": 0.93})
+                self.mv = s.run.log_model(weights.parent, name=model)
+                s.output(self.mv)
+                self.train_run = s.run
+        self.prun = prun
+
+
+def test_the_issues_three_step_pipeline_is_one_dag_drawn_by_the_cli(client: tt.Client, server: ServerProcess, tmp_path: Path) -> None:
+    run = ThreeSteps(client, tmp_path)
+    name, prun, train_run, mv = run.name, run.prun, run.train_run, run.mv
+    assert client.pipelines.get_or_create(name).project == run.project  # an existing pipeline is returned as it is
     assert prun.status == "succeeded" and train_run.status == "finished"
-    assert train_run.info.project == project and train_run.info.experiment == name
+    assert train_run.info.project == run.project and train_run.info.experiment == name
 
     dag = client.pipelines.get_run(prun.id, expand_instances=True)
     assert (dag.run.pipeline, dag.run.status, dag.run.params, dag.run.trigger) == (name, "succeeded", {"date": "2026-11-29"}, "manual")
@@ -61,10 +70,10 @@ def test_the_issues_three_step_pipeline_is_one_dag_and_one_lineage_graph(client:
     assert dag.step("features").upstream == ("extract",) and dag.step("train").upstream == ("features",)
     assert {(e.from_step, e.to_step) for e in dag.edges} >= {("extract", "features"), ("features", "train")}
     assert dag.step("extract").outputs == (tt.ExternalDataset("s3://raw", "churn/2026-11-29"),)
-    assert dag.step("features").inputs == (raw.ref,) and dag.step("features").outputs == (features.ref,)
+    assert dag.step("features").inputs == (run.raw.ref,) and dag.step("features").outputs == (run.features.ref,)
     assert dag.step("train").outputs == (mv.ref,) and dag.step("train").instances[0].run_id == train_run.id
     assert all(s.start_time and s.end_time for s in dag.steps)
-    assert [r.id for r in pipe.runs()] == [prun.id]
+    assert [r.id for r in run.pipe.runs()] == [prun.id]
 
     graph = prun.graph()
     assert [(n.id, n.layer) for n in graph.nodes] == [("extract", 0), ("features", 1), ("train", 2)]
@@ -72,27 +81,37 @@ def test_the_issues_three_step_pipeline_is_one_dag_and_one_lineage_graph(client:
         assert step in graph.to_mermaid() and step in graph.to_dot()
     assert graph.to_mermaid().lstrip().startswith("flowchart")
 
-    up = client.lineage(mv, direction="upstream", depth=6)
-    assert (prun.id, "train") in up.pipeline_steps
-    assert f"run:{train_run.id}" in {n.id for n in up.nodes}
-    assert any(e.kind == "tracked_as" for e in up.edges) and raw.ref in up.dataset_versions
-    down = client.lineage(prun, direction="downstream", kinds=["model_version"], depth=4)
-    assert mv.ref in down.model_versions
-    assert client.lineage(tt.ExternalDataset("s3://raw", "churn/2026-11-29"), direction="downstream").pipeline_steps[0] == (prun.id, "extract")
-
     env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path), "TRAINTRACK_URL": server.url, "TRAINTRACK_API_KEY": server.api_key}
     out = io.StringIO()
-    assert main(["pipelines", "show", name], env=env, stdout=out, stderr=io.StringIO()) == 0
+    err = io.StringIO()
+    assert main(["pipelines", "show", name], env={**env, "TRAINTRACK_DEBUG": "1"}, stdout=out, stderr=err) == 0, err.getvalue()
     drawn = out.getvalue().splitlines()
     assert drawn[0].startswith(f"{name}  run {prun.id}  succeeded")
     assert [line for line in drawn if line.startswith("layer")] == ["layer 0", "layer 1", "layer 2"]
     assert any("[+] train" in line and "<- features" in line for line in drawn)
     out = io.StringIO()
-    assert main(["pipelines", "ls", "--project", project, "--json"], env=env, stdout=out, stderr=io.StringIO()) == 0
+    assert main(["pipelines", "ls", "--project", run.project, "--json"], env=env, stdout=out, stderr=io.StringIO()) == 0
     assert [p["name"] for p in json.loads(out.getvalue())] == [name]
     out = io.StringIO()
     assert main(["pipelines", "show", name, "--run", prun.id, "--json"], env=env, stdout=out, stderr=io.StringIO()) == 0
     assert [n["id"] for n in json.loads(out.getvalue())["graph"]["nodes"]] == ["extract", "features", "train"]
+    out = io.StringIO()
+    assert main(["pipelines", "runs", name], env=env, stdout=out, stderr=io.StringIO()) == 0
+    assert prun.id in out.getvalue() and "3 succeeded" in out.getvalue()
+    err = io.StringIO()
+    assert main(["pipelines", "show", unique("nowhere")], env=env, stdout=io.StringIO(), stderr=err) == 5, err.getvalue()
+
+
+def test_lineage_from_the_model_reaches_the_pipeline_step_and_its_data(client: tt.Client, tmp_path: Path) -> None:
+    run = ThreeSteps(client, tmp_path)
+    prun, mv = run.prun, run.mv
+    up = client.lineage(mv, direction="upstream", depth=6)
+    assert (prun.id, "train") in up.pipeline_steps
+    assert f"run:{run.train_run.id}" in {n.id for n in up.nodes}
+    assert any(e.kind == "tracked_as" for e in up.edges) and run.raw.ref in up.dataset_versions
+    down = client.lineage(prun, direction="downstream", kinds=["model_version"], depth=4)
+    assert mv.ref in down.model_versions
+    assert client.lineage(tt.ExternalDataset("s3://raw", "churn/2026-11-29"), direction="downstream").pipeline_steps[0] == (prun.id, "extract")
 
 
 def test_a_failed_step_fails_the_run_and_its_declared_downstream_is_skipped(client: tt.Client) -> None:

@@ -222,8 +222,13 @@ def extract(day: str) -> Dict[str, str]:
 
 
 @tt.step
-def split(rows: Dict[str, str]) -> Tuple[List[int], List[int]]:
-    return [1, 2, 3], [4, 5]
+def split(rows: Dict[str, str]) -> Tuple[List[int], List[int], Dict[str, str]]:
+    return [1, 2, 3], [4, 5], rows  # the input passed back is still extract's
+
+
+@tt.step
+def clean(rows: Dict[str, str]) -> Dict[str, str]:
+    return dict(rows, clean="yes")  # holds extract's strings: they stay extract's
 
 
 @tt.step(name="score")
@@ -244,8 +249,9 @@ def report(value: int) -> int:
 def test_decorated_steps_take_their_upstream_from_the_values_passed(fake: Tuple[Any, FakePipelineService]) -> None:
     client, service = fake
     with client.pipelines.get_or_create("p").run():
-        rows = extract("2026-11-29")
-        train, test = split(rows)
+        rows = extract(f"2026-11-{29}")
+        train, test, same_rows = split(rows)
+        clean(same_rows)
         parts = [score_shard(rows, shard=i) for i in range(3)]
         combined = combine(parts, extra=test)
         report(1)  # a small int from nowhere: no upstream
@@ -253,6 +259,7 @@ def test_decorated_steps_take_their_upstream_from_the_values_passed(fake: Tuple[
     assert service.started() == {
         ("extract", 0): [],
         ("split", 0): ["extract"],
+        ("clean", 0): ["extract"],
         ("score", 0): ["extract"],
         ("score", 1): ["extract"],
         ("score", 2): ["extract"],
@@ -260,7 +267,7 @@ def test_decorated_steps_take_their_upstream_from_the_values_passed(fake: Tuple[
         ("report", 0): [],
     }
     # Outside a pipeline run a decorated function is a plain function.
-    assert extract("x") == {"day": "x"} and len(service.of("StartStep")) == 7
+    assert extract("x") == {"day": "x"} and len(service.of("StartStep")) == 8
 
 
 def test_a_fan_out_from_threads_counts_instances_once_each(fake: Tuple[Any, FakePipelineService]) -> None:
@@ -333,6 +340,10 @@ def test_the_dag_is_drawn_by_layer_with_marks_timing_and_upstream() -> None:
 
 
 def test_the_cli_parses_pipelines_commands() -> None:
+    from traintrack.cli.main import build_parser
+
+    args = build_parser().parse_args(["pipelines", "show", "nightly", "--run", "plr_1", "--expand"])
+    assert (args.name, args.run_id, args.expand, args.run.__name__) == ("nightly", "plr_1", True, "show_run")
     out, err = io.StringIO(), io.StringIO()
     assert main(["pipelines", "show"], env={}, stdout=out, stderr=err) == 2
     assert "NAME" in err.getvalue() or "required" in err.getvalue()

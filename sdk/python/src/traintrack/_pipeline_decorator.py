@@ -14,10 +14,12 @@ Example::
         train(parts)                                        # after extract? no: after score
 
 How dependencies are found: a call's return value is remembered (with the step that made it)
-by identity for the pipeline run's lifetime, as are the items of a returned tuple, list or
-dict (``a, b = split(x)`` works). A later call whose arguments, or the items of an argument
-that is a list, tuple, set or dict, are one of those objects comes after that step. Values
-are passed through untouched; nothing is wrapped. Objects Python shares wherever they come
+by identity for the pipeline run's lifetime, as are the items of a returned tuple (``a, b =
+split(x)`` works) other than the call's own arguments passed back. A later call whose arguments,
+or the items of an argument that is a list, tuple, set or dict (its values), are one of those
+objects comes after that step. Only what a step returned counts, never what is inside it: a
+dict returned by one step may hold strings that came from another. Values are passed through
+untouched; nothing is wrapped. Objects Python shares wherever they come
 from are not tracked: None, booleans and the small integers -5…256 (return something else,
 or pass ``after=``). Strings and other numbers made at run time are distinct objects, but a
 literal that Python interns (a short constant string) returned by one step and written again
@@ -71,9 +73,11 @@ class _Tracked:
         self.made_by: Dict[int, Tuple[Any, str]] = {}  # id → (the object, kept alive so the id is not reused; its step)
         self.calls: Dict[str, int] = {}
 
-    def remember(self, value: Any, step: str) -> None:
+    def remember(self, value: Any, step: str, args: Iterable[Any]) -> None:
+        passed = {id(a) for a in args}
+        items = [value] + [item for item in value if id(item) not in passed] if isinstance(value, tuple) else [value]
         with self.lock:
-            for item in _with_items(value):
+            for item in items:
                 if _trackable(item):
                     self.made_by[id(item)] = (item, step)
 
@@ -168,7 +172,7 @@ def step(
             key = _key(cache_key, function, args, kwargs)
             with prun.step(step_name, after=upstream, cache_key=key, run=run, instance=tracked.next_instance(step_name)) as s:
                 result = CachedStep(step_name, s.instance, s.id or "", s.cached_from) if s.cached else function(*args, **kwargs)
-            tracked.remember(result, step_name)
+            tracked.remember(result, step_name, [*args, *kwargs.values()])
             return result
 
         return call  # type: ignore[return-value]  # same signature as the function

@@ -26,7 +26,7 @@ def register(commands: Subcommands) -> None:
     runs.add_argument("--limit", type=int, default=20, help="at most this many (default 20; 0: all)")
     show_ = command(pipelines, "show", "draw a run's DAG (default: the latest run): steps by layer, status, timing, upstream", show_run)
     show_.add_argument("name", metavar="NAME")
-    show_.add_argument("--run", metavar="RUN_ID", help="this run of the pipeline (see 'traintrack pipelines runs NAME')")
+    show_.add_argument("--run", dest="run_id", metavar="RUN_ID", help="this run of the pipeline (see 'traintrack pipelines runs NAME')")
     show_.add_argument("--expand", action="store_true", help="one node per instance of fan-out steps")
 
 
@@ -60,7 +60,7 @@ def list_runs(ctx: Context) -> Result:
 def show_run(ctx: Context) -> Result:
     a = ctx.args
     pipelines = ctx.client.pipelines
-    run_id = a.run
+    run_id = a.run_id
     if not run_id:
         latest = next(pipelines.runs(a.name, page_size=1), None)
         if latest is None:
