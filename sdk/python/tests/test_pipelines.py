@@ -34,6 +34,7 @@ class ThreeSteps:
 
     def __init__(self, client: tt.Client, tmp_path: Path) -> None:
         self.project, self.name, model = unique("churn"), unique("nightly-churn"), unique("churn-xgb")
+        self.extracted = tt.ExternalDataset("s3://raw", f"churn/{unique('2026-11-29')}")  # a path of its own: the server outlives a test
         self.raw = saved_dataset(client, tmp_path, unique("customer_churn"))
         weights = tmp_path / "model" / "w.bin"
         weights.parent.mkdir()
@@ -41,7 +42,7 @@ class ThreeSteps:
 
         self.pipe = client.pipelines.get_or_create(self.name, project=self.project, description="nightly")
         with self.pipe.run(params={"date": "2026-11-29"}, trigger="manual") as prun:
-            with prun.step("extract", outputs=["s3://raw/churn/2026-11-29"]) as s:
+            with prun.step("extract", outputs=[f"s3://raw/{self.extracted.name}"]) as s:
                 pass
             with prun.step("features", after=["extract"]) as s:
                 s.use_dataset(client.datasets.get(self.raw.name, version="1.0.1"))
@@ -49,6 +50,7 @@ class ThreeSteps:
                 s.output(self.features)
             with prun.step("train", after=["features"], run=True) as s:
                 assert s.run is not None
+                s.use_dataset(self.features)
                 s.run.log({"auc": 0.93})
                 self.mv = s.run.log_model(weights.parent, name=model)
                 s.output(self.mv)
@@ -69,9 +71,9 @@ def test_the_issues_three_step_pipeline_is_one_dag_drawn_by_the_cli(client: tt.C
     assert [s.status for s in dag.steps] == ["succeeded"] * 3
     assert dag.step("features").upstream == ("extract",) and dag.step("train").upstream == ("features",)
     assert {(e.from_step, e.to_step) for e in dag.edges} >= {("extract", "features"), ("features", "train")}
-    assert dag.step("extract").outputs == (tt.ExternalDataset("s3://raw", "churn/2026-11-29"),)
+    assert dag.step("extract").outputs == (run.extracted,)
     assert dag.step("features").inputs == (run.raw.ref,) and dag.step("features").outputs == (run.features.ref,)
-    assert dag.step("train").outputs == (mv.ref,) and dag.step("train").instances[0].run_id == train_run.id
+    assert dag.step("train").inputs == (run.features.ref,) and dag.step("train").outputs == (mv.ref,) and dag.step("train").instances[0].run_id == train_run.id
     assert all(s.start_time and s.end_time for s in dag.steps)
     assert [r.id for r in run.pipe.runs()] == [prun.id]
 
@@ -108,10 +110,12 @@ def test_lineage_from_the_model_reaches_the_pipeline_step_and_its_data(client: t
     up = client.lineage(mv, direction="upstream", depth=6)
     assert (prun.id, "train") in up.pipeline_steps
     assert f"run:{run.train_run.id}" in {n.id for n in up.nodes}
-    assert any(e.kind == "tracked_as" for e in up.edges) and run.raw.ref in up.dataset_versions
+    assert any(e.kind == "tracked_as" for e in up.edges)
+    assert {run.features.ref, run.raw.ref} <= set(up.dataset_versions)  # train read the features, derived from the raw data
     down = client.lineage(prun, direction="downstream", kinds=["model_version"], depth=4)
     assert mv.ref in down.model_versions
-    assert client.lineage(tt.ExternalDataset("s3://raw", "churn/2026-11-29"), direction="downstream").pipeline_steps[0] == (prun.id, "extract")
+    made_by = client.lineage(run.extracted, direction="upstream")  # extract wrote it
+    assert made_by.pipeline_steps == [(prun.id, "extract")] and made_by.external_datasets == [run.extracted]
 
 
 def test_a_failed_step_fails_the_run_and_its_declared_downstream_is_skipped(client: tt.Client) -> None:
