@@ -1,4 +1,4 @@
-"""Traintrack's Python SDK: versioned datasets with lineage, experiment tracking, and a model registry.
+"""Traintrack's Python SDK: versioned datasets with lineage, experiment tracking, a model registry, pipeline tracking.
 
 Example::
 
@@ -20,6 +20,11 @@ Example::
     client.models.set_alias("churn-xgb", "production", mv.version, reason="auc 0.93")
     client.models.get("churn-xgb", alias="production").download("serving/")
     client.lineage(mv)                                   # model → run → datasets
+
+    pipe = client.pipelines.get_or_create("nightly-churn", project="churn")
+    with pipe.run(params={"date": "2026-11-29"}) as prun:          # steps, their DAG, what they read and wrote
+        with prun.step("extract", outputs=["s3://raw/churn/2026-11-29"]) as s: ...
+    prun.graph().to_mermaid()
 
     client.whoami()                                      # who this key is, and its roles
     client.admin.users.create("alice", role="editor")    # users, groups, grants, keys, audit
@@ -52,6 +57,12 @@ from .admin import Admin
 from .client import Client, Datasets
 from .dataset import Dataset, DatasetVersion, LocalArtefact
 from .models import Models
+from ._pipeline_decorator import CachedStep, current_step, source_hash, step
+from ._pipeline_io import ExternalDataset, RunArtefactRef, StepIOItem, StepIOLike
+from ._pipeline_models import PipelineDAG, PipelineGraph, PipelineGraphNode, PipelineRunInfo, StepEdge, StepInfo, StepInstance
+from ._pipeline_run import PipelineRun
+from ._pipeline_step import PipelineStep
+from .pipelines import Pipeline, Pipelines
 from .runs import LogResult, MetricPoint, MetricSeries, Run, RunInfo, Runs
 from .errors import (
     Aborted,
@@ -94,6 +105,23 @@ __all__ = [
     "AliasMove",
     "AliasHistory",
     "RunArtefacts",
+    "Pipelines",
+    "Pipeline",
+    "PipelineRun",
+    "PipelineStep",
+    "PipelineRunInfo",
+    "PipelineDAG",
+    "StepInfo",
+    "StepInstance",
+    "StepEdge",
+    "PipelineGraph",
+    "PipelineGraphNode",
+    "ExternalDataset",
+    "RunArtefactRef",
+    "CachedStep",
+    "step",
+    "current_step",
+    "source_hash",
     "LineageGraph",
     "LineageNode",
     "LineageGraphEdge",

@@ -1,10 +1,11 @@
-"""``client.lineage``: the graph of dataset versions, runs and model versions around one of them (LineageService).
+"""``client.lineage``: the graph of dataset versions, runs, model versions, pipeline runs, their steps and external
+datasets around one of them (LineageService).
 
-Kinds are plain strings here (``"dataset_version"``, ``"run"``, ``"model_version"``;
-edges ``"derived_from"``, ``"read_by"``, ``"produced"``, ``"registered_as"``), not the
-wire's enum numbers, so that they print and compare as people read them. Edges
-point the way data flows: dataset → dataset derived from it → run that read it →
-model version it made.
+Kinds are plain strings here (``"dataset_version"``, ``"run"``, ``"model_version"``, ``"pipeline_run"``,
+``"pipeline_step"``, ``"external_dataset"``; edges ``"derived_from"``, ``"read_by"``, ``"produced"``,
+``"registered_as"``, ``"contains"``, ``"tracked_as"``), not the wire's enum numbers, so that they print
+and compare as people read them. Edges point the way data flows: dataset → dataset derived from it →
+run (or step) that read it → model version it made; pipeline run → its steps → the runs tracking them.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Tuple, Union
 from ._gen.v1 import lineage_pb2
 from ._model_models import ModelRef
 from ._models import DatasetRef, to_datetime
+from ._pipeline_io import ExternalDataset
 from .errors import InvalidArgument
 
 if TYPE_CHECKING:
     from ._model_version import ModelVersion
+    from ._pipeline_models import PipelineRunInfo
+    from ._pipeline_run import PipelineRun
     from .dataset import DatasetVersion
     from .runs import Run, RunInfo
 
@@ -27,6 +31,9 @@ _NODE_KINDS: Dict[str, "lineage_pb2.LineageNodeKind"] = {
     "dataset_version": lineage_pb2.LINEAGE_NODE_KIND_DATASET_VERSION,
     "run": lineage_pb2.LINEAGE_NODE_KIND_RUN,
     "model_version": lineage_pb2.LINEAGE_NODE_KIND_MODEL_VERSION,
+    "pipeline_run": lineage_pb2.LINEAGE_NODE_KIND_PIPELINE_RUN,
+    "pipeline_step": lineage_pb2.LINEAGE_NODE_KIND_PIPELINE_STEP,
+    "external_dataset": lineage_pb2.LINEAGE_NODE_KIND_EXTERNAL_DATASET,
 }
 _NODE_NAMES = {code: name for name, code in _NODE_KINDS.items()}
 _EDGE_NAMES: Dict[int, str] = {
@@ -34,6 +41,8 @@ _EDGE_NAMES: Dict[int, str] = {
     lineage_pb2.LINEAGE_EDGE_KIND_READ_BY: "read_by",
     lineage_pb2.LINEAGE_EDGE_KIND_PRODUCED: "produced",
     lineage_pb2.LINEAGE_EDGE_KIND_REGISTERED_AS: "registered_as",
+    lineage_pb2.LINEAGE_EDGE_KIND_CONTAINS: "contains",
+    lineage_pb2.LINEAGE_EDGE_KIND_TRACKED_AS: "tracked_as",
 }
 _DIRECTIONS: Dict[str, "lineage_pb2.LineageDirection"] = {
     "both": lineage_pb2.LINEAGE_DIRECTION_UNSPECIFIED,
@@ -47,10 +56,13 @@ class LineageNode:
     """A node of a lineage graph.
 
     Attributes:
-        kind: ``"dataset_version"``, ``"run"`` or ``"model_version"`` (``"unknown"`` from a newer server).
-        id: Unique in the graph: ``"dataset:<name>@<version>"``, ``"run:<run id>"``, ``"model:<name>@<version>"``.
+        kind: ``"dataset_version"``, ``"run"``, ``"model_version"``, ``"pipeline_run"``, ``"pipeline_step"``
+            or ``"external_dataset"`` (``"unknown"`` from a newer server).
+        id: Unique in the graph: ``"dataset:<name>@<version>"``, ``"run:<run id>"``, ``"model:<name>@<version>"``,
+            ``"pipeline-run:<id>"``, ``"step:<pipeline run id>/<step name>"``, ``"external:<namespace>/<name>"``.
         label: For people: ``"customer_churn 1.0.1"``, ``"xgb/run 3"``, ``"churn-xgb v3"``.
-        dataset, run_id, model: What it is; the one of its kind is set, the others None.
+        dataset, run_id, model, external: What it is; the one of its kind is set, the others None.
+        pipeline_run_id, step: For a pipeline run and a step: the pipeline run's id and the step's name.
         created_at: When it was made (UTC).
         distance: Hops from the node the graph was asked for.
     """
@@ -63,6 +75,9 @@ class LineageNode:
     model: Optional[ModelRef]
     created_at: Optional[datetime]
     distance: int
+    pipeline_run_id: Optional[str] = None
+    step: Optional[str] = None
+    external: Optional[ExternalDataset] = None
 
     @classmethod
     def _from_proto(cls, n: lineage_pb2.LineageGraphNode) -> LineageNode:
@@ -75,12 +90,16 @@ class LineageNode:
             model=ModelRef(n.model.model, n.model.version) if n.HasField("model") else None,
             created_at=to_datetime(n.created_at),
             distance=n.distance,
+            pipeline_run_id=n.pipeline_run_id or None,
+            step=n.step or None,
+            external=ExternalDataset(n.external.namespace, n.external.name) if n.HasField("external") else None,
         )
 
 
 @dataclass(frozen=True)
 class LineageGraphEdge:
-    """``from_id`` → ``to_id`` (node ids), the way data flows; ``kind`` is ``"derived_from"``, ``"read_by"``, ``"produced"`` or ``"registered_as"``."""
+    """``from_id`` → ``to_id`` (node ids), the way data flows; ``kind`` is ``"derived_from"``, ``"read_by"``, ``"produced"``,
+    ``"registered_as"``, ``"contains"`` (pipeline run → step) or ``"tracked_as"`` (step → run)."""
 
     kind: str
     from_id: str
@@ -127,22 +146,41 @@ class LineageGraph:
     def model_versions(self) -> List[ModelRef]:
         return [n.model for n in self.nodes if n.model is not None]
 
+    @property
+    def pipeline_steps(self) -> List[Tuple[str, str]]:
+        """(pipeline run id, step name) of every step node."""
+        return [(n.pipeline_run_id or "", n.step) for n in self.nodes if n.kind == "pipeline_step" and n.step is not None]
 
-LineageStart = Union["ModelVersion", ModelRef, "Run", "RunInfo", "DatasetVersion", DatasetRef, LineageNode, str]
+    @property
+    def external_datasets(self) -> List[ExternalDataset]:
+        return [n.external for n in self.nodes if n.external is not None]
+
+
+LineageStart = Union[
+    "ModelVersion", ModelRef, "Run", "RunInfo", "DatasetVersion", DatasetRef, "PipelineRun", "PipelineRunInfo", ExternalDataset, LineageNode, str
+]
 
 
 def start_request(start: LineageStart) -> Tuple[str, lineage_pb2.GetLineageGraphRequest]:
     """The root's node id and a request starting there.
 
-    A string is a node id (``"run:<id>"``, ``"dataset:<name>@<version>"``, ``"model:<name>@<version>"``)
-    or a bare run id (``"run_…"``): names alone would not say whether they are a dataset's or a model's.
+    A string is a node id (``"run:<id>"``, ``"dataset:<name>@<version>"``, ``"model:<name>@<version>"``,
+    ``"pipeline-run:<id>"``) or a bare run id (``"run_…"``): names alone would not say whether they are a
+    dataset's or a model's. An external dataset starts as tt.ExternalDataset (or its node).
     """
     from ._model_version import ModelVersion
+    from ._pipeline_models import PipelineRunInfo
+    from ._pipeline_run import PipelineRun
     from .dataset import DatasetVersion
     from .runs import Run, RunInfo
 
     if isinstance(start, LineageNode):
-        start = start.id
+        start = start.external if start.external is not None else start.id
+    if isinstance(start, (PipelineRun, PipelineRunInfo)):
+        start = f"pipeline-run:{start.id}"
+    if isinstance(start, ExternalDataset):
+        ref = lineage_pb2.ExternalDatasetRef(namespace=start.namespace, name=start.name)
+        return f"external:{start.namespace}/{start.name}", lineage_pb2.GetLineageGraphRequest(external=ref)
     if isinstance(start, ModelVersion):
         start = start.ref
     if isinstance(start, DatasetVersion):
@@ -160,13 +198,16 @@ def start_request(start: LineageStart) -> Tuple[str, lineage_pb2.GetLineageGraph
         name, at, version = rest.rpartition("@")
         if kind == "run" and rest:
             return f"run:{rest}", lineage_pb2.GetLineageGraphRequest(run_id=rest)
+        if kind == "pipeline-run" and rest:
+            return f"pipeline-run:{rest}", lineage_pb2.GetLineageGraphRequest(pipeline_run_id=rest)
         if kind == "dataset" and at and name:
             return start_request(DatasetRef(name, version))
         if kind == "model" and at and name and version.isdigit():
             return start_request(ModelRef(name, int(version)))
     raise InvalidArgument(
-        f"{start!r} is not a lineage node: pass a model version, a run, a dataset version, a tt.ModelRef or tt.DatasetRef, "
-        'or a node id such as "run:<id>", "dataset:<name>@<version>", "model:<name>@<version>"'
+        f"{start!r} is not a lineage node: pass a model version, a run, a dataset version, a pipeline run, a tt.ModelRef, "
+        'tt.DatasetRef or tt.ExternalDataset, or a node id such as "run:<id>", "dataset:<name>@<version>", "model:<name>@<version>", '
+        '"pipeline-run:<id>"'
     )
 
 

@@ -24,6 +24,7 @@ from ._gen.v1 import (
     model_pb2,
     model_pb2_grpc,
     organization_pb2_grpc,
+    pipeline_pb2_grpc,
     run_artefact_pb2,
     run_artefact_pb2_grpc,
     upload_pb2_grpc,
@@ -119,6 +120,7 @@ class Transport:
         self.run_artefacts: Any = run_artefact_pb2_grpc.RunArtefactServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.models: Any = model_pb2_grpc.ModelServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.lineage: Any = lineage_pb2_grpc.LineageServiceStub(self.channel)  # type: ignore[no-untyped-call]
+        self.pipelines: Any = pipeline_pb2_grpc.PipelineServiceStub(self.channel)  # type: ignore[no-untyped-call]
         # Identity and access (client.admin, client.whoami).
         self.users: Any = user_pb2_grpc.UserServiceStub(self.channel)  # type: ignore[no-untyped-call]
         self.access: Any = access_pb2_grpc.AccessServiceStub(self.channel)  # type: ignore[no-untyped-call]

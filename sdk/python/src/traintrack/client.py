@@ -1,6 +1,6 @@
 """The client: connection settings, ``client.datasets`` for everything about datasets, ``client.runs`` and
-``client.start_run`` for experiment tracking, ``client.models`` for the model registry, ``client.lineage`` for
-the graph joining them, ``client.admin`` and ``client.whoami()`` for identity and access."""
+``client.start_run`` for experiment tracking, ``client.models`` for the model registry, ``client.pipelines``
+for pipeline runs and their DAGs, ``client.lineage`` for the graph joining them, ``client.admin`` and ``client.whoami()`` for identity and access."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .admin import Admin
 from .dataset import Dataset, DatasetVersion, VersionLike, as_ref
 from .errors import AlreadyExists, ConfigurationError, NotFound
 from .models import Models
+from .pipelines import Pipelines
 from .runs import Run, Runs, flush_runs_of
 
 DEFAULT_URL = "http://localhost:8080"
@@ -72,6 +73,8 @@ class Client:
         self.runs = Runs(self)
         #: The model registry: models, versions, aliases and their history, search.
         self.models = Models(self)
+        #: Pipelines, their runs and each run's DAG of steps.
+        self.pipelines = Pipelines(self)
         #: Users, service accounts, groups, grants, API keys, the audit log and organisations.
         self.admin = Admin(self._transport)
 
@@ -95,21 +98,23 @@ class Client:
         kinds: Optional[Iterable[str]] = None,
         max_nodes: int = 0,
     ) -> LineageGraph:
-        """The lineage graph around a model version, a run or a dataset version.
+        """The lineage graph around a model version, a run, a dataset version, a pipeline run or an external dataset.
 
         Example::
 
             graph = client.lineage(client.models.get("churn-xgb", alias="production"))
             graph.run_ids, graph.dataset_versions        # the run that made it, the data it learnt from
             client.lineage(dataset_version, direction="downstream", kinds=["model_version"])
+            client.lineage(mv, direction="upstream").pipeline_steps  # the pipeline steps that made it
 
         Args:
-            start: A ModelVersion, Run, RunInfo, DatasetVersion, tt.ModelRef, tt.DatasetRef, a node
-                of a graph, or a node id (``"run:<id>"``, ``"model:<name>@<n>"``, ``"dataset:<name>@<v>"``).
+            start: A ModelVersion, Run, RunInfo, DatasetVersion, PipelineRun, PipelineRunInfo, tt.ModelRef,
+                tt.DatasetRef, tt.ExternalDataset, a node of a graph, or a node id (``"run:<id>"``,
+                ``"model:<name>@<n>"``, ``"dataset:<name>@<v>"``, ``"pipeline-run:<id>"``).
             depth: Hops to follow; 0 means 3, at most 20.
             direction: ``"upstream"`` (where it came from), ``"downstream"`` (what was made from it) or ``"both"``.
-            kinds: Only nodes of these kinds (``"dataset_version"``, ``"run"``, ``"model_version"``) are
-                returned; the walk still passes through the others.
+            kinds: Only nodes of these kinds (``"dataset_version"``, ``"run"``, ``"model_version"``, ``"pipeline_run"``,
+                ``"pipeline_step"``, ``"external_dataset"``) are returned; the walk still passes through the others.
             max_nodes: Most nodes returned, nearest first; 0 means 1,000, at most 10,000. A larger
                 neighbourhood comes back with ``truncated`` set.
         """

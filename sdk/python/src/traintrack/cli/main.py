@@ -14,7 +14,7 @@ import sys
 import traceback
 from typing import List, Mapping, Optional, TextIO
 
-from . import audit, auth, browse, grants, groups, keys, models, orgs, users
+from . import audit, auth, browse, grants, groups, keys, models, orgs, pipelines, users
 from ._context import Context
 from ._errors import EXIT_OTHER, explain
 from ._format import to_json
@@ -30,13 +30,13 @@ Exit codes: 0 ok, 1 other failure, 2 usage or invalid request, 3 not authenticat
 def build_parser() -> Parser:
     parser = Parser(
         prog="traintrack",
-        description="Manage a Traintrack server: users, groups, roles, API keys, the audit log; list datasets, runs and models; move model aliases.",
+        description="Manage a Traintrack server: users, groups, roles, API keys, the audit log; list datasets, runs and models; move model aliases; draw pipeline runs.",
         epilog=_EPILOG,
         parents=[GLOBALS],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", required=True)
-    for module in (auth, users, groups, grants, keys, audit, orgs, browse, models):
+    for module in (auth, users, groups, grants, keys, audit, orgs, browse, models, pipelines):
         module.register(commands)
     return parser
 
