@@ -1317,7 +1317,9 @@ export const ModelService: GenService<{
   /**
    * SearchModelVersions finds versions by model, alias, tags, framework, and
    * the params and latest metrics of the runs that made them, sorted by a
-   * metric if asked: one call for a chart of a metric across versions.
+   * metric if asked: one call for a chart of a metric across versions. The
+   * versions found carry no files (file_count and total_size say how many):
+   * GetModelVersion or ListModelFiles list them.
    *
    * @generated from rpc traintrack.v1.ModelService.SearchModelVersions
    */

@@ -41,7 +41,8 @@ export function createModelAliases(deps: { db: Kysely<Database>; now: () => Date
       if (!(await repo.findVersion(trx, model.id, s.version))) throw new NotFoundError(`model "${name}" has no version ${s.version}`);
       const current = await aliases.findAlias(trx, model.id, s.alias);
       const protect = s.protect ?? current?.protected ?? false;
-      if (current?.protected || s.protect !== undefined) mayChangeProtected(caller, model.projectId, name, s.alias);
+      // Moving a protected alias, or protecting one, is a maintainer's; leaving an alias unprotected is anyone's.
+      if (current?.protected || s.protect === true) mayChangeProtected(caller, model.projectId, name, s.alias);
       const at = now();
       // A retry of a move already made (same version, same protection) changes nothing and adds no history.
       if (current && current.version === s.version && current.protected === protect) return { alias: current, previous: current.version };

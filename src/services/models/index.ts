@@ -40,9 +40,8 @@ export function createModelService(deps: {
     const rows = await searchVersions(db, orgId, { ...f, offset, limit: f.pageSize + 1 });
     const page = rows.slice(0, f.pageSize);
     const named = await aliasesByVersion(db, [...new Set(page.map((r) => r.modelId))]);
-    const items = await Promise.all(
-      page.map(async (row) => ({ ...(await registry.versionView(row)), aliases: named.get(`${row.modelId}@${row.version}`) ?? [], sortMetric: row.sortMetric })),
-    );
+    // No files: a page of 100 versions would carry up to 100,000 of them, ten times the cost of the search itself.
+    const items = page.map((row) => ({ ...row, files: [], aliases: named.get(`${row.modelId}@${row.version}`) ?? [] }));
     const next = offset + page.length;
     return { items, nextPageToken: rows.length > f.pageSize && next <= MAX_SEARCH_OFFSET ? encodeToken(next) : "" };
   }

@@ -195,7 +195,9 @@ class ModelServiceServicer(object):
     def SearchModelVersions(self, request, context):
         """SearchModelVersions finds versions by model, alias, tags, framework, and
         the params and latest metrics of the runs that made them, sorted by a
-        metric if asked: one call for a chart of a metric across versions.
+        metric if asked: one call for a chart of a metric across versions. The
+        versions found carry no files (file_count and total_size say how many):
+        GetModelVersion or ListModelFiles list them.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
