@@ -7,6 +7,7 @@ import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { ConnectError, createClient } from "@connectrpc/connect";
 import { ApiKeyScope } from "../../gen/traintrack/v1/api_key_pb.js";
 import { MetricThreshold_Op, RunStatus } from "../../gen/traintrack/v1/experiment_pb.js";
+import { PipelineRunStatus, StepStatus } from "../../gen/traintrack/v1/pipeline_pb.js";
 import { Role } from "../../gen/traintrack/v1/role_pb.js";
 import type { Caller, Fixture, ProjectName } from "./access-fixtures.js";
 import { bytesOf, upload, uploadMessages } from "./data.js";
@@ -35,6 +36,7 @@ const point = (tag: string) => ({ runId: "", batchId: tag, points: [{ key: "loss
 const metricsOf = (x: Ctx) => ({ ...point(x.tag), runId: x.fx.runs[x.project] });
 const run = (x: Ctx) => ({ runId: x.fx.runs[x.project] });
 const model = (x: Ctx) => x.fx.models[x.project];
+const pipe = (x: Ctx) => x.fx.pipelines[x.project];
 const exp = (x: Ctx) => ({ project: x.project, name: "exp" });
 
 export const CASES: Record<string, Case> = {
@@ -143,6 +145,36 @@ export const CASES: Record<string, Case> = {
   "traintrack.v1.ModelService/getModelAliasHistory": { build: (x) => ({ model: model(x), alias: "champion" }), ours: true },
   "traintrack.v1.ModelService/downloadModelFile": { build: (x) => ({ model: model(x), selector: { case: "version", value: 1n }, path: "model.bin" }), ours: true },
   "traintrack.v1.LineageService/getLineageGraph": { build: (x) => ({ start: { case: "model", value: { model: model(x), version: 1n } } }), ours: true },
+  "traintrack.v1.PipelineService/createPipeline": { build: (x) => ({ name: `new-${x.tag}`, project: x.project }) },
+  "traintrack.v1.PipelineService/getPipeline": { build: (x) => ({ name: pipe(x).name }), ours: true },
+  "traintrack.v1.PipelineService/listPipelines": { build: (x) => ({ project: x.project }) },
+  "traintrack.v1.PipelineService/startPipelineRun": { build: (x) => ({ pipeline: pipe(x).name, requestId: x.tag }), ours: true },
+  "traintrack.v1.PipelineService/finishPipelineRun": {
+    build: async (x) => {
+      const id = (await x.fx.pipelineClient.startPipelineRun({ pipeline: pipe(x).name })).run?.id ?? "";
+      x.fx.projectOfPipelineRun.set(id, x.project);
+      x.fx.ourIds.add(id);
+      return { pipelineRunId: id, status: PipelineRunStatus.SUCCEEDED };
+    },
+    ours: true,
+  },
+  "traintrack.v1.PipelineService/getPipelineRun": { build: (x) => ({ pipelineRunId: pipe(x).runId }), ours: true },
+  "traintrack.v1.PipelineService/listPipelineRuns": { build: (x) => ({ pipeline: pipe(x).name }), ours: true },
+  "traintrack.v1.PipelineService/startStep": { build: (x) => ({ pipelineRunId: pipe(x).runId, name: `s-${x.tag}`, upstream: ["s0"] }), ours: true },
+  "traintrack.v1.PipelineService/finishStep": {
+    build: async (x) => {
+      const id = (await x.fx.pipelineClient.startStep({ pipelineRunId: pipe(x).runId, name: `f-${x.tag}` })).step?.id ?? "";
+      x.fx.projectOfStep.set(id, x.project);
+      x.fx.ourIds.add(id);
+      return { stepId: id, status: StepStatus.SUCCEEDED };
+    },
+    ours: true,
+  },
+  "traintrack.v1.PipelineService/recordStepIO": {
+    build: (x) => ({ stepId: pipe(x).stepId, outputs: [{ ref: { case: "external", value: { namespace: "s3://m", name: x.tag, facets: "" } } }] }),
+    ours: true,
+  },
+  "traintrack.v1.PipelineService/getPipelineGraph": { build: (x) => ({ pipelineRunId: pipe(x).runId }), ours: true },
 };
 
 /** Calls `method` with `input` as `key`, draining streams; the response, or the error. */

@@ -3,7 +3,7 @@
  * organisation role, a project grant only, a role through a group only, keys
  * narrowed to read-only, one project and SCIM, a key of another organisation,
  * and the instance administrator's TRAINTRACK_ADMIN_KEY. Two projects, each
- * with a run that has metrics and an artefact, a registered model with a
+ * with a run that has metrics and an artefact, a pipeline with a run and a step, a registered model with a
  * version (from that run's artefact) and an alias, and a dataset with a file.
  */
 import { type Client } from "@connectrpc/connect";
@@ -12,6 +12,7 @@ import { ApiKeyScope, ApiKeyService } from "../../gen/traintrack/v1/api_key_pb.j
 import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import { ExperimentService, ProjectService } from "../../gen/traintrack/v1/experiment_pb.js";
 import { ModelService } from "../../gen/traintrack/v1/model_pb.js";
+import { PipelineService } from "../../gen/traintrack/v1/pipeline_pb.js";
 import { Role as RoleValue } from "../../gen/traintrack/v1/role_pb.js";
 import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
@@ -54,6 +55,12 @@ export interface Fixture {
   projectOfRun: Map<string, ProjectName>;
   projectOfGrant: Map<string, ProjectName | undefined>;
   projectOfModel: Map<string, ProjectName | undefined>;
+  /** A pipeline in each project, with a run and its step "s0" (running). */
+  pipelines: Record<ProjectName, { name: string; runId: string; stepId: string }>;
+  projectOfPipeline: Map<string, ProjectName>;
+  /** Pipeline run ids and step ids, by the project of their pipeline. */
+  projectOfPipelineRun: Map<string, ProjectName>;
+  projectOfStep: Map<string, ProjectName>;
   /** The dataset "ds" version "1" with "f.txt", and a complete upload not yet committed. */
   dataset: string;
   uploadId: string;
@@ -67,6 +74,7 @@ export interface Fixture {
   access: Client<typeof AccessService>;
   uploads: Client<typeof UploadService>;
   modelClient: Client<typeof ModelService>;
+  pipelineClient: Client<typeof PipelineService>;
   /** A user (with no access) to be the target of changes. */
   newUser(): Promise<string>;
 }
@@ -117,6 +125,21 @@ export async function setUpOrganisation(server: TestServer): Promise<Fixture> {
     models[project] = model;
     projectOfModel.set(model, project);
     ourIds.add(model);
+  }
+  const pipelineClient = server.client(PipelineService);
+  const pipelines = {} as Record<ProjectName, { name: string; runId: string; stepId: string }>;
+  const projectOfPipeline = new Map<string, ProjectName>();
+  const projectOfPipelineRun = new Map<string, ProjectName>();
+  const projectOfStep = new Map<string, ProjectName>();
+  for (const project of PROJECTS) {
+    const name = `pl-${project}-${uniqueSuffix()}`;
+    const runId = (await pipelineClient.startPipelineRun({ pipeline: name, createPipeline: true, project })).run?.id ?? "";
+    const stepId = (await pipelineClient.startStep({ pipelineRunId: runId, name: "s0" })).step?.id ?? "";
+    pipelines[project] = { name, runId, stepId };
+    projectOfPipeline.set(name, project);
+    projectOfPipelineRun.set(runId, project);
+    projectOfStep.set(stepId, project);
+    ourIds.add(name).add(runId).add(stepId);
   }
   const file = await upload(uploads, "f.txt", bytesOf(100, 8));
   const dataset = `ds-${uniqueSuffix()}`;
@@ -171,6 +194,10 @@ export async function setUpOrganisation(server: TestServer): Promise<Fixture> {
     projectOfRun,
     projectOfGrant,
     projectOfModel,
+    pipelines,
+    projectOfPipeline,
+    projectOfPipelineRun,
+    projectOfStep,
     dataset,
     uploadId: spare.uploadId,
     plainGroupId,
@@ -180,6 +207,7 @@ export async function setUpOrganisation(server: TestServer): Promise<Fixture> {
     access,
     uploads,
     modelClient,
+    pipelineClient,
     newUser: () => newUser(),
   };
 }

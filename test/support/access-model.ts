@@ -32,6 +32,9 @@ export interface Resources {
   projectOfRun: Map<string, ProjectName>;
   projectOfGrant: Map<string, ProjectName | undefined>;
   projectOfModel: Map<string, ProjectName | undefined>;
+  projectOfPipeline: Map<string, ProjectName>;
+  projectOfPipelineRun: Map<string, ProjectName>;
+  projectOfStep: Map<string, ProjectName>;
 }
 
 /** What `rule` says of `req` made by `c`, as far as the policy decides (the handler may still say NOT_FOUND). */
@@ -71,9 +74,19 @@ export function expectedOf(rule: Rule<unknown>, req: unknown, c: Caller, ours: R
       const ourProject = (PROJECTS as readonly string[]).includes(scope.createsIn);
       return ok(ourProject ? roleOn(c, scope.createsIn as ProjectName) : roleOn(c, undefined));
     }
-    case "pipeline":
+    case "pipeline": {
+      // As models: governed by the pipeline's project; one not there yet is created where the call says.
+      if (c.foreign) return ok(roleOn(c, undefined), scope.createsIn === undefined ? "viewer" : need);
+      if (ours.projectOfPipeline.has(scope.name)) return ok(roleOn(c, ours.projectOfPipeline.get(scope.name)));
+      if (scope.createsIn === undefined) return ok(roleOn(c, undefined), "viewer");
+      const ourProject = (PROJECTS as readonly string[]).includes(scope.createsIn);
+      return ok(ourProject ? roleOn(c, scope.createsIn as ProjectName) : roleOn(c, undefined));
+    }
     case "pipelineRun":
-    case "step":
-      throw new Error(`the matrix has no pipeline fixtures yet (${scope.kind})`);
+    case "step": {
+      const project = (scope.kind === "step" ? ours.projectOfStep : ours.projectOfPipelineRun).get(scope.id);
+      if (c.foreign || project === undefined) return "not_found";
+      return ok(roleOn(c, project));
+    }
   }
 }
