@@ -5,7 +5,7 @@
  *   BENCH_SIZE_MIB=64 npm run bench -- --only=throughput --providers=s3
  */
 
-export const BENCHMARKS = ["throughput", "concurrent", "commit", "many", "resume", "download", "commit-size", "models"] as const;
+export const BENCHMARKS = ["throughput", "concurrent", "commit", "many", "resume", "download", "commit-size", "models", "pipelines"] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export const PROVIDERS = ["s3", "local"] as const;
@@ -77,6 +77,8 @@ export const HELP = `usage: npm run bench -- [--only=${BENCHMARKS.join(",")}] [-
               100 × 4 KiB alternated (ratio ~1: no byte copied); SearchModelVersions over the 1,000 versions with a
               metric condition, median and p95 (BENCH_MODEL_VERSIONS, BENCH_MODEL_FILES, BENCH_MODEL_LARGE_KIB,
               BENCH_MODEL_SIZE_ROUNDS, BENCH_MODEL_SEARCHES)
+  pipelines   a pipeline run of 5,000 steps in 20 layers (10,000 edges), then GetPipelineGraph collapsed and expanded,
+              and a 3-hop GetLineageGraph from a model of it
 
 Each benchmark runs alone with --only, at the size its variable sets, e.g.
   BENCH_COMMIT_SIZES_MIB=64,256 npm run bench -- --only=commit-size --providers=s3

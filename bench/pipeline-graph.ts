@@ -94,7 +94,7 @@ export async function measurePipelineGraph(opts: BenchOptions, provider: Provide
   }
 }
 
-export function printPipelineGraph(results: PipelineGraphResult[]): void {
+export function printPipelineGraph(_opts: BenchOptions, results: PipelineGraphResult[]): void {
   printTable(
     `pipeline DAG: ${LAYERS * WIDTH} steps in ${LAYERS} layers, recorded ${IN_FLIGHT} in flight`,
     ["provider", "steps", "edges", "record s", "steps/s", "graph ms (collapsed)", "graph ms (expanded)", "lineage 3 hops ms"],

@@ -20,6 +20,7 @@ import { type CommitRow, type ManyResult, measureCommit, measureMany, printCommi
 import { type DownloadResult, measureDownload, printDownload } from "./download.js";
 import { measureModelRegistry, type ModelRegistryResult, printModelRegistry } from "./model-registry.js";
 import { measureResume, printResume, type ResumeResult } from "./resume.js";
+import { measurePipelineGraph, type PipelineGraphResult, printPipelineGraph } from "./pipeline-graph.js";
 import { ROOT } from "./server.js";
 import { measureThroughput, printThroughput, type ThroughputResult } from "./throughput.js";
 
@@ -53,6 +54,7 @@ const RUNNERS: Record<BenchmarkName, Runner> = {
   download: perProvider<DownloadResult>(measureDownload, printDownload),
   "commit-size": perProvider<CommitSizeResult>(measureCommitSize, printCommitSize),
   models: perProvider<ModelRegistryResult>(measureModelRegistry, printModelRegistry),
+  pipelines: perProvider<PipelineGraphResult>(measurePipelineGraph, printPipelineGraph),
 };
 
 async function main(): Promise<number> {

@@ -31,15 +31,14 @@ export async function existingStepNames(db: Kysely<Database>, runId: string, nam
   return new Set(rows.map((r) => r.name));
 }
 
-/** Inserts an instance unless (run, name, instance) exists; true when this call inserted it. */
-export async function insertStep(db: Kysely<Database>, row: Omit<StepRow, "cacheKey" | "message" | "facets"> & { cacheKey: string; facets: Record<string, unknown> }): Promise<boolean> {
-  const rows = await db
+/** Inserts an instance unless (run, name, instance) exists; the row inserted, or undefined. */
+export async function insertStep(db: Kysely<Database>, row: Omit<StepRow, "cacheKey" | "message" | "facets"> & { cacheKey: string; facets: Record<string, unknown> }): Promise<StepRow | undefined> {
+  return db
     .insertInto("pipelineSteps")
     .values({ ...row, facets: JSON.stringify(row.facets) })
     .onConflict((oc) => oc.doNothing())
-    .returning("id")
-    .execute();
-  return rows.length === 1;
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** A pending instance starts running; any other is left as it is (a retried or late start). */
@@ -47,14 +46,15 @@ export async function markStarted(db: Kysely<Database>, id: string, at: Date): P
   await db.updateTable("pipelineSteps").set({ status: "running", startTime: at }).where("id", "=", id).where("status", "=", "pending").execute();
 }
 
-/** Ends an instance unless it has ended already (the first end wins: events may come twice, or late). */
-export async function finishStep(db: Kysely<Database>, id: string, status: StepStatus, at: Date, message: string): Promise<void> {
-  await db
+/** Ends an instance unless it has ended already (the first end wins: events may come twice, or late); the row if this call ended it. */
+export async function finishStep(db: Kysely<Database>, id: string, status: StepStatus, at: Date, message: string): Promise<StepRow | undefined> {
+  return db
     .updateTable("pipelineSteps")
     .set({ status, endTime: at, message, startTime: sql<Date>`coalesce(start_time, ${at})` })
     .where("id", "=", id)
     .where("status", "not in", TERMINAL)
-    .execute();
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function mergeStepFacets(db: Kysely<Database>, id: string, facets: Record<string, unknown>, runId: string | null): Promise<void> {
@@ -102,6 +102,11 @@ export async function addIo(db: Kysely<Database>, rows: StepIoRow[]): Promise<vo
   for (let i = 0; i < rows.length; i += 1000) {
     await db.insertInto("stepIo").values(rows.slice(i, i + 1000)).onConflict((oc) => oc.doNothing()).execute();
   }
+}
+
+/** Every input and output of a run's steps, at most `limit`. */
+export async function ioOfRun(db: Kysely<Database>, runId: string, limit: number): Promise<StepIoRow[]> {
+  return db.selectFrom("stepIo").selectAll().where("pipelineRunId", "=", runId).limit(limit).execute();
 }
 
 export async function ioOf(db: Kysely<Database>, stepIds: string[]): Promise<StepIoRow[]> {

@@ -30,6 +30,8 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
   const projects = new Map<string, string>();
   const models = new Map<string, { projectId: string | null }>();
   const pipelines = new Map<string, { projectId: string | null }>();
+  // Pipeline runs and steps (by id) to their pipeline's project.
+  const pipelineRuns = new Map<string, { projectId: string | null }>();
 
   function remember(map: Map<string, string>, key: string, value: string): void {
     if (map.size >= CACHE_LIMIT) map.clear();
@@ -92,17 +94,27 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
     return found;
   }
 
-  /** The project id (null: none) of a pipeline run's pipeline; NotFoundError for a run the organisation does not have. */
+  /** The project id (null: none) of a pipeline run's pipeline; NotFoundError for a run the organisation does not have. Runs never move. */
   async function projectOfPipelineRun(orgId: string, id: string): Promise<string | null> {
+    const key = `${orgId}/${id}`;
+    const known = pipelineRuns.get(key);
+    if (known) return known.projectId;
     const run = await findPipelineRun(db, orgId, id);
     if (!run) throw new NotFoundError(`pipeline run "${id}" not found`);
+    if (pipelineRuns.size >= CACHE_LIMIT) pipelineRuns.clear();
+    pipelineRuns.set(key, { projectId: run.projectId });
     return run.projectId;
   }
 
   async function projectOfStep(orgId: string, id: string): Promise<string | null> {
+    const key = `${orgId}/${id}`;
+    const known = pipelineRuns.get(key);
+    if (known) return known.projectId;
     const step = await findStep(db, orgId, id);
     if (!step) throw new NotFoundError(`step "${id}" not found`);
-    return projectOfPipelineRun(orgId, step.pipelineRunId);
+    const projectId = await projectOfPipelineRun(orgId, step.pipelineRunId);
+    pipelineRuns.set(key, { projectId });
+    return projectId;
   }
 
   return { projectOfRun, projectId, projectOfGrant, projectOfModel, projectOfPipeline, projectOfPipelineRun, projectOfStep };

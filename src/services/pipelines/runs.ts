@@ -131,7 +131,7 @@ export function createPipelineRuns(deps: { db: Kysely<Database>; now: () => Date
     const run = await runView(await findRun(orgId, id));
     const instances = await steps.stepsOfRun(db, run.id, MAX_INSTANCES_PER_RUN);
     const edges = await steps.edgesOfRun(db, run.id, MAX_EDGES_PER_RUN);
-    const ioRows = await steps.ioOf(db, instances.map((i) => i.id));
+    const ioRows = await steps.ioOfRun(db, run.id, MAX_INSTANCES_PER_RUN * 10);
     const views = await io.views(orgId, ioRows);
     const byName = new Map<string, StepView>();
     for (const i of instances) {

@@ -68,9 +68,9 @@ export function createStepRecorder(deps: {
     const at = s.at ?? now();
     return db.transaction().execute(async (trx) => {
       // A name new to the run has nothing downstream: its upstream steps and inputs cannot close a cycle.
-      const isNew = !(await repo.existingStepNames(trx, run.id, [s.name])).has(s.name);
+      const known = await repo.existingStepNames(trx, run.id, [s.name, ...s.upstream]);
+      const isNew = !known.has(s.name);
       if (!isNew && s.upstream.length > 0) await lock(trx, run.id);
-      const known = await repo.existingStepNames(trx, run.id, s.upstream);
       const unknown = s.upstream.filter((u) => !known.has(u));
       if (unknown.length > 0) throw new InvalidInputError("upstream", `upstream step "${unknown[0]}" has not started in this pipeline run: start it first`);
       let step = await repo.findInstance(trx, run.id, s.name, s.instance);
@@ -84,7 +84,7 @@ export function createStepRecorder(deps: {
         cached = hit !== undefined;
         const status: StepStatus = hit ? "cached" : s.pending ? "pending" : "running";
         inserted = newId("stp");
-        await repo.insertStep(trx, {
+        const row = await repo.insertStep(trx, {
           id: inserted,
           orgId,
           pipelineId: run.pipelineId,
@@ -100,7 +100,8 @@ export function createStepRecorder(deps: {
           facets: s.facets ?? {},
           externalId: s.externalId ?? null,
         });
-        step = (await repo.findInstance(trx, run.id, s.name, s.instance)) as StepRow;
+        // Not inserted: a concurrent start of the same instance won; this is its retry.
+        step = row ?? ((await repo.findInstance(trx, run.id, s.name, s.instance)) as StepRow);
         if (hit) await repo.addIo(trx, (await repo.ioOf(trx, [hit.id])).filter((r) => r.direction === "out").map((r) => ({ ...r, stepId: step?.id ?? "", pipelineRunId: run.id, step: s.name })));
       }
       if (!isNew) {
@@ -116,7 +117,7 @@ export function createStepRecorder(deps: {
       }
       await repo.addUpstream(trx, orgId, run.id, s.name, s.upstream);
       await recordIo(trx, orgId, step, "in", s.inputs, isNew);
-      return { step: (await repo.findStep(trx, orgId, step.id)) as StepRow, cached };
+      return { step: step.id === inserted ? step : ((await repo.findStep(trx, orgId, step.id)) as StepRow), cached };
     });
   }
 
@@ -135,12 +136,13 @@ export function createStepRecorder(deps: {
 
   /** Ends an instance with its outputs; a failure skips the pending steps downstream of it. */
   async function finish(orgId: string, step: StepRow, status: StepStatus, outputs: IoRef[], message: string, at = now()): Promise<StepRow> {
-    await db.transaction().execute(async (trx) => {
+    const ended = await db.transaction().execute(async (trx) => {
       await recordIo(trx, orgId, step, "out", outputs);
-      await repo.finishStep(trx, step.id, status, at, message);
-      if (status === "failed") await repo.skipPending(trx, step.pipelineRunId, await repo.downstreamOf(trx, step.pipelineRunId, step.name), at);
+      const row = await repo.finishStep(trx, step.id, status, at, message);
+      if (row?.status === "failed") await repo.skipPending(trx, step.pipelineRunId, await repo.downstreamOf(trx, step.pipelineRunId, step.name), at);
+      return row;
     });
-    return (await repo.findStep(db, orgId, step.id)) as StepRow;
+    return ended ?? ((await repo.findStep(db, orgId, step.id)) as StepRow);
   }
 
   async function addIo(orgId: string, step: StepRow, inputs: IoRef[], outputs: IoRef[]): Promise<void> {
