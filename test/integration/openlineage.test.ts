@@ -124,14 +124,18 @@ describe.each(backends())("OpenLineage intake on $name", (backend) => {
   }
 
   describe.skipIf(!backend.available)("", () => {
-    it("gives one DAG whether the events come in order, reversed, or shuffled and twice", async () => {
-      const names = [`etl-${++n}`, `etl-${++n}`, `etl-${++n}`];
+    it("gives one DAG whether the events come in order, reversed, shuffled and twice, or all at once", async () => {
+      const names = [`etl-${++n}`, `etl-${++n}`, `etl-${++n}`, `etl-${++n}`];
       await sendAll(pipelineEvents(names[0] as string));
       await sendAll(pipelineEvents(names[1] as string).reverse());
       const events = pipelineEvents(names[2] as string);
       await sendAll(shuffled([...events, ...events], 7));
+      // As from many workers at once: every event twice, concurrently.
+      const concurrent = pipelineEvents(names[3] as string);
+      const answers = await Promise.all([...concurrent, ...concurrent].map((e) => post(e)));
+      expect(answers.map((a) => a.status)).toEqual(answers.map(() => 201));
 
-      const [inOrder, reversed, twice] = await Promise.all(names.map(dagOf));
+      const [inOrder, reversed, twice, atOnce] = await Promise.all(names.map(dagOf));
       const expected = {
         run: { status: "SUCCEEDED", start: at(0), end: at(7), steps: { succeeded: 3 } },
         steps: [
@@ -145,6 +149,7 @@ describe.each(backends())("OpenLineage intake on $name", (backend) => {
       const renamed = (d: typeof reversed, from: string) => JSON.parse(JSON.stringify({ ...d, id: "" }).replaceAll(from, names[0] as string));
       expect(renamed(reversed, names[1] as string)).toEqual({ ...inOrder, id: "" });
       expect(renamed(twice, names[2] as string)).toEqual({ ...inOrder, id: "" });
+      expect(renamed(atOnce, names[3] as string)).toEqual({ ...inOrder, id: "" });
       expect((await pipelines().getPipeline({ name: names[0] as string })).pipeline?.namespace).toBe("airflow");
     });
 
@@ -173,6 +178,16 @@ describe.each(backends())("OpenLineage intake on $name", (backend) => {
       expect(got.run.status).toBe("FAILED");
       expect(got.steps.find((s) => s.name === "load")).toMatchObject({ status: "FAILED", instances: ["disk full"] });
       expect(got.steps.find((s) => s.name === "extract")?.inputs).toEqual([`dataset orders-${n}@1`, "traintrack missing@9"]);
+    });
+
+    it("makes a step run twice under one parent run one step with two instances", async () => {
+      const dag = `retry-${++n}`;
+      const events = pipelineEvents(dag, true);
+      const load = events.filter((e) => e.job.name === "load");
+      const again = load.map((e) => ({ ...e, eventType: e.eventType === "FAIL" ? "COMPLETE" : e.eventType, eventTime: at(e.eventType === "START" ? 8 : 9), run: { ...e.run, runId: "second-attempt" } }));
+      await sendAll([...events, ...again, ...again]);
+      const got = await dagOf(dag);
+      expect(got.steps.find((s) => s.name === "load")).toMatchObject({ status: "FAILED", start: at(5), end: at(9), instances: ["disk full", ""] });
     });
 
     it("creates the pipeline run when a step's event comes first, and takes gzip bodies", async () => {

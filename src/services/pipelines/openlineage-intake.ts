@@ -56,14 +56,22 @@ export function createOpenLineageIntake(deps: { db: Kysely<Database>; pipelines:
     return out;
   }
 
-  /** The step instance of child run `op.stepRunId`: found again, or started as the next instance of its step. */
+  /**
+   * The step instance of child run `op.stepRunId` (found again, or started as
+   * the next instance of its step), with the event's facets merged and its
+   * start moved back to `op.at` if earlier: when a START and its COMPLETE race,
+   * the COMPLETE may create the instance, and the START then finds it.
+   */
   async function stepInstance(orgId: string, runId: string, op: StepOp): Promise<StepRow> {
+    const step = await findOrStartStep(orgId, runId, op);
+    await mergeStepFacets(db, step.id, op.facets, null, op.at);
+    return step;
+  }
+
+  async function findOrStartStep(orgId: string, runId: string, op: StepOp): Promise<StepRow> {
     for (let attempt = 0; attempt < INSTANCE_ATTEMPTS; attempt++) {
       const found = await findByExternalId(db, orgId, op.stepRunId);
-      if (found) {
-        await mergeStepFacets(db, found.id, op.facets, null, op.at);
-        return found;
-      }
+      if (found) return found;
       // A step run more than once in a pipeline run (a fan-out, a retry with a new runId) is one step with several instances.
       const siblings = (await stepsOfRun(db, runId, MAX_INSTANCES_PER_RUN)).filter((s) => s.name === op.step);
       const instance = siblings.reduce((next, s) => Math.max(next, s.instance + 1), 0);

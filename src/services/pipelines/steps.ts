@@ -86,7 +86,10 @@ export function createStepRecorder(deps: {
           facets: s.facets ?? {},
           externalId: s.externalId ?? null,
         });
-        step = (await repo.findInstance(trx, run.id, s.name, s.instance)) as StepRow;
+        // The insert may lose on the external id instead: a concurrent event recorded the same OpenLineage run as another instance.
+        const inserted = (await repo.findInstance(trx, run.id, s.name, s.instance)) ?? (s.externalId ? await repo.findByExternalId(trx, orgId, s.externalId) : undefined);
+        if (!inserted) throw new Error(`step "${s.name}" instance ${s.instance} vanished right after its insert`);
+        step = inserted;
         if (hit) await repo.addIo(trx, (await repo.ioOf(trx, [hit.id])).filter((r) => r.direction === "out").map((r) => ({ ...r, stepId: step?.id ?? "", pipelineRunId: run.id, step: s.name })));
       } else {
         // A new upstream step on a retry must not close a cycle.
