@@ -30,6 +30,7 @@ import { createLineageGraph } from "./services/lineage-graph.js";
 import { createMetricsService } from "./services/metrics.js";
 import { createModelService } from "./services/models/index.js";
 import { createPipelineService } from "./services/pipelines/index.js";
+import { createOpenLineageIntake } from "./services/pipelines/openlineage-intake.js";
 import { createRunArtefactService } from "./services/run-artefacts.js";
 import { createRunService } from "./services/runs.js";
 import { type CommitStep, createUploadCommitter } from "./services/upload-commit.js";
@@ -50,6 +51,7 @@ import { observeInterceptor } from "./wire/interceptors/observe.js";
 import { malformedStreamInterceptor } from "./wire/malformed-bodies.js";
 import { createNodeHandler } from "./wire/node-handler.js";
 import { routes, servedServices } from "./wire/routes.js";
+import { createOpenLineageHandler } from "./wire/openlineage/index.js";
 import { createScimHandler } from "./wire/scim/index.js";
 import { startServer } from "./wire/server.js";
 
@@ -200,6 +202,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics,
     metricsToken: config.ops.metricsToken,
     scim: createScimHandler({ authenticator, users, audit: identity.audit }),
+    openLineage: createOpenLineageHandler({
+      authenticator,
+      intake: createOpenLineageIntake({ db, pipelines }),
+      audit: identity.audit,
+      logInternal: (error, requestId) => logger.error({ err: errorField(error, true), requestId }, "OpenLineage event failed"),
+    }),
   });
   metrics.observe({ dbPool: poolStats, uploads: uploads.stats });
   const server = await startServer({ handler, host: config.host, port: config.port, limits: config.connections });

@@ -57,10 +57,15 @@ export async function finishStep(db: Kysely<Database>, id: string, status: StepS
     .executeTakeFirst();
 }
 
-export async function mergeStepFacets(db: Kysely<Database>, id: string, facets: Record<string, unknown>, runId: string | null): Promise<void> {
+/** Merges facets into an instance's (OpenLineage keeps every facet), and moves its start earlier if `start` is (events arrive out of order). */
+export async function mergeStepFacets(db: Kysely<Database>, id: string, facets: Record<string, unknown>, runId: string | null, start?: Date): Promise<void> {
   await db
     .updateTable("pipelineSteps")
-    .set({ facets: sql`facets || ${JSON.stringify(facets)}::jsonb`, ...(runId ? { runId } : {}) })
+    .set({
+      facets: sql`facets || ${JSON.stringify(facets)}::jsonb`,
+      ...(runId ? { runId } : {}),
+      ...(start ? { startTime: sql<Date>`least(start_time, ${start})` } : {}),
+    })
     .where("id", "=", id)
     .execute();
 }

@@ -23,6 +23,7 @@ import type { Metrics } from "../ops/metrics.js";
 import { asksForCompression, optInCompressionMethods } from "./download-compression.js";
 import { carriesRawChunks, RawChunkQueue, rawChunksKey, spliceRawChunks, WRITE_AHEAD_BYTES, writeAhead } from "./raw-chunks.js";
 import { peerKey } from "./interceptors/auth.js";
+import { OPENLINEAGE_PATH } from "./openlineage/index.js";
 import { SCIM_PREFIX } from "./scim/index.js";
 import { codeName, type RpcRecord, rpcRecordKey } from "./rpc-record.js";
 import { type BodyTap, isByteStream, outcomeOfResponse, tapped } from "./rpc-outcome.js";
@@ -40,8 +41,13 @@ export interface NodeHandlerOptions {
   /** When set, GET /metrics needs `authorization: Bearer <token>`. */
   metricsToken: string | undefined;
   /** SCIM provisioning under /scim/v2 (scim/index.ts). */
-  scim?: (req: Request, res: Response, source: string) => Promise<void>;
+  scim?: HttpRoute;
+  /** OpenLineage intake at POST /api/v1/lineage (openlineage/index.ts). */
+  openLineage?: HttpRoute;
 }
+
+/** A plain-HTTP route on the API's port that answers every request, errors included, itself. */
+type HttpRoute = (req: Request, res: Response, source: string) => Promise<void>;
 
 export interface NodeHandler {
   handle(req: Request, res: Response): void;
@@ -96,7 +102,8 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
     const uHandler = paths.get(path);
     if (!uHandler) {
       if (path === "/metrics" && req.method === "GET") return void serveMetrics(req, res);
-      if (opts.scim && (path === SCIM_PREFIX || path.startsWith(`${SCIM_PREFIX}/`))) return void serveScim(opts.scim, req, res);
+      if (opts.scim && (path === SCIM_PREFIX || path.startsWith(`${SCIM_PREFIX}/`))) return void serveHttpRoute("SCIM", opts.scim, req, res);
+      if (opts.openLineage && path === OPENLINEAGE_PATH) return void serveHttpRoute("OpenLineage", opts.openLineage, req, res);
       res.writeHead(404);
       res.end();
       return;
@@ -192,19 +199,19 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
     );
   }
 
-  async function serveScim(scim: NonNullable<NodeHandlerOptions["scim"]>, req: Request, res: Response): Promise<void> {
+  async function serveHttpRoute(name: string, route: HttpRoute, req: Request, res: Response): Promise<void> {
     started(false);
     const startedAt = performance.now();
     try {
-      await scim(req, res, req.socket?.remoteAddress ?? "");
+      await route(req, res, req.socket?.remoteAddress ?? "");
     } catch (error) {
-      // scim() answers every error itself; this is a bug of ours, or the client gone mid-answer.
-      logger.error({ err: errorField(error, true) }, "SCIM request failed");
+      // route() answers every error itself; this is a bug of ours, or the client gone mid-answer.
+      logger.error({ err: errorField(error, true) }, `${name} request failed`);
       if (!res.headersSent) res.writeHead(500);
       res.end();
     } finally {
       finished(false);
-      logger.info({ method: `SCIM ${req.method} ${req.url?.split("?", 1)[0]}`, status: res.statusCode, seconds: (performance.now() - startedAt) / 1000 }, "scim");
+      logger.info({ method: `${name} ${req.method} ${req.url?.split("?", 1)[0]}`, status: res.statusCode, seconds: (performance.now() - startedAt) / 1000 }, name.toLowerCase());
     }
   }
 

@@ -100,8 +100,12 @@ export function createStepRecorder(deps: {
           facets: s.facets ?? {},
           externalId: s.externalId ?? null,
         });
-        // Not inserted: a concurrent start of the same instance won; this is its retry.
-        step = row ?? ((await repo.findInstance(trx, run.id, s.name, s.instance)) as StepRow);
+        // Not inserted: a concurrent start of the same instance won, or (OpenLineage) a concurrent event
+        // recorded the same run under another instance: this is its retry.
+        const existing =
+          row ?? (await repo.findInstance(trx, run.id, s.name, s.instance)) ?? (s.externalId ? await repo.findByExternalId(trx, orgId, s.externalId) : undefined);
+        if (!existing) throw new Error(`step "${s.name}" instance ${s.instance} vanished right after its insert`);
+        step = existing;
         if (hit) await repo.addIo(trx, (await repo.ioOf(trx, [hit.id])).filter((r) => r.direction === "out").map((r) => ({ ...r, stepId: step?.id ?? "", pipelineRunId: run.id, step: s.name })));
       }
       if (!isNew) {
