@@ -47,14 +47,15 @@ export async function markStarted(db: Kysely<Database>, id: string, at: Date): P
   await db.updateTable("pipelineSteps").set({ status: "running", startTime: at }).where("id", "=", id).where("status", "=", "pending").execute();
 }
 
-/** Ends an instance unless it has ended already (the first end wins: events may come twice, or late). */
-export async function finishStep(db: Kysely<Database>, id: string, status: StepStatus, at: Date, message: string): Promise<void> {
-  await db
+/** Ends an instance unless it has ended already (the first end wins: events may come twice, or late); true when this call ended it. */
+export async function finishStep(db: Kysely<Database>, id: string, status: StepStatus, at: Date, message: string): Promise<boolean> {
+  const result = await db
     .updateTable("pipelineSteps")
     .set({ status, endTime: at, message, startTime: sql<Date>`coalesce(start_time, ${at})` })
     .where("id", "=", id)
     .where("status", "not in", TERMINAL)
-    .execute();
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 export async function mergeStepFacets(db: Kysely<Database>, id: string, facets: Record<string, unknown>, runId: string | null): Promise<void> {

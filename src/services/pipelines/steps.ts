@@ -62,12 +62,19 @@ export function createStepRecorder(deps: {
       const unknown = s.upstream.filter((u) => !known.has(u));
       if (unknown.length > 0) throw new InvalidInputError("upstream", `upstream step "${unknown[0]}" has not started in this pipeline run: start it first`);
       let step = await repo.findInstance(trx, run.id, s.name, s.instance);
+      // Edges join step names, not instances: a retry, or a new instance of a step that has started, must not name an upstream downstream of it.
+      if (step || (await repo.existingStepNames(trx, run.id, [s.name])).size > 0) {
+        for (const u of s.upstream) {
+          if (await repo.reaches(trx, run.id, s.name, u)) throw new FailedPreconditionError(`this would make a cycle: step "${s.name}" already leads to step "${u}"`);
+        }
+      }
       let cached = false;
+      let hit: StepRow | undefined;
       if (!step) {
         if ((await repo.countInstances(trx, run.id)) >= MAX_INSTANCES_PER_RUN) {
           throw new LimitExceededError(`pipeline run "${run.id}" has ${MAX_INSTANCES_PER_RUN} step instances, the limit`);
         }
-        const hit = s.cacheKey ? await repo.cacheHit(trx, run.pipelineId, s.cacheKey, run.id) : undefined;
+        hit = s.cacheKey ? await repo.cacheHit(trx, run.pipelineId, s.cacheKey, run.id) : undefined;
         cached = hit !== undefined;
         const status: StepStatus = hit ? "cached" : s.pending ? "pending" : "running";
         await repo.insertStep(trx, {
@@ -87,17 +94,19 @@ export function createStepRecorder(deps: {
           externalId: s.externalId ?? null,
         });
         step = (await repo.findInstance(trx, run.id, s.name, s.instance)) as StepRow;
-        if (hit) await repo.addIo(trx, (await repo.ioOf(trx, [hit.id])).filter((r) => r.direction === "out").map((r) => ({ ...r, stepId: step?.id ?? "", pipelineRunId: run.id, step: s.name })));
       } else {
-        // A new upstream step on a retry must not close a cycle.
-        for (const u of s.upstream) {
-          if (await repo.reaches(trx, run.id, s.name, u)) throw new FailedPreconditionError(`this would make a cycle: step "${s.name}" already leads to step "${u}"`);
-        }
         if (!s.pending) await repo.markStarted(trx, step.id, at);
         if (s.facets || s.trackingRunId) await repo.mergeStepFacets(trx, step.id, s.facets ?? {}, s.trackingRunId || null);
         cached = step.status === "cached";
       }
       await repo.addUpstream(trx, orgId, run.id, s.name, s.upstream);
+      if (hit) {
+        // The earlier instance's outputs become this one's; after its upstream edges, so that a cycle they would close is seen.
+        const target = step;
+        const copied = (await repo.ioOf(trx, [hit.id])).filter((r) => r.direction === "out").map((r) => ({ ...r, stepId: target.id, pipelineRunId: run.id, step: s.name }));
+        await checkAcyclic(trx, step, "out", copied.map((r) => r.refKey));
+        await repo.addIo(trx, copied);
+      }
       await recordIo(trx, orgId, step, "in", s.inputs);
       return { step: (await repo.findStep(trx, orgId, step.id)) as StepRow, cached };
     });
@@ -121,8 +130,9 @@ export function createStepRecorder(deps: {
     await db.transaction().execute(async (trx) => {
       await lock(trx, step.pipelineRunId);
       await recordIo(trx, orgId, step, "out", outputs);
-      await repo.finishStep(trx, step.id, status, at, message);
-      if (status === "failed") await repo.skipPending(trx, step.pipelineRunId, await repo.downstreamOf(trx, step.pipelineRunId, step.name), at);
+      const ended = await repo.finishStep(trx, step.id, status, at, message);
+      // A late FAILED after the first end changes nothing, so it must not skip what waits downstream either.
+      if (ended && status === "failed") await repo.skipPending(trx, step.pipelineRunId, await repo.downstreamOf(trx, step.pipelineRunId, step.name), at);
     });
     return (await repo.findStep(db, orgId, step.id)) as StepRow;
   }
