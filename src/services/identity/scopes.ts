@@ -17,6 +17,13 @@ export type ScopeResolver = ReturnType<typeof createScopeResolver>;
 
 const CACHE_LIMIT = 100_000;
 
+/**
+ * Text with a NUL names nothing (PostgreSQL cannot store it, and errors when
+ * asked for it): answered without asking, so that the request reaches its
+ * validation, which runs after the policy and says what is wrong.
+ */
+const storable = (text: string) => !text.includes("\u0000");
+
 export function createScopeResolver(deps: { db: Kysely<Database> }) {
   const { db } = deps;
   const runs = new Map<string, string>();
@@ -70,6 +77,7 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
 
   /** A pipeline's project id (null: none), or undefined when there is no such pipeline. Pipelines never change project. */
   async function projectOfPipeline(orgId: string, name: string): Promise<{ projectId: string | null } | undefined> {
+    if (!storable(name)) return undefined;
     const key = `${orgId}/${name}`;
     const known = pipelines.get(key);
     if (known) return known;
@@ -83,13 +91,13 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
 
   /** The project id (null: none) of a pipeline run's pipeline; NotFoundError for a run the organisation does not have. */
   async function projectOfPipelineRun(orgId: string, id: string): Promise<string | null> {
-    const run = await findPipelineRun(db, orgId, id);
+    const run = storable(id) ? await findPipelineRun(db, orgId, id) : undefined;
     if (!run) throw new NotFoundError(`pipeline run "${id}" not found`);
     return run.projectId;
   }
 
   async function projectOfStep(orgId: string, id: string): Promise<string | null> {
-    const step = await findStep(db, orgId, id);
+    const step = storable(id) ? await findStep(db, orgId, id) : undefined;
     if (!step) throw new NotFoundError(`step "${id}" not found`);
     return projectOfPipelineRun(orgId, step.pipelineRunId);
   }
