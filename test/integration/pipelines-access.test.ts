@@ -6,6 +6,7 @@
  */
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ModelService } from "../../gen/traintrack/v1/model_pb.js";
 import { PipelineRunStatus, PipelineService, StepStatus } from "../../gen/traintrack/v1/pipeline_pb.js";
 import { type Fixture, setUpOrganisation } from "../support/access-fixtures.js";
 import { backends, type TestServer, startTestServer } from "../support/server.js";
@@ -50,6 +51,7 @@ describe.each(backends())("pipeline permissions on $name", (backend) => {
   const keyOf = (name: string) => fixture.callers.find((c) => c.name === name)?.key ?? "";
   const as = (caller: string) => server.client(PipelineService, "grpc", keyOf(caller));
   const admin = () => server.client(PipelineService);
+  const betaModelName = "beta-model";
 
   beforeAll(async () => {
     server = await startTestServer(backend.name);
@@ -61,6 +63,7 @@ describe.each(backends())("pipeline permissions on $name", (backend) => {
       const stepId = (await admin().startStep({ pipelineRunId: runId, name: "s" })).step?.id ?? "";
       made[project] = { pipeline, project, runId, stepId };
     }
+    await server.client(ModelService).createModelVersion({ model: betaModelName, createModel: true, project: "beta", source: { case: "runArtefacts", value: { runId: fixture.runs.beta } } });
   });
   afterAll(async () => server?.close());
 
@@ -112,6 +115,22 @@ describe.each(backends())("pipeline permissions on $name", (backend) => {
       // A step of alpha may be tracked by alpha's run, not by beta's.
       expect(await codeOf(editor.startStep({ pipelineRunId: made.alpha.runId, name: "tracked-alpha", runId: fixture.runs.alpha }))).toBe("no error");
       expect(await codeOf(editor.startStep({ pipelineRunId: made.alpha.runId, name: "tracked-beta", runId: fixture.runs.beta }))).toBe("PermissionDenied");
+      // Nor may its steps name beta's run artefacts or models as inputs or outputs (that would show they exist, and link them).
+      const alphaStep = made.alpha.stepId;
+      const betaArtefact = { ref: { case: "runArtefact" as const, value: { runId: fixture.runs.beta, path: "model.bin" } } };
+      const betaModel = { ref: { case: "model" as const, value: { model: betaModelName, version: 1n } } };
+      const alphaArtefact = { ref: { case: "runArtefact" as const, value: { runId: fixture.runs.alpha, path: "model.bin" } } };
+      const refused = {
+        startStepInput: () => editor.startStep({ pipelineRunId: made.alpha.runId, name: "reads-beta", inputs: [betaArtefact] }),
+        recordInput: () => editor.recordStepIO({ stepId: alphaStep, inputs: [betaArtefact] }),
+        recordOutput: () => editor.recordStepIO({ stepId: alphaStep, outputs: [betaModel] }),
+        finishOutput: () => editor.finishStep({ pipelineRunId: made.alpha.runId, name: "tracked-alpha", status: StepStatus.SUCCEEDED, outputs: [alphaArtefact, betaModel] }),
+      };
+      expect(await codes(refused)).toEqual(all(refused, "PermissionDenied"));
+      expect(await codeOf(editor.recordStepIO({ stepId: alphaStep, inputs: [alphaArtefact] }))).toBe("no error");
+      const alphaDag = await admin().getPipelineRun({ pipelineRunId: made.alpha.runId });
+      expect(alphaDag.steps.map((s) => s.name)).not.toContain("reads-beta");
+      expect(alphaDag.steps.flatMap((s) => [...s.inputs, ...s.outputs]).map((x) => x.ref.case)).not.toContain("model");
       expect((await editor.listPipelines({})).pipelines.every((p) => p.project === "alpha")).toBe(true);
       expect((await editor.listPipelines({})).pipelines.map((p) => p.name)).toContain("etl-alpha");
     });

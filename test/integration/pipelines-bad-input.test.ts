@@ -62,6 +62,9 @@ describe.each(backends())("PipelineService's refusals on $name", (backend) => {
         ["StartStep", () => pipelines().startStep({ pipelineRunId: "plr_\u0000", name: "x" })],
         ["FinishStep", () => pipelines().finishStep({ stepId: "stp_\u0000", status: StepStatus.SUCCEEDED })],
         ["RecordStepIO", () => pipelines().recordStepIO({ stepId: "stp_\u0000" })],
+        ["a run artefact's run", () => pipelines().startStep({ pipelineRunId: runId, name: "x", inputs: [{ ref: { case: "runArtefact", value: { runId: "run_\u0000", path: "m.bin" } } }] })],
+        ["a model", () => pipelines().startStep({ pipelineRunId: runId, name: "x", inputs: [{ ref: { case: "model", value: { model: "m\u0000", version: 1n } } }] })],
+        ["a tracking run", () => pipelines().startStep({ pipelineRunId: runId, name: "x", runId: "run_\u0000" })],
       ] as const) {
         expect(["InvalidArgument", "NotFound"], label).toContain(await codeOf(call()));
       }
@@ -101,6 +104,7 @@ describe.each(backends())("PipelineService's refusals on $name", (backend) => {
       await pipelines().recordStepIO({ stepId: step, inputs: many(1000) });
       expect((await pipelines().getPipelineRun({ pipelineRunId: runId })).steps[0]?.inputs).toHaveLength(1000);
 
+      const realRun = (await server.client(ExperimentService).createRun({ project: "p", experiment: "e" })).run?.runId ?? "";
       const bad = [
         { ref: { case: undefined } },
         external("x", ""),
@@ -111,7 +115,8 @@ describe.each(backends())("PipelineService's refusals on $name", (backend) => {
         { ref: { case: "external" as const, value: { namespace: "s3://bad", name: "f", facets: "[1,2]" } } },
         { ref: { case: "dataset" as const, value: { name: "", version: "1" } } },
         { ref: { case: "runArtefact" as const, value: { runId: "", path: "model.bin" } } },
-        { ref: { case: "runArtefact" as const, value: { runId: "run_x", path: "../etc/passwd" } } },
+        { ref: { case: "runArtefact" as const, value: { runId: realRun, path: "../etc/passwd" } } },
+        { ref: { case: "runArtefact" as const, value: { runId: realRun, path: "" } } },
       ];
       for (const item of bad) expect(await codeOf(pipelines().recordStepIO({ stepId: step, inputs: [item] })), JSON.stringify(item.ref)).toBe("InvalidArgument");
       // Well formed, but naming nothing that exists.

@@ -41,7 +41,7 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
     const key = `${orgId}/${runId}`;
     const known = runs.get(key);
     if (known) return known;
-    const projectId = await projectOfRunRow(db, orgId, runId);
+    const projectId = storable(runId) ? await projectOfRunRow(db, orgId, runId) : undefined;
     if (!projectId) throw new NotFoundError(`run "${runId}" not found`);
     remember(runs, key, projectId);
     return projectId;
@@ -52,7 +52,7 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
     const key = `${orgId}/${name}`;
     const known = projects.get(key);
     if (known) return known;
-    const id = await projectIdByName(db, orgId, name);
+    const id = storable(name) ? await projectIdByName(db, orgId, name) : undefined;
     if (id) remember(projects, key, id);
     return id;
   }
@@ -67,7 +67,7 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
     const key = `${orgId}/${name}`;
     const known = models.get(key);
     if (known) return known;
-    const row = await findModel(db, orgId, name);
+    const row = storable(name) ? await findModel(db, orgId, name) : undefined;
     if (!row) return undefined;
     const found = { projectId: row.projectId };
     if (models.size >= CACHE_LIMIT) models.clear();
