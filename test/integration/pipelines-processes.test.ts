@@ -15,15 +15,21 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const WORKERS = 4;
 const PER_WORKER = 15;
 
+interface Answer {
+  shared: string;
+  contended: string[];
+  ids: string[];
+}
+
 /** Runs the worker script; resolves with its JSON answer, rejects with its stderr when it fails. */
-function worker(args: string[]): Promise<{ shared: string; ids: string[] }> {
+function worker(args: string[]): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "test/support/pipeline-step-worker.ts", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as { shared: string; ids: string[] }) : reject(new Error(`worker exited with ${code}: ${err}`))));
+    child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as Answer) : reject(new Error(`worker exited with ${code}: ${err}`))));
   });
 }
 
@@ -46,21 +52,27 @@ describe.each(backends())("a pipeline run recorded from several processes on $na
     );
     // Every process got the same instance of "shared".
     expect(new Set(answers.map((a) => a.shared)).size).toBe(1);
+    for (let i = 0; i < 10; i++) expect(new Set(answers.map((a) => a.contended[i])).size, `contended[${i}]`).toBe(1);
     const recorded = answers.flatMap((a) => a.ids);
     expect(new Set(recorded).size).toBe(WORKERS * PER_WORKER);
 
     const merge = await pipelines.startStep({ pipelineRunId: runId, name: "merge", inputs: Array.from({ length: WORKERS * PER_WORKER }, (_, i) => ({ ref: { case: "external" as const, value: { namespace: "s3://workers", name: `part-${i}` } } })) });
     await pipelines.finishStep({ stepId: merge.step?.id ?? "", status: StepStatus.SUCCEEDED });
+    for (let instance = 0; instance < 10; instance++) await pipelines.finishStep({ pipelineRunId: runId, name: "contended", instance, status: StepStatus.SUCCEEDED });
     const ended = await pipelines.finishPipelineRun({ pipelineRunId: runId, status: PipelineRunStatus.SUCCEEDED });
-    expect(ended.run?.stepCounts).toEqual({ succeeded: 1 + 1 + WORKERS * PER_WORKER + 1 });
+    expect(ended.run?.stepCounts).toEqual({ succeeded: 1 + 1 + 10 + WORKERS * PER_WORKER + 1 });
 
     const dag = await pipelines.getPipelineRun({ pipelineRunId: runId, expandInstances: true });
-    expect(dag.steps.map((s) => [s.name, StepStatus[s.status], s.instanceCount])).toEqual([
+    expect(dag.steps.map((s) => [s.name, StepStatus[s.status], s.instanceCount]).sort()).toEqual([
+      ["contended", "SUCCEEDED", 10],
       ["extract", "SUCCEEDED", 1],
+      ["merge", "SUCCEEDED", 1],
       ["shared", "SUCCEEDED", 1],
       ["work", "SUCCEEDED", WORKERS * PER_WORKER],
-      ["merge", "SUCCEEDED", 1],
     ]);
+    // Topological order: each step after its upstream steps.
+    const at = (name: string) => dag.steps.findIndex((s) => s.name === name);
+    for (const e of dag.edges) expect(at(e.from), `${e.from} → ${e.to}`).toBeLessThan(at(e.to));
     const work = dag.steps.find((s) => s.name === "work");
     expect(work?.instances.map((i) => i.instance)).toEqual(Array.from({ length: WORKERS * PER_WORKER }, (_, i) => i));
     expect(work?.instances.map((i) => i.id).sort()).toEqual([...recorded].sort());
@@ -70,12 +82,13 @@ describe.each(backends())("a pipeline run recorded from several processes on $na
     expect(dag.edges.map((e) => [e.from, e.to, e.fromData]).sort()).toEqual([
       ["extract", "shared", false],
       ["extract", "work", true],
+      ["shared", "contended", false],
       ["shared", "work", false],
       ["work", "merge", true],
     ]);
     const graph = await pipelines.getPipelineGraph({ pipelineRunId: runId, expand: true });
-    expect(graph.nodes).toHaveLength(3 + WORKERS * PER_WORKER);
-    // extract → each work instance (data) and shared → each (declared), each → merge.
-    expect(graph.edges).toHaveLength(1 + 3 * WORKERS * PER_WORKER);
+    expect(graph.nodes).toHaveLength(3 + 10 + WORKERS * PER_WORKER);
+    // extract → shared; shared → each contended instance; extract → each work instance (data) and shared → each (declared), each → merge.
+    expect(graph.edges).toHaveLength(1 + 10 + 3 * WORKERS * PER_WORKER);
   });
 });

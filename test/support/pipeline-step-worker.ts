@@ -3,7 +3,8 @@
  * an orchestrator's task runner would be: it starts the step "shared" (which
  * every worker starts too), then records its share of the fan-out "work"
  * (instances `from` to `to` - 1, each reading "raw" and writing its own part),
- * and prints one JSON line: the id it got for "shared" and its instances' ids.
+ * and prints one JSON line: the ids it got for "shared", for the instances of
+ * "contended" (which every worker starts too), and for its instances of "work".
  *
  * Usage: node --import tsx test/support/pipeline-step-worker.ts <base url> <api key> <protocol> <pipeline run id> <from> <to>
  */
@@ -28,6 +29,8 @@ const external = (name: string) => ({ ref: { case: "external" as const, value: {
 async function main(): Promise<void> {
   const shared = await pipelines.startStep({ pipelineRunId, name: "shared", upstream: ["extract"] });
   await pipelines.finishStep({ pipelineRunId, name: "shared", status: StepStatus.SUCCEEDED });
+  // Every worker also starts every instance of "contended", all at once: the same instances race from every process.
+  const contended = await Promise.all(Array.from({ length: 10 }, (_, instance) => pipelines.startStep({ pipelineRunId, name: "contended", instance, upstream: ["shared"] })));
   const ids: string[] = [];
   // A few instances in flight at once, as a task runner with several slots.
   const instances = Array.from({ length: Number(toText) - Number(fromText) }, (_, i) => Number(fromText) + i);
@@ -42,7 +45,7 @@ async function main(): Promise<void> {
       }),
     );
   }
-  process.stdout.write(`${JSON.stringify({ shared: shared.step?.id ?? "", ids })}\n`);
+  process.stdout.write(`${JSON.stringify({ shared: shared.step?.id ?? "", contended: contended.map((c) => c.step?.id ?? ""), ids })}\n`);
 }
 
 main().catch((e: unknown) => {
