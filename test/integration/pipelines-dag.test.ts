@@ -66,6 +66,13 @@ describe.each(backends())("pipeline DAGs on $name", (backend) => {
       const raced = await Promise.all(Array.from({ length: 5 }, () => pipelines().startPipelineRun({ pipeline, requestId: "req-3" })));
       expect(new Set(raced.map((r) => r.run?.id)).size).toBe(1);
       expect((await pipelines().listPipelineRuns({ pipeline })).runs).toHaveLength(3);
+      // A pipeline created by concurrent retries over every protocol: one pipeline, one run.
+      const fresh = `retries-fresh-${n}`;
+      const transports = ["grpc", "connectH1", "connectH2", "grpcWeb"] as const;
+      const created = await Promise.all(transports.map((t) => server.client(PipelineService, t).startPipelineRun({ pipeline: fresh, createPipeline: true, project: "p", requestId: "req-1" })));
+      expect(new Set(created.map((r) => r.run?.id)).size).toBe(1);
+      expect((await pipelines().listPipelineRuns({ pipeline: fresh })).runs).toHaveLength(1);
+      expect((await pipelines().getPipeline({ name: fresh })).pipeline?.project).toBe("p");
 
       const runId = first.run?.id ?? "";
       const a = await pipelines().startStep({ pipelineRunId: runId, name: "a" });
