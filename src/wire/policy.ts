@@ -22,7 +22,7 @@ import { ExperimentService, ProjectService } from "../../gen/traintrack/v1/exper
 import { LineageService } from "../../gen/traintrack/v1/lineage_pb.js";
 import { ModelService } from "../../gen/traintrack/v1/model_pb.js";
 import { OrganizationService } from "../../gen/traintrack/v1/organization_pb.js";
-import { PipelineService } from "../../gen/traintrack/v1/pipeline_pb.js";
+import { PipelineService, type StepIO } from "../../gen/traintrack/v1/pipeline_pb.js";
 import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
 import { UserService } from "../../gen/traintrack/v1/user_pb.js";
@@ -210,6 +210,12 @@ const models: Rules<typeof ModelService> = {
 const pipeline = (name: string): Scope => ({ kind: "pipeline", name });
 const pipelineRun = (id: string): Scope => ({ kind: "pipelineRun", id });
 const trackingRun = (runId: string) => (runId ? [{ need: "viewer" as const, scope: run(runId) }] : []);
+/** A step may name as input or output only the runs' artefacts and the models its caller may read: naming one shows that it exists, and links it. */
+const namedInIo = (items: StepIO[]) => {
+  const runIds = [...new Set(items.flatMap((x) => (x.ref.case === "runArtefact" && x.ref.value.runId ? [x.ref.value.runId] : [])))];
+  const models = [...new Set(items.flatMap((x) => (x.ref.case === "model" && x.ref.value.model ? [x.ref.value.model] : [])))];
+  return [...(runIds.length > 0 ? [{ need: "viewer" as const, scope: { kind: "runs", ids: runIds } as Scope }] : []), ...models.map((name) => ({ need: "viewer" as const, scope: model(name) }))];
+};
 const pipelines: Rules<typeof PipelineService> = {
   createPipeline: write((r) => `pipeline/${r.name}`, (r) => ({ kind: "pipeline", name: r.name, createsIn: r.project })),
   getPipeline: read((r) => pipeline(r.name)),
@@ -218,12 +224,18 @@ const pipelines: Rules<typeof PipelineService> = {
   finishPipelineRun: write((r) => `pipeline-run/${r.pipelineRunId}`, (r) => pipelineRun(r.pipelineRunId)),
   getPipelineRun: read((r) => pipelineRun(r.pipelineRunId)),
   listPipelineRuns: read((r) => pipeline(r.pipeline)),
-  startStep: { ...write((r) => `pipeline-run/${r.pipelineRunId}/step/${r.name}`, (r) => pipelineRun(r.pipelineRunId)), also: (r) => trackingRun(r.runId) },
-  finishStep: write(
-    (r) => (r.stepId ? `step/${r.stepId}` : `pipeline-run/${r.pipelineRunId}/step/${r.name}`),
-    (r) => (r.stepId ? { kind: "step", id: r.stepId } : pipelineRun(r.pipelineRunId)),
-  ),
-  recordStepIO: write((r) => `step/${r.stepId}`, (r) => ({ kind: "step", id: r.stepId })),
+  startStep: {
+    ...write((r) => `pipeline-run/${r.pipelineRunId}/step/${r.name}`, (r) => pipelineRun(r.pipelineRunId)),
+    also: (r) => [...trackingRun(r.runId), ...namedInIo(r.inputs)],
+  },
+  finishStep: {
+    ...write(
+      (r) => (r.stepId ? `step/${r.stepId}` : `pipeline-run/${r.pipelineRunId}/step/${r.name}`),
+      (r) => (r.stepId ? { kind: "step", id: r.stepId } : pipelineRun(r.pipelineRunId)),
+    ),
+    also: (r) => namedInIo(r.outputs),
+  },
+  recordStepIO: { ...write((r) => `step/${r.stepId}`, (r) => ({ kind: "step", id: r.stepId })), also: (r) => namedInIo([...r.inputs, ...r.outputs]) },
   getPipelineGraph: read((r) => pipelineRun(r.pipelineRunId)),
 };
 

@@ -83,6 +83,7 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
 
   /** A pipeline's project id (null: none), or undefined when there is no such pipeline. Pipelines never change project. */
   async function projectOfPipeline(orgId: string, name: string): Promise<{ projectId: string | null } | undefined> {
+    if (unstorable(name)) return undefined;
     const key = `${orgId}/${name}`;
     const known = pipelines.get(key);
     if (known) return known;
@@ -99,7 +100,7 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
     const key = `${orgId}/${id}`;
     const known = pipelineRuns.get(key);
     if (known) return known.projectId;
-    const run = await findPipelineRun(db, orgId, id);
+    const run = unstorable(id) ? undefined : await findPipelineRun(db, orgId, id);
     if (!run) throw new NotFoundError(`pipeline run "${id}" not found`);
     if (pipelineRuns.size >= CACHE_LIMIT) pipelineRuns.clear();
     pipelineRuns.set(key, { projectId: run.projectId });
@@ -110,7 +111,7 @@ export function createScopeResolver(deps: { db: Kysely<Database> }) {
     const key = `${orgId}/${id}`;
     const known = pipelineRuns.get(key);
     if (known) return known.projectId;
-    const step = await findStep(db, orgId, id);
+    const step = unstorable(id) ? undefined : await findStep(db, orgId, id);
     if (!step) throw new NotFoundError(`step "${id}" not found`);
     const projectId = await projectOfPipelineRun(orgId, step.pipelineRunId);
     pipelineRuns.set(key, { projectId });

@@ -74,13 +74,20 @@ export function createStepRecorder(deps: {
       const unknown = s.upstream.filter((u) => !known.has(u));
       if (unknown.length > 0) throw new InvalidInputError("upstream", `upstream step "${unknown[0]}" has not started in this pipeline run: start it first`);
       let step = await repo.findInstance(trx, run.id, s.name, s.instance);
+      // Edges join step names, not instances: a retry, or a new instance of a step that has started, must not name an upstream downstream of it.
+      if (!isNew) {
+        for (const u of s.upstream) {
+          if (await repo.reaches(trx, run.id, s.name, u)) throw new FailedPreconditionError(`this would make a cycle: step "${s.name}" already leads to step "${u}"`);
+        }
+      }
       let cached = false;
       let inserted = "";
+      let hit: StepRow | undefined;
       if (!step) {
         if ((await repo.countInstances(trx, run.id)) >= MAX_INSTANCES_PER_RUN) {
           throw new LimitExceededError(`pipeline run "${run.id}" has ${MAX_INSTANCES_PER_RUN} step instances, the limit`);
         }
-        const hit = s.cacheKey ? await repo.cacheHit(trx, run.pipelineId, s.cacheKey, run.id) : undefined;
+        hit = s.cacheKey ? await repo.cacheHit(trx, run.pipelineId, s.cacheKey, run.id) : undefined;
         cached = hit !== undefined;
         const status: StepStatus = hit ? "cached" : s.pending ? "pending" : "running";
         inserted = newId("stp");
@@ -106,13 +113,6 @@ export function createStepRecorder(deps: {
           row ?? (await repo.findInstance(trx, run.id, s.name, s.instance)) ?? (s.externalId ? await repo.findByExternalId(trx, orgId, s.externalId) : undefined);
         if (!existing) throw new Error(`step "${s.name}" instance ${s.instance} vanished right after its insert`);
         step = existing;
-        if (hit) await repo.addIo(trx, (await repo.ioOf(trx, [hit.id])).filter((r) => r.direction === "out").map((r) => ({ ...r, stepId: step?.id ?? "", pipelineRunId: run.id, step: s.name })));
-      }
-      if (!isNew) {
-        // A new upstream step of a step already in the graph must not close a cycle.
-        for (const u of s.upstream) {
-          if (await repo.reaches(trx, run.id, s.name, u)) throw new FailedPreconditionError(`this would make a cycle: step "${s.name}" already leads to step "${u}"`);
-        }
       }
       if (step.id !== inserted) {
         if (!s.pending) await repo.markStarted(trx, step.id, at);
@@ -121,6 +121,13 @@ export function createStepRecorder(deps: {
       }
       await repo.addUpstream(trx, orgId, run.id, s.name, s.upstream);
       await recordIo(trx, orgId, step, "in", s.inputs, isNew);
+      if (hit) {
+        // The earlier instance's outputs become this one's; after its upstream edges, so that a cycle they would close is seen.
+        const target = step;
+        const copied = (await repo.ioOf(trx, [hit.id])).filter((r) => r.direction === "out").map((r) => ({ ...r, stepId: target.id, pipelineRunId: run.id, step: s.name }));
+        await checkAcyclic(trx, step, "out", copied.map((r) => r.refKey), false);
+        await repo.addIo(trx, copied);
+      }
       return { step: step.id === inserted ? step : ((await repo.findStep(trx, orgId, step.id)) as StepRow), cached };
     });
   }
@@ -143,6 +150,7 @@ export function createStepRecorder(deps: {
     const ended = await db.transaction().execute(async (trx) => {
       await recordIo(trx, orgId, step, "out", outputs);
       const row = await repo.finishStep(trx, step.id, status, at, message);
+      // A late FAILED after the first end changes nothing, so it must not skip what waits downstream either.
       if (row?.status === "failed") await repo.skipPending(trx, step.pipelineRunId, await repo.downstreamOf(trx, step.pipelineRunId, step.name), at);
       return row;
     });
