@@ -128,7 +128,9 @@ describe.each(backends())("model registry requests on $name", (backend) => {
       const up = await upload(server.client(UploadService, "grpc", key), "t.bin", bytesOf(10, 1));
       const made = await theirs.createModelVersion({ model: name, createModel: true, source: { case: "uploads", value: { files: [{ uploadId: up.uploadId }] } } });
       expect(made.version?.version).toBe(1n);
-      expect((await theirs.searchModelVersions({})).versions.map((v) => v.files.map((f) => f.path))).toEqual([["t.bin"]]);
+      const found = (await theirs.searchModelVersions({})).versions;
+      expect(found.map((v) => [v.model, v.fileCount])).toEqual([[name, 1]]);
+      expect((await theirs.getModelVersion({ model: name, selector: { case: "version", value: 1n } })).version?.files.map((f) => f.path)).toEqual(["t.bin"]);
       expect((await models().getModelVersion({ model: name, selector: { case: "version", value: 1n } })).version?.files.map((f) => f.path)).toEqual(["w.bin"]);
     });
 
