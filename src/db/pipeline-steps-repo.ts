@@ -143,6 +143,15 @@ export async function edgesOfRun(db: Kysely<Database>, runId: string, limit: num
   return rows.rows;
 }
 
+/** The run's edges between step names (declared, and from data), as the CTE `edges(src, dst)`. */
+const edgesCte = (runId: string) => sql`edges(src, dst) as (
+      select upstream, step from step_upstream where pipeline_run_id = ${runId}
+      union
+      select o.step, i.step from step_io o join step_io i
+        on i.pipeline_run_id = o.pipeline_run_id and i.ref_key = o.ref_key and i.direction = 'in'
+      where o.pipeline_run_id = ${runId} and o.direction = 'out'
+    )`;
+
 /**
  * Whether `to` can be reached from `from` along the run's edges (declared and
  * from data): an edge to → from would then close a cycle. Walks at most the
@@ -151,13 +160,7 @@ export async function edgesOfRun(db: Kysely<Database>, runId: string, limit: num
 export async function reaches(db: Kysely<Database>, runId: string, from: string, to: string): Promise<boolean> {
   if (from === to) return true;
   const rows = await sql<{ one: number }>`
-    with recursive edges(src, dst) as (
-      select upstream, step from step_upstream where pipeline_run_id = ${runId}
-      union
-      select o.step, i.step from step_io o join step_io i
-        on i.pipeline_run_id = o.pipeline_run_id and i.ref_key = o.ref_key and i.direction = 'in'
-      where o.pipeline_run_id = ${runId} and o.direction = 'out'
-    ), reach(name) as (
+    with recursive ${edgesCte(runId)}, reach(name) as (
       select ${from}::text
       union
       select e.dst from edges e join reach r on e.src = r.name
@@ -169,13 +172,7 @@ export async function reaches(db: Kysely<Database>, runId: string, from: string,
 /** Names of steps downstream of `name` (transitively), through declared and data edges. */
 export async function downstreamOf(db: Kysely<Database>, runId: string, name: string): Promise<string[]> {
   const rows = await sql<{ name: string }>`
-    with recursive edges(src, dst) as (
-      select upstream, step from step_upstream where pipeline_run_id = ${runId}
-      union
-      select o.step, i.step from step_io o join step_io i
-        on i.pipeline_run_id = o.pipeline_run_id and i.ref_key = o.ref_key and i.direction = 'in'
-      where o.pipeline_run_id = ${runId} and o.direction = 'out'
-    ), reach(name) as (
+    with recursive ${edgesCte(runId)}, reach(name) as (
       select e.dst from edges e where e.src = ${name}
       union
       select e.dst from edges e join reach r on e.src = r.name

@@ -14,7 +14,7 @@ import {
   type RegisteredModel,
   RegisteredModelSchema,
 } from "../../gen/traintrack/v1/model_pb.js";
-import { effectiveRole, includes, type Principal } from "../services/identity/index.js";
+import { readableProjects } from "../services/identity/index.js";
 import type { AliasMoveRow, AliasRow, ModelFileRow, ModelService as Models, ModelView, VersionView } from "../services/models/index.js";
 import { byteRange, downloadMessages } from "./artefact-stream.js";
 import { principalOf } from "./interceptors/auth.js";
@@ -72,12 +72,6 @@ const toMove = (m: AliasMoveRow): AliasMove =>
     time: ts(m.at),
   });
 
-/** The projects whose models a caller may read: undefined when it reads the whole organisation. */
-function visibleProjects(caller: Principal): string[] | undefined {
-  if (includes(effectiveRole(caller, undefined), "viewer")) return undefined;
-  const ids = [...caller.projectRoles.keys(), ...(caller.keyProjectId ? [caller.keyProjectId] : [])];
-  return [...new Set(ids)].filter((id) => includes(effectiveRole(caller, id), "viewer"));
-}
 
 export function modelHandlers(models: Models): ServiceImpl<typeof ModelService> {
   return {
@@ -98,7 +92,7 @@ export function modelHandlers(models: Models): ServiceImpl<typeof ModelService> 
       const page = await models.listModels(caller.orgId, {
         project: req.project ? f.datasetName("project", req.project) : "",
         prefix: f.text("name_prefix", req.namePrefix, 128),
-        visibleProjectIds: visibleProjects(caller),
+        visibleProjectIds: readableProjects(caller),
         pageSize: f.pageSize("page_size", req.pageSize),
         pageToken: f.pageToken("page_token", req.pageToken),
       });
@@ -137,7 +131,7 @@ export function modelHandlers(models: Models): ServiceImpl<typeof ModelService> 
     },
     async searchModelVersions(req, ctx) {
       const caller = principalOf(ctx);
-      const visible = visibleProjects(caller);
+      const visible = readableProjects(caller);
       const page = await models.search(caller.orgId, { ...v.search(req), visibleProjectIds: visible, includeUnscoped: visible === undefined });
       return { versions: page.items.map(toVersion), nextPageToken: page.nextPageToken };
     },

@@ -19,7 +19,7 @@ import {
   StepStatus,
 } from "../../gen/traintrack/v1/pipeline_pb.js";
 import { InvalidInputError } from "../services/errors.js";
-import { effectiveRole, includes, type Principal } from "../services/identity/index.js";
+import { readableProjects } from "../services/identity/index.js";
 import type { IoView, PipelineService as Pipelines, PipelineView, RunView, StepRow, StepStatus as Status, StepView } from "../services/pipelines/index.js";
 import { principalOf } from "./interceptors/auth.js";
 import * as f from "./validate/fields.js";
@@ -92,11 +92,6 @@ const toStep = (s: StepView, expand: boolean): Step =>
     instances: expand ? s.instances.map(toInstance) : [],
   });
 
-/** The projects whose pipelines a caller may read: undefined when it reads the whole organisation. */
-function visibleProjects(caller: Principal): string[] | undefined {
-  if (includes(effectiveRole(caller, undefined), "viewer")) return undefined;
-  return [...new Set([...caller.projectRoles.keys(), ...(caller.keyProjectId ? [caller.keyProjectId] : [])])].filter((id) => includes(effectiveRole(caller, id), "viewer"));
-}
 
 function stepRef(req: { stepId: string; pipelineRunId: string; name: string; instance: number }) {
   if (req.stepId) return { stepId: f.id("step_id", req.stepId) };
@@ -117,7 +112,7 @@ export function pipelineHandlers(pipelines: Pipelines): ServiceImpl<typeof Pipel
       const caller = principalOf(ctx);
       const page = await pipelines.listPipelines(caller.orgId, {
         project: req.project ? f.datasetName("project", req.project) : "",
-        visibleProjectIds: visibleProjects(caller),
+        visibleProjectIds: readableProjects(caller),
         pageSize: f.pageSize("page_size", req.pageSize),
         pageToken: f.pageToken("page_token", req.pageToken),
       });

@@ -9,6 +9,6 @@ export { createFailureLimiter, type FailureLimiter } from "./failure-limiter.js"
 export { createGrantService, type GrantRow, type GrantService, type GrantSpec } from "./grants.js";
 export { createKeyService, generateSecret, type KeyRow, type KeyService, type KeySpec } from "./keys.js";
 export { type CreatedOrganization, createOrganizationService, type OrganizationRow, type OrganizationService } from "./organizations.js";
-export { effectiveRole, highestRole, includes, type KeyScope, type Principal, type Role, ROLES } from "./roles.js";
+export { effectiveRole, highestRole, includes, type KeyScope, type Principal, readableProjects, type Role, ROLES } from "./roles.js";
 export { createScopeResolver, type ScopeResolver } from "./scopes.js";
 export { createUserDirectory, type GroupRow, MAX_MEMBERS_PER_CALL, type NewUser, type UserDirectory, type UserRow } from "./users.js";

@@ -62,3 +62,13 @@ export function highestRole(p: Principal): Role | undefined {
   if (p.keyScope === "project" && p.keyProjectId) best = higher(best, effectiveRole(p, p.keyProjectId));
   return best;
 }
+
+/**
+ * The projects (ids) whose contents the caller may read, for lists that span
+ * projects; undefined when it reads the whole organisation.
+ */
+export function readableProjects(p: Principal): string[] | undefined {
+  if (includes(effectiveRole(p, undefined), "viewer")) return undefined;
+  const ids = [...p.projectRoles.keys(), ...(p.keyProjectId ? [p.keyProjectId] : [])];
+  return [...new Set(ids)].filter((id) => includes(effectiveRole(p, id), "viewer"));
+}
