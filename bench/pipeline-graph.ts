@@ -18,8 +18,9 @@ import { RunArtefactService } from "../gen/traintrack/v1/run_artefact_pb.js";
 import { UploadService } from "../gen/traintrack/v1/upload_pb.js";
 import { forEachConcurrent, Payload, since, upload } from "./client.js";
 import type { BenchOptions, ProviderName } from "./options.js";
-import { providerLabel } from "./options.js";
-import { printTable } from "./report.js";
+import { providerLabel, servicePorts } from "./options.js";
+import { type CpuSplit, meterCpu } from "./proc.js";
+import { printCpu, printTable } from "./report.js";
 import { startServer } from "./server.js";
 
 const LAYERS = 20;
@@ -35,6 +36,8 @@ export interface PipelineGraphResult {
   collapsedMs: number[];
   expandedMs: number[];
   lineageMs: number[];
+  /** Where the CPU went while the steps were recorded. */
+  recordCpu: CpuSplit;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
@@ -58,6 +61,7 @@ export async function measurePipelineGraph(opts: BenchOptions, provider: Provide
     await createClient(ModelService, transport).createModelVersion({ model: "bench-model", createModel: true, project: "bench", source: { case: "runArtefacts", value: { runId, pathPrefix: "model/" } } });
 
     let edges = 0;
+    const meter = meterCpu(server.pid, servicePorts(opts.services));
     const t0 = performance.now();
     for (let layer = 0; layer < LAYERS; layer++) {
       await forEachConcurrent(WIDTH, IN_FLIGHT, async (i) => {
@@ -69,6 +73,7 @@ export async function measurePipelineGraph(opts: BenchOptions, provider: Provide
       });
     }
     const recordSeconds = since(t0) / 1000;
+    const recordCpu = meter.stop();
 
     const timed = async (call: () => Promise<unknown>) => {
       const out: number[] = [];
@@ -88,6 +93,7 @@ export async function measurePipelineGraph(opts: BenchOptions, provider: Provide
       collapsedMs: await timed(() => pipelines.getPipelineGraph({ pipelineRunId })),
       expandedMs: await timed(() => pipelines.getPipelineGraph({ pipelineRunId, expand: true })),
       lineageMs: await timed(() => lineage.getLineageGraph({ start: { case: "model", value: { model: "bench-model", version: 1n } }, depth: 3 })),
+      recordCpu,
     };
   } finally {
     await server.stop();
@@ -105,5 +111,9 @@ export function printPipelineGraph(_opts: BenchOptions, results: PipelineGraphRe
       { what: `${providerLabel(r.provider)}: 3-hop GetLineageGraph < 50 ms (median of ${READS})`, met: median(r.lineageMs) < 50 },
     ]),
     ["a step is StartStep + FinishStep (two calls); the model's lineage walks model → run → the step tracked as it → its pipeline run"],
+  );
+  printCpu(
+    "pipeline DAG (recording)",
+    results.map((r) => ({ phase: `${providerLabel(r.provider)}: ${r.steps} steps`, cpu: r.recordCpu })),
   );
 }
