@@ -62,6 +62,7 @@ export async function measurePipelineGraph(opts: BenchOptions, provider: Provide
 
     let edges = 0;
     const meter = meterCpu(server.pid, servicePorts(opts.services));
+    const profiled = server.profile(`${providerLabel(provider)}: recording ${LAYERS * WIDTH} steps`);
     const t0 = performance.now();
     for (let layer = 0; layer < LAYERS; layer++) {
       await forEachConcurrent(WIDTH, IN_FLIGHT, async (i) => {
@@ -73,6 +74,7 @@ export async function measurePipelineGraph(opts: BenchOptions, provider: Provide
       });
     }
     const recordSeconds = since(t0) / 1000;
+    profiled();
     const recordCpu = meter.stop();
 
     const timed = async (call: () => Promise<unknown>) => {
