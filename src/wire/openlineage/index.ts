@@ -10,11 +10,13 @@ import { PermissionDeniedError } from "../../services/errors.js";
 import { type AuditLog, type Authenticator, effectiveRole, includes, type Principal } from "../../services/identity/index.js";
 import type { OpenLineageIntake } from "../../services/pipelines/openlineage-intake.js";
 import { bearerKey } from "../interceptors/auth.js";
-import { errorAnswer, LineageHttpError, readJson, type Request, type Response, send } from "./http.js";
+import { HttpError, readJsonBody, type Request, type Response, sendJson } from "../json-http.js";
+import { errorAnswer } from "./http.js";
 
 export const OPENLINEAGE_PATH = "/api/v1/lineage";
 /** Bodies larger than this are refused (413): an event with a thousand datasets and their schemas fits. */
 export const MAX_EVENT_BYTES = 1024 * 1024;
+const NOT_JSON = new HttpError(400, "the request body is not JSON: send one OpenLineage RunEvent as a JSON object");
 
 export interface OpenLineageDeps {
   authenticator: Pick<Authenticator, "authenticate">;
@@ -48,10 +50,10 @@ export function createOpenLineageHandler(deps: OpenLineageDeps) {
     let answer: { status: number; body?: unknown };
     let resource = "";
     try {
-      if (method !== "POST") throw new LineageHttpError(405, `${OPENLINEAGE_PATH} takes POST: one OpenLineage RunEvent as JSON`);
+      if (method !== "POST") throw new HttpError(405, `${OPENLINEAGE_PATH} takes POST: one OpenLineage RunEvent as JSON`);
       principal = await deps.authenticator.authenticate(bearerKey(String(req.headers.authorization ?? "")), source);
       mayRecord(principal);
-      const { pipelineRunId } = await deps.intake.record(principal.orgId, await readJson(req, MAX_EVENT_BYTES));
+      const { pipelineRunId } = await deps.intake.record(principal.orgId, await readJsonBody(req, { maxBytes: MAX_EVENT_BYTES, gzip: true, notJson: NOT_JSON }));
       resource = `pipeline-run/${pipelineRunId}`;
       // As Marquez answers: openlineage-python's HttpTransport checks the status only.
       answer = { status: 201 };
@@ -80,6 +82,6 @@ export function createOpenLineageHandler(deps: OpenLineageDeps) {
     const headers: Record<string, string> = { "x-request-id": requestId };
     if (answer.status === 401) headers["www-authenticate"] = 'Bearer realm="traintrack"';
     if (answer.status === 405) headers.allow = "POST";
-    send(res, answer.status, answer.body, headers);
+    sendJson(res, answer.status, answer.body, headers);
   };
 }

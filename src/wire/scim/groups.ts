@@ -2,7 +2,7 @@
 import type { GroupRow } from "../../services/identity/index.js";
 import { getAttribute, isObject, type ScimObject } from "../../services/identity/scim/index.js";
 import * as v from "../validate/identity.js";
-import { ScimHttpError } from "./http.js";
+import { HttpError } from "../json-http.js";
 import { GROUP_URN } from "./schemas.js";
 
 export const MAX_MEMBERS = 10_000;
@@ -31,18 +31,18 @@ export interface GroupInput {
   memberIds: string[];
 }
 
-/** A group as a SCIM body describes it; ScimHttpError 400 naming what is wrong. */
+/** A group as a SCIM body describes it; HttpError 400 naming what is wrong. */
 export function groupInput(body: unknown): GroupInput {
-  if (!isObject(body)) throw new ScimHttpError(400, "the body must be a JSON object", "invalidSyntax");
+  if (!isObject(body)) throw new HttpError(400, "the body must be a JSON object", "invalidSyntax");
   const displayName = getAttribute(body, "displayName");
-  if (typeof displayName !== "string" || !displayName.trim()) throw new ScimHttpError(400, "displayName is required", "invalidValue");
+  if (typeof displayName !== "string" || !displayName.trim()) throw new HttpError(400, "displayName is required", "invalidValue");
   const externalId = getAttribute(body, "externalId");
-  if (externalId !== undefined && externalId !== null && typeof externalId !== "string") throw new ScimHttpError(400, "externalId must be a string", "invalidValue");
+  if (externalId !== undefined && externalId !== null && typeof externalId !== "string") throw new HttpError(400, "externalId must be a string", "invalidValue");
   const members = getAttribute(body, "members") ?? [];
-  if (!Array.isArray(members) || members.length > MAX_MEMBERS) throw new ScimHttpError(400, `members must be a list of at most ${MAX_MEMBERS}`, "invalidValue");
+  if (!Array.isArray(members) || members.length > MAX_MEMBERS) throw new HttpError(400, `members must be a list of at most ${MAX_MEMBERS}`, "invalidValue");
   const memberIds = members.map((m, i) => {
     const value = isObject(m) ? getAttribute(m, "value") : undefined;
-    if (typeof value !== "string" || !value || value.length > 64) throw new ScimHttpError(400, `members[${i}].value must be a user id`, "invalidValue");
+    if (typeof value !== "string" || !value || value.length > 64) throw new HttpError(400, `members[${i}].value must be a user id`, "invalidValue");
     return value;
   });
   return { displayName: v.groupName("displayName", displayName), externalId: v.externalId("externalId", externalId ?? ""), memberIds };

@@ -7,13 +7,15 @@ import { randomUUID } from "node:crypto";
 import { PermissionDeniedError } from "../../services/errors.js";
 import type { AuditLog, Authenticator, Principal, UserDirectory } from "../../services/identity/index.js";
 import { bearerKey } from "../interceptors/auth.js";
-import { errorBody, readJson, type Request, type Response, ScimHttpError, send } from "./http.js";
+import { HttpError, readJsonBody, type Request, type Response } from "../json-http.js";
+import { errorBody, send } from "./http.js";
 import { scimRoutes } from "./routes.js";
 
 export const SCIM_PREFIX = "/scim/v2";
 /** Bodies larger than this are refused (413): a group of 10,000 members fits. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const HOST = /^[A-Za-z0-9.:[\]-]{1,255}$/;
+const NOT_JSON = new HttpError(400, "the request body is not JSON", "invalidSyntax");
 
 export interface ScimDeps {
   authenticator: Pick<Authenticator, "authenticate">;
@@ -43,10 +45,10 @@ export function createScimHandler(deps: ScimDeps) {
     let principal: Principal | undefined;
     let answer: { status: number; body?: unknown; resource?: string };
     try {
-      if (segments.includes(undefined)) throw new ScimHttpError(400, "the path is not valid percent-encoded UTF-8", "invalidSyntax");
+      if (segments.includes(undefined)) throw new HttpError(400, "the path is not valid percent-encoded UTF-8", "invalidSyntax");
       principal = await deps.authenticator.authenticate(bearerKey(String(req.headers.authorization ?? "")), source);
       mayProvision(principal);
-      answer = await route({ method, segments: segments as string[], query: url.searchParams, body: () => readJson(req, MAX_BODY_BYTES), orgId: principal.orgId, base });
+      answer = await route({ method, segments: segments as string[], query: url.searchParams, body: () => readJsonBody(req, { maxBytes: MAX_BODY_BYTES, gzip: false, notJson: NOT_JSON }), orgId: principal.orgId, base });
     } catch (error) {
       answer = errorBody(error, requestId);
     }

@@ -12,7 +12,8 @@ import {
 } from "../../services/identity/scim/index.js";
 import { groupInput, groupResource } from "./groups.js";
 import { excludesMembers, filterMentions, listResponse, type QueryParameters, queryFromBody, queryFromUrl, selectionFromUrl } from "./search.js";
-import { LIST_SCHEMA, ScimHttpError } from "./http.js";
+import { HttpError } from "../json-http.js";
+import { LIST_SCHEMA } from "./http.js";
 import { GROUP_PATCH_SCHEMA, resourceTypes, schemaDocuments, serviceProviderConfig, USER_PATCH_SCHEMA } from "./schemas.js";
 import { userInput, userResource } from "./users.js";
 
@@ -56,14 +57,14 @@ export function scimRoutes(users: UserDirectory) {
       return user ? [await userOut(c.orgId, user.id, c.base)] : [];
     }
     const rows = await users.allUsers(c.orgId, MAX_SCAN + 1);
-    if (rows.length > MAX_SCAN) throw new ScimHttpError(400, `the organisation has more than ${MAX_SCAN} users: filter by userName eq`, "tooMany");
+    if (rows.length > MAX_SCAN) throw new HttpError(400, `the organisation has more than ${MAX_SCAN} users: filter by userName eq`, "tooMany");
     const groups = await users.groupsOfUsers(c.orgId, rows.map((u) => u.id));
     return rows.map((u) => userResource(u, groups.get(u.id) ?? [], c.base));
   }
 
   async function listGroups(c: ScimCall, withMembers: boolean): Promise<ScimObject[]> {
     const rows = await users.allGroups(c.orgId, MAX_SCAN + 1);
-    if (rows.length > MAX_SCAN) throw new ScimHttpError(400, `the organisation has more than ${MAX_SCAN} groups`, "tooMany");
+    if (rows.length > MAX_SCAN) throw new HttpError(400, `the organisation has more than ${MAX_SCAN} groups`, "tooMany");
     const out: ScimObject[] = [];
     for (const g of rows) out.push(groupResource(g, withMembers ? await users.membersOf(c.orgId, g.id) : undefined, c.base));
     return out;
@@ -120,7 +121,7 @@ export function scimRoutes(users: UserDirectory) {
         const ops = parsePatchRequest(await c.body());
         const patched = applyPatch(await userOut(c.orgId, id, c.base), ops, USER_PATCH_SCHEMA);
         // A user without `active` would read as active: removing it must not reactivate a deprovisioned user.
-        if (getAttribute(patched, "active") === undefined) throw new ScimHttpError(400, "active is required: replace it with false to deactivate the user", "invalidValue");
+        if (getAttribute(patched, "active") === undefined) throw new HttpError(400, "active is required: replace it with false to deactivate the user", "invalidValue");
         await users.updateUser(c.orgId, id, userInput(patched));
         return { status: 200, body: shown(c, await userOut(c.orgId, id, c.base)), resource };
       }
@@ -173,7 +174,7 @@ export function scimRoutes(users: UserDirectory) {
     const docs: ScimObject[] = what === "ResourceTypes" ? resourceTypes(c.base) : schemaDocuments(c.base);
     if (id) {
       const doc = docs.find((d) => d.id === id);
-      if (!doc) throw new ScimHttpError(404, `no ${what.slice(0, -1)} ${JSON.stringify(id)}`);
+      if (!doc) throw new HttpError(404, `no ${what.slice(0, -1)} ${JSON.stringify(id)}`);
       return { status: 200, body: doc };
     }
     return { status: 200, body: { schemas: [LIST_SCHEMA], totalResults: docs.length, startIndex: 1, itemsPerPage: docs.length, Resources: docs } };
@@ -182,17 +183,17 @@ export function scimRoutes(users: UserDirectory) {
   /** Answers one SCIM call. */
   return async function route(c: ScimCall): Promise<ScimAnswer> {
     const [what, id, ...rest] = c.segments;
-    if (rest.length > 0 || what === undefined) throw new ScimHttpError(404, "no such SCIM endpoint: use /Users, /Groups, /ServiceProviderConfig, /ResourceTypes or /Schemas");
+    if (rest.length > 0 || what === undefined) throw new HttpError(404, "no such SCIM endpoint: use /Users, /Groups, /ServiceProviderConfig, /ResourceTypes or /Schemas");
     if (what === ".search" && !id) return search(c, ["Users", "Groups"]);
     if (what === "Users") return users_(c, id);
     if (what === "Groups") return groups_(c, id);
     if (what === "ServiceProviderConfig" && !id) return discovery(c, what, undefined);
     if (what === "ResourceTypes" || what === "Schemas") return discovery(c, what, id);
-    if (what === "Bulk" || what === "Me") throw new ScimHttpError(501, `/${what} is not supported (see /ServiceProviderConfig)`);
-    throw new ScimHttpError(404, "no such SCIM endpoint: use /Users, /Groups, /ServiceProviderConfig, /ResourceTypes or /Schemas");
+    if (what === "Bulk" || what === "Me") throw new HttpError(501, `/${what} is not supported (see /ServiceProviderConfig)`);
+    throw new HttpError(404, "no such SCIM endpoint: use /Users, /Groups, /ServiceProviderConfig, /ResourceTypes or /Schemas");
   };
 }
 
-function notAllowed(method: string): ScimHttpError {
-  return new ScimHttpError(405, `${method} is not allowed here`);
+function notAllowed(method: string): HttpError {
+  return new HttpError(405, `${method} is not allowed here`);
 }

@@ -4,7 +4,7 @@
  * to keep filters out of URLs and logs.
  */
 import { type Filter, getAttribute, isObject, type ScimObject } from "../../services/identity/scim/index.js";
-import { ScimHttpError } from "./http.js";
+import { HttpError } from "../json-http.js";
 import { MAX_RESULTS } from "./schemas.js";
 
 export const SEARCH_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
@@ -32,13 +32,13 @@ export function queryFromUrl(query: URLSearchParams): QueryParameters {
 
 /** A SearchRequest body; its attribute lists are arrays of names (or, leniently, comma-separated strings). */
 export function queryFromBody(body: unknown): QueryParameters {
-  if (!isObject(body)) throw new ScimHttpError(400, "a search body is a JSON object (a SearchRequest)", "invalidSyntax");
+  if (!isObject(body)) throw new HttpError(400, "a search body is a JSON object (a SearchRequest)", "invalidSyntax");
   const text = (name: string): string | undefined => {
     const value = getAttribute(body, name);
     if (value === undefined || value === null) return undefined;
     if (typeof value === "string") return value;
     if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value.join(",");
-    throw new ScimHttpError(400, `${name} must be a string or a list of strings`, "invalidValue");
+    throw new HttpError(400, `${name} must be a string or a list of strings`, "invalidValue");
   };
   const int = (name: string, fallback: number): number => {
     const value = getAttribute(body, name);
@@ -89,6 +89,6 @@ export function listResponse(listSchema: string, matches: ScimObject[], q: Query
 
 function intParam(raw: string | null, name: string, fallback: number): number {
   if (raw === null || raw === "") return fallback;
-  if (!/^-?\d{1,9}$/.test(raw)) throw new ScimHttpError(400, `${name} must be an integer`, "invalidValue");
+  if (!/^-?\d{1,9}$/.test(raw)) throw new HttpError(400, `${name} must be an integer`, "invalidValue");
   return Number(raw);
 }

@@ -2,7 +2,7 @@
 import type { NewUser, UserRow } from "../../services/identity/index.js";
 import { getAttribute, isObject, type ScimObject } from "../../services/identity/scim/index.js";
 import * as v from "../validate/identity.js";
-import { ScimHttpError } from "./http.js";
+import { HttpError } from "../json-http.js";
 import { USER_URN } from "./schemas.js";
 
 const NAME_PARTS = ["formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"];
@@ -29,7 +29,7 @@ export function userResource(u: UserRow, groups: { id: string; displayName: stri
 }
 
 function bad(attribute: string, what: string): never {
-  throw new ScimHttpError(400, `${attribute} ${what}`, "invalidValue");
+  throw new HttpError(400, `${attribute} ${what}`, "invalidValue");
 }
 
 function optionalString(body: ScimObject, attribute: string): string | undefined {
@@ -47,9 +47,9 @@ export function booleanOf(value: unknown, attribute: string): boolean | undefine
   return bad(attribute, "must be true or false");
 }
 
-/** A user as a SCIM body (POST, PUT, or a resource after PATCH) describes it; ScimHttpError 400 naming what is wrong. */
+/** A user as a SCIM body (POST, PUT, or a resource after PATCH) describes it; HttpError 400 naming what is wrong. */
 export function userInput(body: unknown): Omit<NewUser, "serviceAccount"> {
-  if (!isObject(body)) throw new ScimHttpError(400, "the body must be a JSON object", "invalidSyntax");
+  if (!isObject(body)) throw new HttpError(400, "the body must be a JSON object", "invalidSyntax");
   const userName = optionalString(body, "userName");
   if (!userName) bad("userName", "is required");
   const emailsIn = getAttribute(body, "emails");
