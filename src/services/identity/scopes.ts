@@ -24,98 +24,70 @@ const CACHE_LIMIT = 100_000;
  */
 const unstorable = (text: string) => text.includes("\u0000");
 
+interface Found {
+  /** null: the organisation (a model or pipeline in no project). */
+  projectId: string | null;
+}
+
 export function createScopeResolver(deps: { db: Kysely<Database> }) {
   const { db } = deps;
-  const runs = new Map<string, string>();
-  const projects = new Map<string, string>();
-  const models = new Map<string, { projectId: string | null }>();
-  const pipelines = new Map<string, { projectId: string | null }>();
-  // Pipeline runs and steps (by id) to their pipeline's project.
-  const pipelineRuns = new Map<string, { projectId: string | null }>();
+  // What was found, by kind, organisation and id or name: none of these answers ever changes.
+  const found = new Map<string, Found>();
 
-  function remember(map: Map<string, string>, key: string, value: string): void {
-    if (map.size >= CACHE_LIMIT) map.clear();
-    map.set(key, value);
+  /** The cached answer for (kind, orgId, id), else what `find` says, kept when there is one. */
+  async function lookUp(kind: string, orgId: string, id: string, find: () => Promise<Found | undefined>): Promise<Found | undefined> {
+    const key = `${kind}/${orgId}/${id}`;
+    const known = found.get(key);
+    if (known) return known;
+    if (unstorable(id)) return undefined;
+    const answer = await find();
+    if (answer) {
+      if (found.size >= CACHE_LIMIT) found.clear();
+      found.set(key, answer);
+    }
+    return answer;
   }
+
+  const project = (projectId: string | null | undefined): Found | undefined => (projectId === undefined ? undefined : { projectId });
 
   /** The project (id) a run belongs to; NotFoundError for an unknown run or one of another organisation. */
   async function projectOfRun(orgId: string, runId: string): Promise<string> {
-    const key = `${orgId}/${runId}`;
-    const known = runs.get(key);
-    if (known) return known;
-    if (unstorable(runId)) throw new NotFoundError(`run ${JSON.stringify(runId)} not found`);
-    const projectId = await projectOfRunRow(db, orgId, runId);
-    if (!projectId) throw new NotFoundError(`run "${runId}" not found`);
-    remember(runs, key, projectId);
-    return projectId;
+    const run = await lookUp("run", orgId, runId, async () => project(await projectOfRunRow(db, orgId, runId)));
+    if (!run?.projectId) throw new NotFoundError(`run ${JSON.stringify(runId)} not found`);
+    return run.projectId;
   }
 
   /** A project's id by name; undefined when the organisation has none (yet). */
   async function projectId(orgId: string, name: string): Promise<string | undefined> {
-    const key = `${orgId}/${name}`;
-    const known = projects.get(key);
-    if (known) return known;
-    if (unstorable(name)) return undefined;
-    const id = await projectIdByName(db, orgId, name);
-    if (id) remember(projects, key, id);
-    return id;
+    return (await lookUp("project", orgId, name, async () => project(await projectIdByName(db, orgId, name))))?.projectId ?? undefined;
   }
 
-  /** The project (id) a grant is on; undefined for the organisation or when there is no such grant. */
+  /** The project (id) a grant is on; undefined for the organisation or when there is no such grant. Not cached: grants are revoked. */
   async function projectOfGrant(orgId: string, grantId: string): Promise<string | undefined> {
     if (unstorable(grantId)) return undefined;
     return (await findGrantById(db, orgId, grantId))?.projectId ?? undefined;
   }
 
   /** A model's project id (null: none), or undefined when the organisation has no such model. Models never change project. */
-  async function projectOfModel(orgId: string, name: string): Promise<{ projectId: string | null } | undefined> {
-    const key = `${orgId}/${name}`;
-    const known = models.get(key);
-    if (known) return known;
-    if (unstorable(name)) return undefined;
-    const row = await findModel(db, orgId, name);
-    if (!row) return undefined;
-    const found = { projectId: row.projectId };
-    if (models.size >= CACHE_LIMIT) models.clear();
-    models.set(key, found);
-    return found;
-  }
+  const projectOfModel = (orgId: string, name: string) => lookUp("model", orgId, name, async () => project((await findModel(db, orgId, name))?.projectId));
 
   /** A pipeline's project id (null: none), or undefined when there is no such pipeline. Pipelines never change project. */
-  async function projectOfPipeline(orgId: string, name: string): Promise<{ projectId: string | null } | undefined> {
-    if (unstorable(name)) return undefined;
-    const key = `${orgId}/${name}`;
-    const known = pipelines.get(key);
-    if (known) return known;
-    const row = await findPipeline(db, orgId, name);
-    if (!row) return undefined;
-    const found = { projectId: row.projectId };
-    if (pipelines.size >= CACHE_LIMIT) pipelines.clear();
-    pipelines.set(key, found);
-    return found;
-  }
+  const projectOfPipeline = (orgId: string, name: string) => lookUp("pipeline", orgId, name, async () => project((await findPipeline(db, orgId, name))?.projectId));
 
-  /** The project id (null: none) of a pipeline run's pipeline; NotFoundError for a run the organisation does not have. Runs never move. */
+  /** The project id (null: none) of a pipeline run's pipeline; NotFoundError for a run the organisation does not have. */
   async function projectOfPipelineRun(orgId: string, id: string): Promise<string | null> {
-    const key = `${orgId}/${id}`;
-    const known = pipelineRuns.get(key);
-    if (known) return known.projectId;
-    const run = unstorable(id) ? undefined : await findPipelineRun(db, orgId, id);
+    const run = await lookUp("pipeline-run", orgId, id, async () => project((await findPipelineRun(db, orgId, id))?.projectId));
     if (!run) throw new NotFoundError(`pipeline run "${id}" not found`);
-    if (pipelineRuns.size >= CACHE_LIMIT) pipelineRuns.clear();
-    pipelineRuns.set(key, { projectId: run.projectId });
     return run.projectId;
   }
 
   async function projectOfStep(orgId: string, id: string): Promise<string | null> {
-    const key = `${orgId}/${id}`;
-    const known = pipelineRuns.get(key);
-    if (known) return known.projectId;
-    const step = unstorable(id) ? undefined : await findStep(db, orgId, id);
+    const step = await lookUp("step", orgId, id, async () => {
+      const row = await findStep(db, orgId, id);
+      return row ? { projectId: await projectOfPipelineRun(orgId, row.pipelineRunId) } : undefined;
+    });
     if (!step) throw new NotFoundError(`step "${id}" not found`);
-    const projectId = await projectOfPipelineRun(orgId, step.pipelineRunId);
-    pipelineRuns.set(key, { projectId });
-    return projectId;
+    return step.projectId;
   }
 
   return { projectOfRun, projectId, projectOfGrant, projectOfModel, projectOfPipeline, projectOfPipelineRun, projectOfStep };
