@@ -10,9 +10,11 @@ import type { Database } from "../../db/schema.js";
 import { isRefusedValue } from "../../db/uploads-repo.js";
 import { coalesce } from "../../util/coalesce.js";
 import { newId } from "../ids.js";
+import type { Principal } from "./roles.js";
 import { decodeToken, isTimeCursor, type Page, pageOf } from "../page-tokens.js";
 
-export type AuditEvent = Omit<AuditRow, "id">;
+/** What an audit event says of the call itself; who made it comes from the principal. */
+export type AuditedCall = Pick<AuditRow, "method" | "resource" | "source" | "outcome" | "requestId">;
 export type { AuditRow } from "../../db/audit-repo.js";
 
 export type AuditLog = ReturnType<typeof createAuditLog>;
@@ -27,8 +29,9 @@ export function createAuditLog(deps: { db: Kysely<Database> }) {
     { maxBatch: 500, maxInFlight: 4, isolate: isRefusedValue },
   );
 
-  /** Records an event; resolves once it is stored. Resources come from requests, refused ones too: stored tamed. */
-  const record = (event: AuditEvent): Promise<void> => insert({ id: newId("ev"), ...event, resource: tame(event.resource) });
+  /** Records a call `principal` made, now; resolves once it is stored. Resources come from requests, refused ones too: stored tamed. */
+  const record = (principal: Principal, call: AuditedCall): Promise<void> =>
+    insert({ id: newId("ev"), orgId: principal.orgId || null, at: new Date(), userId: principal.userId, keyId: principal.keyId, ...call, resource: tame(call.resource) });
 
   async function list(
     orgId: string,

@@ -3,7 +3,7 @@
  * keys, the audit log, and what a presented key may do. The capability's only
  * door: the wire layer and the composition root import from here.
  */
-export { createAuditLog, type AuditEvent, type AuditLog, type AuditRow } from "./audit.js";
+export { type AuditedCall, createAuditLog, type AuditLog, type AuditRow } from "./audit.js";
 export { createAuthenticator, type Authenticator, hashKey } from "./authenticator.js";
 export { createFailureLimiter, type FailureLimiter } from "./failure-limiter.js";
 export { createGrantService, type GrantRow, type GrantService, type GrantSpec } from "./grants.js";

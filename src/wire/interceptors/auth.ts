@@ -53,11 +53,7 @@ export function authInterceptor(deps: AccessDeps): Interceptor {
     const record = async (error?: unknown) => {
       if (!rule.audit) return;
       const code = error === undefined ? "ok" : codeName(error instanceof ConnectError ? error.code : toConnectError(error, "").code);
-      await deps.audit.record({
-        orgId: principal.orgId || null,
-        at: new Date(),
-        userId: principal.userId,
-        keyId: principal.keyId,
+      await deps.audit.record(principal, {
         method: `${req.service.typeName}/${req.method.name}`,
         resource,
         source,

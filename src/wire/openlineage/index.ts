@@ -63,18 +63,14 @@ export function createOpenLineageHandler(deps: OpenLineageDeps) {
     }
     // Written before the answer, as for gRPC calls: no write goes unrecorded.
     if (principal) {
-      const event = {
-        orgId: principal.orgId || null,
-        at: new Date(),
-        userId: principal.userId,
-        keyId: principal.keyId,
+      const call = {
         method: `OpenLineage POST ${OPENLINEAGE_PATH}`,
         resource,
         source,
         outcome: answer.status < 300 ? "ok" : (OUTCOMES[answer.status] ?? "internal"),
         requestId,
       };
-      await deps.audit.record(event).catch((error: unknown) => {
+      await deps.audit.record(principal, call).catch((error: unknown) => {
         // Unrecorded, the write must not look like a success.
         answer = errorAnswer(error, requestId);
       });

@@ -55,18 +55,14 @@ export function createScimHandler(deps: ScimDeps) {
     // Written before the answer, as for gRPC calls: no write goes unrecorded.
     // Searches (POST …/.search) read.
     if (principal && method !== "GET" && segments.at(-1) !== ".search") {
-      const event = {
-        orgId: principal.orgId || null,
-        at: new Date(),
-        userId: principal.userId,
-        keyId: principal.keyId,
+      const call = {
         method: `SCIM ${method} /${segments[0] ?? ""}`,
         resource: answer.resource ?? (segments[1] ? `${segments[0] === "Groups" ? "group" : "user"}/${segments[1]}` : ""),
         source,
         outcome: answer.status < 300 ? "ok" : (OUTCOMES[answer.status] ?? "internal"),
         requestId,
       };
-      await deps.audit.record(event).catch((error: unknown) => {
+      await deps.audit.record(principal, call).catch((error: unknown) => {
         // Unrecorded, the write must not look like a success.
         answer = errorBody(error, requestId);
       });
