@@ -1295,7 +1295,9 @@ export const ModelService: GenService<{
     output: typeof GetModelVersionResponseSchema;
   },
   /**
-   * ListModelVersions lists a model's versions, newest first.
+   * ListModelVersions lists a model's versions, newest first. As in
+   * SearchModelVersions, the versions carry no files (file_count says how
+   * many): GetModelVersion or ListModelFiles list them.
    *
    * @generated from rpc traintrack.v1.ModelService.ListModelVersions
    */

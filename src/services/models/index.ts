@@ -4,7 +4,6 @@
  */
 import type { Kysely } from "kysely";
 import { searchVersions, type VersionFilter } from "../../db/model-search-repo.js";
-import { aliasesByVersion } from "../../db/model-aliases-repo.js";
 import * as repo from "../../db/models-repo.js";
 import type { Database } from "../../db/schema.js";
 import type { ObjectStore } from "../../storage/object-store.js";
@@ -38,11 +37,8 @@ export function createModelService(deps: {
   async function search(orgId: string, f: Omit<VersionFilter, "offset" | "limit"> & { pageSize: number; pageToken: string }): Promise<Page<VersionView>> {
     const offset = f.pageToken ? decodeToken(f.pageToken, (v): v is number => isSafeInt(v) && v >= 0 && v <= MAX_SEARCH_OFFSET) : 0;
     const rows = await searchVersions(db, orgId, { ...f, offset, limit: f.pageSize + 1 });
-    const page = rows.slice(0, f.pageSize);
-    const named = await aliasesByVersion(db, [...new Set(page.map((r) => r.modelId))]);
-    // No files: a page of 100 versions would carry up to 100,000 of them, ten times the cost of the search itself.
-    const items = page.map((row) => ({ ...row, files: [], aliases: named.get(`${row.modelId}@${row.version}`) ?? [] }));
-    const next = offset + page.length;
+    const items = await registry.summaries(rows.slice(0, f.pageSize));
+    const next = offset + items.length;
     return { items, nextPageToken: rows.length > f.pageSize && next <= MAX_SEARCH_OFFSET ? encodeToken(next) : "" };
   }
 

@@ -109,11 +109,21 @@ export function createModelRegistry(deps: ModelRegistryDeps) {
 
   const getVersion = async (orgId: string, name: string, selector: VersionSelector) => versionView(await mustFindVersion(orgId, name, selector));
 
+  /**
+   * Versions for a list: with their aliases (one query for the page) but no
+   * files, which `file_count` counts: a page of 1,000 versions would otherwise
+   * carry up to 1,000,000 of them. GetModelVersion and ListModelFiles list them.
+   */
+  async function summaries<T extends ModelVersionRow>(rows: T[]): Promise<(T & { files: []; aliases: string[] })[]> {
+    const named = await aliasesByVersion(db, [...new Set(rows.map((r) => r.modelId))]);
+    return rows.map((row) => ({ ...row, files: [], aliases: named.get(`${row.modelId}@${row.version}`) ?? [] }));
+  }
+
   async function listVersions(orgId: string, name: string, q: { pageSize: number; pageToken: string }): Promise<Page<VersionView>> {
     const model = await mustFindModel(orgId, name);
     const before = q.pageToken ? decodeToken(q.pageToken, isSafeInt) : undefined;
     const page = pageOf(await repo.listVersions(db, model.id, before, q.pageSize + 1), q.pageSize, (last) => last.version);
-    return { items: await Promise.all(page.items.map(versionView)), nextPageToken: page.nextPageToken };
+    return { items: (await summaries(page.items)).map((v) => ({ ...v, sortMetric: null })), nextPageToken: page.nextPageToken };
   }
 
   async function listFiles(orgId: string, name: string, version: number, q: { prefix: string; pageSize: number; pageToken: string }) {
@@ -219,7 +229,7 @@ export function createModelRegistry(deps: ModelRegistryDeps) {
     return existing;
   }
 
-  return { createModel, getModel, listModels, updateModel, createVersion, getVersion, listVersions, listFiles, updateVersion, mustFindModel, mustFindVersion, versionView };
+  return { createModel, getModel, listModels, updateModel, createVersion, getVersion, listVersions, listFiles, updateVersion, mustFindModel, mustFindVersion, summaries };
 }
 
 /** Digest of what a version is made of, to tell a retry from a different request under the same request_id. */

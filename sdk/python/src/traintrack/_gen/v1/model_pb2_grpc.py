@@ -179,7 +179,9 @@ class ModelServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ListModelVersions(self, request, context):
-        """ListModelVersions lists a model's versions, newest first.
+        """ListModelVersions lists a model's versions, newest first. As in
+        SearchModelVersions, the versions carry no files (file_count says how
+        many): GetModelVersion or ListModelFiles list them.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
