@@ -21,6 +21,11 @@ export async function aliasesByVersion(db: Kysely<Database>, modelIds: string[])
   return out;
 }
 
+export async function countAliases(db: Kysely<Database>, modelId: string): Promise<number> {
+  const row = await db.selectFrom("modelAliases").select((eb) => eb.fn.countAll<number>().as("n")).where("modelId", "=", modelId).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 export async function findAlias(db: Kysely<Database>, modelId: string, alias: string): Promise<AliasRow | undefined> {
   return db.selectFrom("modelAliases").select(["alias", "version", "protected", "updatedAt"]).where("modelId", "=", modelId).where("alias", "=", alias).executeTakeFirst();
 }

@@ -66,6 +66,20 @@ describe.each(backends())("model aliases on $name", (backend) => {
   }
 
   describe.skipIf(!backend.available)("", () => {
+    it("bounds a model's aliases at 1,000: a new one past that is refused, existing ones still move", async () => {
+      const { name } = await modelWithVersions(2);
+      const model = await server.app.db.selectFrom("registeredModels").select(["id", "orgId"]).where("name", "=", name).executeTakeFirstOrThrow();
+      // 999 made directly (1,000 calls would only slow the suite), the 1,000th through the API.
+      await server.app.db
+        .insertInto("modelAliases")
+        .values(Array.from({ length: 999 }, (_, i) => ({ modelId: model.id, orgId: model.orgId, alias: `a${i}`, version: 1, protected: false, updatedAt: new Date() })))
+        .execute();
+      expect(await outcomeOf(models().setModelAlias({ model: name, alias: "last", version: 1n }))).toBe("OK");
+      expect(await outcomeOf(models().setModelAlias({ model: name, alias: "one-too-many", version: 1n }))).toBe("ResourceExhausted");
+      expect(await outcomeOf(models().setModelAlias({ model: name, alias: "a7", version: 2n }))).toBe("OK");
+      expect((await models().getRegisteredModel({ name })).model?.aliases).toHaveLength(1000);
+    });
+
     it("keeps every one of 20 concurrent moves of an alias, in an unbroken chain", async () => {
       const { name } = await modelWithVersions(20);
       const transports = ["grpc", "connectH2", "connectH1", "grpcWeb"] as const;

@@ -1343,7 +1343,8 @@ export const ModelService: GenService<{
   /**
    * SetModelAlias points an alias at a version (creating the alias, or
    * moving it), and appends the move to the alias's history. A protected
-   * alias is moved (or unprotected) only by a maintainer of the model.
+   * alias is moved (or unprotected) only by a maintainer of the model. A model
+   * has at most 1,000 aliases (RESOURCE_EXHAUSTED beyond).
    *
    * @generated from rpc traintrack.v1.ModelService.SetModelAlias
    */

@@ -11,13 +11,16 @@ import * as aliases from "../../db/model-aliases-repo.js";
 import type { AliasMoveRow } from "../../db/model-aliases-repo.js";
 import * as repo from "../../db/models-repo.js";
 import type { Database } from "../../db/schema.js";
-import { NotFoundError, PermissionDeniedError } from "../errors.js";
+import { LimitExceededError, NotFoundError, PermissionDeniedError } from "../errors.js";
 import { newId } from "../ids.js";
 import { effectiveRole, includes, type Principal } from "../identity/index.js";
 import { decodeToken, isSafeInt, type Page, pageOf } from "../page-tokens.js";
 import type { AliasRow } from "./types.js";
 
 export type ModelAliases = ReturnType<typeof createModelAliases>;
+
+/** Aliases one model may have (all are returned with it). */
+export const MAX_ALIASES_PER_MODEL = 1000;
 
 export function createModelAliases(deps: { db: Kysely<Database>; now: () => Date }) {
   const { db, now } = deps;
@@ -40,6 +43,10 @@ export function createModelAliases(deps: { db: Kysely<Database>; now: () => Date
       if (!model) throw new NotFoundError(`model "${name}" not found`);
       if (!(await repo.findVersion(trx, model.id, s.version))) throw new NotFoundError(`model "${name}" has no version ${s.version}`);
       const current = await aliases.findAlias(trx, model.id, s.alias);
+      // A model's aliases come back with it (GetRegisteredModel): they are bounded.
+      if (!current && (await aliases.countAliases(trx, model.id)) >= MAX_ALIASES_PER_MODEL) {
+        throw new LimitExceededError(`model "${name}" has ${MAX_ALIASES_PER_MODEL} aliases, the limit: delete one first`);
+      }
       const protect = s.protect ?? current?.protected ?? false;
       // Moving a protected alias, or protecting one, is a maintainer's; leaving an alias unprotected is anyone's.
       if (current?.protected || s.protect === true) mayChangeProtected(caller, model.projectId, name, s.alias);

@@ -215,7 +215,8 @@ class ModelServiceServicer(object):
     def SetModelAlias(self, request, context):
         """SetModelAlias points an alias at a version (creating the alias, or
         moving it), and appends the move to the alias's history. A protected
-        alias is moved (or unprotected) only by a maintainer of the model.
+        alias is moved (or unprotected) only by a maintainer of the model. A model
+        has at most 1,000 aliases (RESOURCE_EXHAUSTED beyond).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
