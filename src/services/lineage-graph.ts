@@ -136,30 +136,33 @@ export function createLineageGraph(deps: { db: Kysely<Database> }) {
     const add = (links: repo.Link[], edge: EdgeKind, from: NodeKind, to: NodeKind) => {
       for (const l of links) out.push({ kind: edge, from: [from, l.from], to: [to, l.to] });
     };
+    // A model version is made by its run: registered from its artefacts, or produced and uploaded apart.
+    const made = (l: repo.Link & { registered: boolean }): Link => ({ kind: l.registered ? "registered_as" : "produced", from: ["run", l.from], to: ["model", l.to] });
     out.push(...(await ioLinks(orgId, kind, ids, down, up, limit)));
-    if (kind === "pipeline_run") {
-      if (down) add(await pipelines.stepsOfRuns(db, orgId, ids, limit), "contains", "pipeline_run", "step");
-    } else if (kind === "step") {
-      if (up) for (const id of ids) out.push({ kind: "contains", from: ["pipeline_run", id.slice(0, id.indexOf("/"))], to: ["step", id] });
-      if (down) add(await pipelines.tracking(db, orgId, ids, true, limit), "tracked_as", "step", "run");
-    } else if (kind === "external") {
-      // Only steps touch external datasets (ioLinks above).
-    } else if (kind === "dataset") {
-      if (down) add(await repo.derivations(db, orgId, ids, true, limit), "derived_from", "dataset", "dataset");
-      if (up) add(await repo.derivations(db, orgId, ids, false, limit), "derived_from", "dataset", "dataset");
-      if (down) add(await repo.reads(db, orgId, ids, true, limit), "read_by", "dataset", "run");
-    } else if (kind === "run") {
-      if (up) add(await repo.reads(db, orgId, ids, false, limit), "read_by", "dataset", "run");
-      if (up) add(await pipelines.tracking(db, orgId, ids, false, limit), "tracked_as", "step", "run");
-      if (down) {
-        for (const l of await repo.makes(db, orgId, ids, true, limit)) {
-          out.push({ kind: l.registered ? "registered_as" : "produced", from: ["run", l.from], to: ["model", l.to] });
-        }
-      }
-    } else if (up) {
-      for (const l of await repo.makes(db, orgId, ids, false, limit)) {
-        out.push({ kind: l.registered ? "registered_as" : "produced", from: ["run", l.from], to: ["model", l.to] });
-      }
+    switch (kind) {
+      case "pipeline_run":
+        if (down) add(await pipelines.stepsOfRuns(db, orgId, ids, limit), "contains", "pipeline_run", "step");
+        break;
+      case "step":
+        if (up) for (const id of ids) out.push({ kind: "contains", from: ["pipeline_run", id.slice(0, id.indexOf("/"))], to: ["step", id] });
+        if (down) add(await pipelines.tracking(db, orgId, ids, true, limit), "tracked_as", "step", "run");
+        break;
+      case "dataset":
+        if (down) add(await repo.derivations(db, orgId, ids, true, limit), "derived_from", "dataset", "dataset");
+        if (up) add(await repo.derivations(db, orgId, ids, false, limit), "derived_from", "dataset", "dataset");
+        if (down) add(await repo.reads(db, orgId, ids, true, limit), "read_by", "dataset", "run");
+        break;
+      case "run":
+        if (up) add(await repo.reads(db, orgId, ids, false, limit), "read_by", "dataset", "run");
+        if (up) add(await pipelines.tracking(db, orgId, ids, false, limit), "tracked_as", "step", "run");
+        if (down) out.push(...(await repo.makes(db, orgId, ids, true, limit)).map(made));
+        break;
+      case "model":
+        if (up) out.push(...(await repo.makes(db, orgId, ids, false, limit)).map(made));
+        break;
+      case "external":
+        // Only steps touch external datasets (ioLinks above).
+        break;
     }
     return out;
   }
