@@ -19,6 +19,17 @@ export async function findByExternalId(db: Kysely<Database>, orgId: string, exte
   return db.selectFrom("pipelineSteps").selectAll().where("orgId", "=", orgId).where("externalId", "=", externalId).executeTakeFirst();
 }
 
+/** The instance number after the highest of a step of a run (0 for a step not started yet). */
+export async function nextInstance(db: Kysely<Database>, runId: string, name: string): Promise<number> {
+  const row = await db
+    .selectFrom("pipelineSteps")
+    .select((eb) => eb.fn.max("instance").as("last"))
+    .where("pipelineRunId", "=", runId)
+    .where("name", "=", name)
+    .executeTakeFirst();
+  return row?.last === null || row?.last === undefined ? 0 : Number(row.last) + 1;
+}
+
 export async function countInstances(db: Kysely<Database>, runId: string): Promise<number> {
   const row = await db.selectFrom("pipelineSteps").select((eb) => eb.fn.countAll<number>().as("n")).where("pipelineRunId", "=", runId).executeTakeFirstOrThrow();
   return Number(row.n);

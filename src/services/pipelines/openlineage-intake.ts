@@ -9,12 +9,12 @@
  */
 import type { Kysely } from "kysely";
 import { datasetVersionId } from "../../db/lineage-graph-repo.js";
-import { findByExternalId, findInstance, mergeStepFacets, stepsOfRun } from "../../db/pipeline-steps-repo.js";
+import { findByExternalId, findInstance, mergeStepFacets, nextInstance } from "../../db/pipeline-steps-repo.js";
 import { mergeRunFacets } from "../../db/pipelines-repo.js";
 import type { Database } from "../../db/schema.js";
 import type { PipelineService } from "./index.js";
 import { type IntakeOp, ioRefOf, type JobRef, type LineageDataset, operationsOf, parseRunEvent, TRAINTRACK_NAMESPACE } from "./openlineage.js";
-import { type IoRef, MAX_INSTANCES_PER_RUN, type StepRow } from "./types.js";
+import type { IoRef, StepRow } from "./types.js";
 
 type StepOp = Extract<IntakeOp, { kind: "step" }>;
 
@@ -73,8 +73,7 @@ export function createOpenLineageIntake(deps: { db: Kysely<Database>; pipelines:
       const found = await findByExternalId(db, orgId, op.stepRunId);
       if (found) return found;
       // A step run more than once in a pipeline run (a fan-out, a retry with a new runId) is one step with several instances.
-      const siblings = (await stepsOfRun(db, runId, MAX_INSTANCES_PER_RUN)).filter((s) => s.name === op.step);
-      const instance = siblings.reduce((next, s) => Math.max(next, s.instance + 1), 0);
+      const instance = await nextInstance(db, runId, op.step);
       const { step } = await pipelines.startStep(orgId, {
         runId,
         name: op.step,
