@@ -1,5 +1,6 @@
 /** Keys, grants and what they add up to: the rows behind every authorisation decision. */
 import { type Kysely, sql } from "kysely";
+import { lockInTransaction } from "./advisory-lock.js";
 import type { Database, KeyScope, Role } from "./schema.js";
 
 export interface KeyHolder {
@@ -85,7 +86,7 @@ export async function countActiveOwners(db: Kysely<Database>, orgId: string): Pr
  * organisation's keys (NOTIFY is delivered at commit, and not at all on rollback).
  */
 export async function lockAccess(trx: Kysely<Database>, orgId: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(${ACCESS_LOCK_SPACE}, hashtext(${orgId}))`.execute(trx);
+  await lockInTransaction(trx, ACCESS_LOCK_SPACE, orgId);
   await sql`select pg_notify(${ACCESS_CHANNEL}, ${orgId})`.execute(trx);
 }
 

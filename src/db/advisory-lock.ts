@@ -44,3 +44,12 @@ export async function withAdvisoryLock<T>(db: Kysely<Database>, key: AdvisoryKey
     }
   });
 }
+
+/**
+ * Takes a transaction-level advisory lock on (space, hash of `name`), released
+ * when `trx` ends: serialises short changes to one thing (an organisation's
+ * access, a pipeline run's graph) across every process on the database.
+ */
+export async function lockInTransaction(trx: Kysely<Database>, space: number, name: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${space}::int4, hashtext(${name}))`.execute(trx);
+}

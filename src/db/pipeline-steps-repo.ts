@@ -1,11 +1,18 @@
 /** Step instances of pipeline runs, their upstream steps, inputs and outputs, and external datasets. */
 import { type Kysely, type Selectable, sql } from "kysely";
+import { lockInTransaction } from "./advisory-lock.js";
 import type { Database, PipelineStepsTable, StepIoTable, StepStatus } from "./schema.js";
 
 export type StepRow = Selectable<PipelineStepsTable>;
 export type StepIoRow = Selectable<StepIoTable>;
 
 const TERMINAL: StepStatus[] = ["succeeded", "failed", "skipped", "cached"];
+
+/** Advisory lock namespace for one pipeline run's graph: "tp". */
+const GRAPH_LOCK_SPACE = 0x7470;
+
+/** Serialises changes that join steps already in a run's graph, until `trx` ends. */
+export const lockRunGraph = (trx: Kysely<Database>, runId: string) => lockInTransaction(trx, GRAPH_LOCK_SPACE, runId);
 
 export async function findStep(db: Kysely<Database>, orgId: string, id: string): Promise<StepRow | undefined> {
   return db.selectFrom("pipelineSteps").selectAll().where("orgId", "=", orgId).where("id", "=", id).executeTakeFirst();

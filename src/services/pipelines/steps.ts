@@ -11,7 +11,7 @@
  * so its steps record in parallel. (Two such joins made at the same instant,
  * each closing half of a new cycle, could both pass: a limit we accept.)
  */
-import { type Kysely, sql } from "kysely";
+import type { Kysely } from "kysely";
 import * as repo from "../../db/pipeline-steps-repo.js";
 import type { Database } from "../../db/schema.js";
 import { FailedPreconditionError, InvalidInputError, LimitExceededError, NotFoundError } from "../errors.js";
@@ -19,8 +19,6 @@ import { newId } from "../ids.js";
 import type { createIoResolver } from "./io.js";
 import { type IoRef, MAX_INSTANCES_PER_RUN, type NewStep, type PipelineRunRow, type StepRow, type StepStatus } from "./types.js";
 
-/** Advisory lock namespace for one pipeline run's graph: "tp". */
-const GRAPH_LOCK_SPACE = 0x7470;
 
 export type StepRecorder = ReturnType<typeof createStepRecorder>;
 
@@ -32,7 +30,7 @@ export function createStepRecorder(deps: {
 }) {
   const { db, now, io } = deps;
 
-  const lock = (trx: Kysely<Database>, runId: string) => sql`select pg_advisory_xact_lock(${GRAPH_LOCK_SPACE}, hashtext(${runId}))`.execute(trx);
+  const lock = repo.lockRunGraph;
 
   /** Refuses rows that would close a cycle: an output read by a step upstream of its writer, or an input written by a step downstream of its reader. */
   async function checkAcyclic(trx: Kysely<Database>, step: StepRow, direction: "in" | "out", refKeys: string[], isNew: boolean): Promise<void> {
