@@ -205,18 +205,15 @@ export function createModelRegistry(deps: ModelRegistryDeps) {
       const winner = await repo.findVersionByRequest(db, await modelId(), input.requestId);
       return winner ? sameRequest(winner, print).version : undefined;
     };
-    let number: number;
-    if (input.source.kind === "run") {
-      try {
-        number = await db.transaction().execute(insert);
-      } catch (error) {
-        const recovered = await recover(error);
-        if (recovered === undefined) throw error;
-        return { version: await versionView((await repo.findVersion(db, await modelId(), recovered)) as ModelVersionRow), created: false };
-      }
-    } else {
-      number = await committer.commit(orgId, staged, "CreateModelVersion", { insert, recover });
-    }
+    // Files from uploads commit by the upload protocol, which recovers as it would for datasets; from a run, alike here.
+    const number =
+      input.source.kind === "uploads"
+        ? await committer.commit(orgId, staged, "CreateModelVersion", { insert, recover })
+        : await db.transaction().execute(insert).catch(async (error: unknown) => {
+            const recovered = await recover(error);
+            if (recovered === undefined) throw error;
+            return recovered;
+          });
     const row = await repo.findVersion(db, await modelId(), number);
     if (!row) throw new Error(`version ${number} of model ${input.model} vanished right after its commit`);
     return { version: await versionView(row), created: row.id === versionId };
