@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test command needs and is missing: a PostgreSQL server,
-# jq, MinIO, grpcurl and the Python SDK's venv. Idempotent; a no-op (well under a
+# jq, Chromium, MinIO, grpcurl and the Python SDK's venv. Idempotent; a no-op (well under a
 # second) when all of them are present. Prints one line per tool and exits
 # non-zero if an install fails.
 #
@@ -77,6 +77,20 @@ else
   echo "jq: not found, installing with apt-get..."
   as_root apt-get update || die "jq: apt-get update failed"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y jq || die "jq: apt-get install -y jq failed"
+fi
+
+# Chromium, for the browser tests (test/browser/, driven by playwright-core): Debian's package, never a browser download.
+if [ -n "${TRAINTRACK_CHROMIUM:-}" ] && [ -x "$TRAINTRACK_CHROMIUM" ]; then
+  echo "chromium: found $TRAINTRACK_CHROMIUM"
+elif [ -x /usr/bin/chromium ]; then
+  echo "chromium: found /usr/bin/chromium"
+else
+  echo "chromium: not found, installing with apt-get..."
+  as_root apt-get update || die "chromium: apt-get update failed"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core ||
+    die "chromium: apt-get install -y chromium failed"
+  [ -x /usr/bin/chromium ] || die "chromium: installed, but /usr/bin/chromium is missing"
+  echo "chromium: installed /usr/bin/chromium"
 fi
 
 # MinIO and grpcurl: no Debian or npm package; built with Go and cached.

@@ -2,7 +2,7 @@
 # The whole test run (`npm test`):
 #   a. test/scripts/install-tools.sh
 #   b. generated code is fresh (buf generate leaves gen/ unchanged) and buf lint passes
-#   c. typecheck (tsc --noEmit)
+#   c. typecheck (tsc --noEmit, for the server and for ui/), and the web UI's build
 #   d. under test/scripts/with-services.sh: vitest, then the Python SDK's tests
 #      (sdk/python/run-tests.sh) when sdk/python/tests exists
 # Every step runs even when an earlier one failed (except that d needs the
@@ -90,11 +90,19 @@ else
 fi
 
 # c. typecheck -------------------------------------------------------------------
-header "typecheck (tsc --noEmit)"
-if npx_ tsc --noEmit; then
+header "typecheck (tsc --noEmit: the server, and ui/)"
+if npx_ tsc --noEmit && npx_ tsc --noEmit -p ui; then
   echo "typecheck passed"
 else
   step_failed "typecheck"
+fi
+
+# c2. the web UI's build, which the browser tests (test/browser/) load from dist/ui --
+header "build the web UI (vite build → dist/ui)"
+if npm run --silent build:ui; then
+  echo "web UI built"
+else
+  step_failed "build:ui"
 fi
 
 # d. test suites, against real PostgreSQL and MinIO ------------------------------
