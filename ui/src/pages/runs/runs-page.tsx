@@ -53,9 +53,11 @@ export function RunsPage({ project, experiment }: { project: string; experiment:
       </div>
       <div className="page-head">
         <h1>{experiment}</h1>
-        <span className="muted" data-testid="run-count">
-          {runs.length.toLocaleString()} runs{complete || error ? "" : ", loading more…"}
-        </span>
+        {isPending || (error && runs.length === 0) ? null : (
+          <span className="muted" data-testid="run-count">
+            {runs.length.toLocaleString()} runs{complete || error ? "" : ", loading more…"}
+          </span>
+        )}
         <span className="spacer" />
         <ColumnPicker keys={keys} chosen={chosen} onChange={(next) => setQuery({ cols: next.join(",") })} />
         <span className="muted">{selectedIds.length ? `${selectedIds.length} selected` : "Tick runs to compare them"}</span>
