@@ -9,13 +9,13 @@
  *   npx tsx bench/ui/runs-table.ts                                   (embedded PGlite)
  *   test/scripts/with-services.sh npx tsx bench/ui/runs-table.ts    (PostgreSQL + MinIO)
  *
- * BENCH_RUNS (10000) runs; BENCH_REPEAT (3) cold loads. Needs dist/ui (npm run build:ui).
+ * BENCH_RUNS (10000) runs; BENCH_REPEAT (3) cold loads. Needs dist/ui (npm run build:ui). Creating
+ * 10,000 runs through the API takes minutes (about 70 CreateRun a second on two cores).
  */
 import type { Page } from "playwright-core";
 import { ExperimentService } from "../../gen/traintrack/v1/experiment_pb.js";
 import { seedRuns } from "../../test/browser/runs-fixtures.js";
-import { openUi } from "../../test/browser/runs-harness.js";
-import { startTestServer } from "../../test/support/server.js";
+import { launchBrowser, signIn, startUiServer } from "../../test/browser/support/browser.js";
 import { postgresService, s3Service } from "../../test/support/services.js";
 import { printTable } from "../report.js";
 
@@ -83,7 +83,8 @@ function fps(intervals: number[]) {
 
 async function main() {
   const backend = postgresService() && s3Service() ? "postgres+minio" : "embedded";
-  const server = await startTestServer(backend);
+  const server = await startUiServer(backend);
+  const browser = await launchBrowser();
   try {
     const clients = Array.from({ length: 16 }, () => server.client(ExperimentService, "connectH2"));
     const seeding = performance.now();
@@ -94,7 +95,10 @@ async function main() {
     const url = `${server.baseUrl}/projects/bench/experiments/many?cols=${COLUMNS}`;
     const loads: { first: number; all: number }[] = [];
     for (let i = 0; i < REPEAT; i++) {
-      const ui = await openUi(server.baseUrl, server.apiKey);
+      // Signed in, then cold: a new context whose cache is emptied, so the UI's assets load too.
+      const ui = await browser.newPage();
+      await signIn(ui.page, server.baseUrl, server.apiKey);
+      await (await ui.page.context().newCDPSession(ui.page)).send("Network.clearBrowserCache");
       await ui.page.addInitScript(watchTable(RUNS));
       await ui.page.goto(url);
       await ui.page.waitForFunction("window.__allRuns !== undefined", null, { timeout: 120_000 });
@@ -146,6 +150,7 @@ async function main() {
       }
     }
   } finally {
+    await browser.close();
     await server.close();
   }
 }

@@ -7,30 +7,32 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExperimentService } from "../../gen/traintrack/v1/experiment_pb.js";
-import { startTestServer, type TestServer } from "../support/server.js";
-import { openUi, type UiHarness } from "./runs-harness.js";
+import type { TestServer } from "../support/server.js";
 import { seedRuns, seededRun } from "./runs-fixtures.js";
+import { launchBrowser, signIn, startUiServer, type TestBrowser, type TestPage } from "./support/browser.js";
 
-const SHOTS = "test-results/browser";
 const SMALL = 30;
 // 10,000 runs take minutes to create through the API on a CI machine (about 70 CreateRun a second):
 // the test pages through 2,000, bench/ui/runs-table.ts through 10,000.
 const LARGE = Number(process.env.RUNS_TABLE_LARGE ?? 2_000);
 
 let server: TestServer;
-let ui: UiHarness;
+let browser: TestBrowser;
+let ui: TestPage;
 let page: Page;
 
 beforeAll(async () => {
-  server = await startTestServer("postgres+minio");
+  server = await startUiServer("postgres+minio");
+  browser = await launchBrowser();
   // One client: the runs are created in order, so the table's newest-first order is known.
   await seedRuns([server.client(ExperimentService, "connectH2")], "vision", "small", SMALL);
-  ui = await openUi(server.baseUrl, server.apiKey);
+  ui = await browser.newPage();
   page = ui.page;
+  await signIn(page, server.baseUrl, server.apiKey);
 });
 
 afterAll(async () => {
-  await ui?.close();
+  await browser?.close();
   await server?.close();
 });
 
@@ -54,7 +56,7 @@ describe("runs table", () => {
     expect(await firstRowName(page)).toBe(seededRun(SMALL - 1).name);
     const href = await table().getByRole("link", { name: seededRun(0).name }).getAttribute("href");
     expect(href).toMatch(/^\/runs\/.+/);
-    await page.screenshot({ path: `${SHOTS}/runs-table.png` });
+    await ui.screenshot("runs-table");
     expect(ui.errors).toEqual([]);
   });
 
@@ -75,7 +77,7 @@ describe("runs table", () => {
     await header.click(); // descending: the first run (loss 1) first
     await expect.poll(() => firstRowName(page)).toBe(seededRun(0).name);
     expect(new URL(page.url()).searchParams.get("sort")).toBe("-metrics.loss");
-    await page.screenshot({ path: `${SHOTS}/runs-table-sorted.png` });
+    await ui.screenshot("runs-table-sorted");
     expect(ui.errors).toEqual([]);
   });
 
@@ -93,7 +95,7 @@ describe("runs table", () => {
     await box.fill("metrics.lo$s < 1");
     await box.press("Enter");
     await expect(page.getByRole("alert").innerText()).resolves.toContain("Could not search the runs");
-    await page.screenshot({ path: `${SHOTS}/runs-table-filter-error.png` });
+    await ui.screenshot("runs-table-filter-error");
 
     await box.fill("metrics.loss = 1");
     await box.press("Enter");
@@ -119,12 +121,12 @@ describe("runs table", () => {
 
   it("tells a new organisation how to log its first run", async () => {
     const key = await server.newOrganization("fresh");
-    const other = await openUi(server.baseUrl, key);
+    const other = await browser.newPage();
     try {
-      await other.page.goto(`${server.baseUrl}/projects`);
+      await signIn(other.page, server.baseUrl, key, "/projects");
       await expect(other.page.getByText("No projects yet.").innerText()).resolves.toBeTruthy();
       await expect(other.page.locator("pre.code").innerText()).resolves.toContain('client.start_run("churn", "baseline")');
-      await other.page.screenshot({ path: `${SHOTS}/runs-no-projects.png` });
+      await other.screenshot("runs-no-projects");
       expect(other.errors).toEqual([]);
     } finally {
       await other.close();
@@ -149,7 +151,7 @@ describe("runs table", () => {
     await page.getByRole("link", { name: seededRun(0).name }).waitFor();
     const last = await page.locator(".vt-row").last().getAttribute("data-index");
     expect(Number(last)).toBe(LARGE - 1);
-    await page.screenshot({ path: `${SHOTS}/runs-table-large-bottom.png` });
+    await ui.screenshot("runs-table-large-bottom");
     expect(ui.errors).toEqual([]);
   });
 });

@@ -6,13 +6,15 @@
  * answers with what is wrong; this only reads the shape of the text, and
  * says what it can read when it cannot.
  */
-import { MetricThreshold_Op, RunStatus } from "@gen/traintrack/v1/experiment_pb.js";
+export type StatusName = "running" | "finished" | "failed" | "killed";
+export type ThresholdOp = "<" | "<=" | ">" | ">=";
 
+/** What the filter asks for, in SearchRuns' terms (use-experiment-runs.ts makes the request of it). */
 export interface RunConditions {
-  statuses: RunStatus[];
+  statuses: StatusName[];
   tags: Record<string, string>;
   params: Record<string, string>;
-  metrics: { key: string; op: MetricThreshold_Op; value: number }[];
+  metrics: { key: string; op: ThresholdOp; value: number }[];
 }
 
 export type ParsedFilter = { ok: true; conditions: RunConditions } | { ok: false; error: string };
@@ -20,19 +22,8 @@ export type ParsedFilter = { ok: true; conditions: RunConditions } | { ok: false
 export const FILTER_HELP =
   'Conditions joined by "and": metrics.KEY < 0.5 (also <=, >, >=), params.KEY = VALUE, tags.KEY = VALUE, status = finished or status in (running, failed). Quote values with spaces: tags.note = "two words".';
 
-const OPS: Record<string, MetricThreshold_Op> = {
-  "<": MetricThreshold_Op.LESS,
-  "<=": MetricThreshold_Op.LESS_OR_EQUAL,
-  ">": MetricThreshold_Op.GREATER,
-  ">=": MetricThreshold_Op.GREATER_OR_EQUAL,
-};
-
-export const STATUS_NAMES: Record<string, RunStatus> = {
-  running: RunStatus.RUNNING,
-  finished: RunStatus.FINISHED,
-  failed: RunStatus.FAILED,
-  killed: RunStatus.KILLED,
-};
+const OPS: readonly string[] = ["<", "<=", ">", ">="];
+const STATUSES: readonly string[] = ["running", "finished", "failed", "killed"];
 
 export function parseRunFilter(text: string): ParsedFilter {
   const conditions: RunConditions = { statuses: [], tags: {}, params: {}, metrics: [] };
@@ -79,9 +70,8 @@ function readCondition(part: string, into: RunConditions): string | undefined {
     const list = (status[1]?.toLowerCase() === "in" ? (status[2] ?? "").replace(/^\(|\)$/g, "") : (status[2] ?? "")).split(",");
     for (const raw of list) {
       const name = unquote(raw.trim()).toLowerCase();
-      const s = STATUS_NAMES[name];
-      if (s === undefined) return `a status is one of ${Object.keys(STATUS_NAMES).join(", ")}.`;
-      if (!into.statuses.includes(s)) into.statuses.push(s);
+      if (!STATUSES.includes(name)) return `a status is one of ${STATUSES.join(", ")}.`;
+      if (!into.statuses.includes(name as StatusName)) into.statuses.push(name as StatusName);
     }
     return undefined;
   }
@@ -92,11 +82,10 @@ function readCondition(part: string, into: RunConditions): string | undefined {
   const value = unquote(rawValue.trim());
   if (!value) return "a value is missing.";
   if (kind.toLowerCase() === "metrics") {
-    const threshold = OPS[op];
-    if (threshold === undefined) return "metrics compare with <, <=, > or >=.";
+    if (!OPS.includes(op)) return "metrics compare with <, <=, > or >=.";
     const n = Number(value);
     if (value.trim() === "" || Number.isNaN(n)) return `"${value}" is not a number.`;
-    into.metrics.push({ key, op: threshold, value: n });
+    into.metrics.push({ key, op: op as ThresholdOp, value: n });
     return undefined;
   }
   if (op !== "=") return `${kind.toLowerCase()} match with = (the value they have).`;
