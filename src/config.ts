@@ -108,6 +108,17 @@ export interface AccessConfig {
   /** Failed authentications a source address may make at once, then one per `authFailureRefillMs`. */
   authFailureBurst: number;
   authFailureRefillMs: number;
+  session: SessionConfig;
+}
+
+/** The web UI's sign-in sessions. */
+export interface SessionConfig {
+  /** A session unused this long ends; each use moves it on. */
+  idleMs: number;
+  /** A session ends this long after sign-in, used or not. */
+  maxMs: number;
+  /** The session cookie is marked Secure (sent over HTTPS only): set it when the UI is reached over TLS. */
+  secureCookie: boolean;
 }
 
 export class ConfigError extends Error {
@@ -166,6 +177,11 @@ export function loadConfig(env: Env = process.env): Config {
       cacheMs: int(env, "TRAINTRACK_AUTH_CACHE_MS", 5000, 0, 60_000),
       authFailureBurst: int(env, "TRAINTRACK_AUTH_FAILURE_BURST", 20, 1, 1_000_000),
       authFailureRefillMs: int(env, "TRAINTRACK_AUTH_FAILURE_REFILL_MS", 3000, 1, 3600_000),
+      session: {
+        idleMs: int(env, "TRAINTRACK_SESSION_IDLE_MS", 12 * 3600_000, 60_000, 365 * 24 * 3600_000),
+        maxMs: int(env, "TRAINTRACK_SESSION_MAX_MS", 7 * 24 * 3600_000, 60_000, 365 * 24 * 3600_000),
+        secureCookie: bool(env, "TRAINTRACK_SESSION_SECURE_COOKIE", false),
+      },
     },
   };
 }
@@ -219,6 +235,14 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   const value = allowed.find((a) => a === raw.toLowerCase());
   if (value === undefined) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, not ${JSON.stringify(raw)}`);
   return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(`${name} must be true or false, not ${JSON.stringify(raw)}`);
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
