@@ -55,6 +55,7 @@ import { routes, servedServices } from "./wire/routes.js";
 import { createOpenLineageHandler } from "./wire/openlineage/index.js";
 import { createScimHandler } from "./wire/scim/index.js";
 import { createSessionRoute } from "./wire/session/index.js";
+import { createUiHandler, loadUiAssets } from "./wire/ui/index.js";
 import { startServer } from "./wire/server.js";
 
 export interface AppOverrides {
@@ -178,6 +179,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     crossProcessLock: config.database.kind === "postgres" ? (pass) => withAdvisoryLock(db, JANITOR_LOCK, pass) : undefined,
   });
   const health = createHealth(servedServices.map((s) => s.typeName));
+  // Before the port opens: a build too large stops the start here, and an absent one is said once.
+  const uiAssets = await loadUiAssets(config.uiDir);
+  if (!uiAssets) logger.info({ uiDir: config.uiDir }, "the web UI is not built: / answers 503 until `npm run build`");
 
   const created = await organizations.bootstrap(config.bootstrapApiKey);
   // Aborted when shutdown's grace period is over: streams still open end with UNAVAILABLE.
@@ -211,6 +215,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logger,
     metrics,
     metricsToken: config.ops.metricsToken,
+    ui: createUiHandler(uiAssets),
     session: createSessionRoute({
       sessions,
       secureCookie: config.access.session.secureCookie,

@@ -3,7 +3,9 @@
  * so that `npm start` on a fresh machine runs the embedded configuration:
  * PGlite in a data directory and the local-filesystem object store.
  */
+import { existsSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 export type DatabaseConfig =
   | { kind: "postgres"; url: string; pool: PostgresPoolConfig }
@@ -98,6 +100,8 @@ export interface Config {
   /** Admin key to create on first start instead of a random one. */
   bootstrapApiKey: string | undefined;
   access: AccessConfig;
+  /** The web UI's Vite build, served at `/`. */
+  uiDir: string;
 }
 
 export interface AccessConfig {
@@ -172,6 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
     janitorClaimTakeoverSeconds: int(env, "TRAINTRACK_JANITOR_CLAIM_TAKEOVER_SECONDS", Math.max(900, 2 * janitorBudgetSeconds), 2 * janitorBudgetSeconds, 7 * 24 * 3600),
     stagingGraceSeconds: int(env, "TRAINTRACK_STAGING_GRACE_SECONDS", 60, 0, 24 * 3600),
     bootstrapApiKey: env.TRAINTRACK_API_KEY || undefined,
+    uiDir: path.resolve(env.TRAINTRACK_UI_DIR || path.join(repositoryRoot(), "dist", "ui")),
     access: {
       adminKey: adminKey(env),
       cacheMs: int(env, "TRAINTRACK_AUTH_CACHE_MS", 5000, 0, 60_000),
@@ -184,6 +189,19 @@ export function loadConfig(env: Env = process.env): Config {
       },
     },
   };
+}
+
+/**
+ * The repository the server runs from: the nearest directory above this
+ * module with a package.json (src/ under tsx, dist/src/ when built), so that
+ * the UI is found whatever the working directory.
+ */
+function repositoryRoot(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (let dir = here; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "package.json"))) return dir;
+    if (path.dirname(dir) === dir) return path.dirname(here);
+  }
 }
 
 /** A guessable admin key would be the whole instance's weakest point. */

@@ -47,6 +47,8 @@ export interface NodeHandlerOptions {
   openLineage?: HttpRoute;
   /** The web UI's sign-in at /api/v1/session (session/index.ts). */
   session?: HttpRoute;
+  /** The web UI's files and pages (ui/index.ts): GET and HEAD requests no other route took, outside /api/. */
+  ui?: (req: Request, res: Response, path: string) => void;
 }
 
 /** A plain-HTTP route on the API's port that answers every request, errors included, itself. */
@@ -108,6 +110,7 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
       if (opts.scim && (path === SCIM_PREFIX || path.startsWith(`${SCIM_PREFIX}/`))) return void serveHttpRoute("SCIM", opts.scim, req, res);
       if (opts.openLineage && path === OPENLINEAGE_PATH) return void serveHttpRoute("OpenLineage", opts.openLineage, req, res);
       if (opts.session && path === SESSION_PATH) return void serveHttpRoute("Session", opts.session, req, res);
+      if (opts.ui && (req.method === "GET" || req.method === "HEAD") && path !== "/api" && !path.startsWith("/api/")) return opts.ui(req, res, path);
       res.writeHead(404);
       res.end();
       return;
