@@ -6,13 +6,12 @@
 import { useMutation, useQuery } from "@connectrpc/connect-query";
 import { ModelService, type RegisteredModel } from "@gen/traintrack/v1/model_pb.js";
 import { useState } from "react";
-import { usePermissions } from "../../api/permissions.js";
 import { Empty, Loaded } from "../../components/feedback.js";
 import { formatBytes, formatTime } from "../../components/format.js";
 import { PAGE_SIZE, Pager, usePageToken } from "../../components/pager.js";
 import { Link, path, useParams } from "../../router.js";
 import { Outcome } from "../admin/admin-layout.js";
-import { WriteButton, useInvalidate } from "../admin/allowed.js";
+import { WriteButton, useAllowed, useInvalidate } from "../admin/allowed.js";
 import { AliasTimeline } from "./alias-timeline.js";
 import { Markdown } from "./markdown.js";
 import { RunMetricsCell } from "./run-metrics.js";
@@ -66,8 +65,9 @@ function ModelView({ model }: { model: RegisteredModel }) {
 }
 
 function Aliases({ model }: { model: RegisteredModel }) {
-  const allowed = usePermissions([ModelService.method.setModelAlias, ModelService.method.deleteModelAlias], model.project);
-  const why = whyNotModel(model);
+  const perms = useAllowed([ModelService.method.setModelAlias, ModelService.method.deleteModelAlias], model.project);
+  const allowed = perms.may;
+  const why = perms.known ? whyNotModel(model) : "Checking what your role allows…";
   const invalidate = useInvalidate();
   const [alias, setAlias] = useState("");
   const [version, setVersion] = useState(model.latestVersion > 0n ? String(model.latestVersion) : "");
