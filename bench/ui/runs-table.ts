@@ -72,6 +72,15 @@ async function mainThread(page: Page, work: () => Promise<unknown>): Promise<str
   return `script ${ms("ScriptDuration")} ms, layout ${ms("LayoutDuration")} ms, style ${ms("RecalcStyleDuration")} ms, all tasks ${ms("TaskDuration")} ms`;
 }
 
+/** Polls `expression` in the page until it is true (the server's CSP forbids the eval that waitForFunction uses). */
+async function until(page: Page, expression: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${expression}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const now = (page: Page) => page.evaluate("performance.now()") as Promise<number>;
 
 function fps(intervals: number[]) {
@@ -101,7 +110,7 @@ async function main() {
       await (await ui.page.context().newCDPSession(ui.page)).send("Network.clearBrowserCache");
       await ui.page.addInitScript(watchTable(RUNS));
       await ui.page.goto(url);
-      await ui.page.waitForFunction("window.__allRuns !== undefined", null, { timeout: 120_000 });
+      await until(ui.page, "window.__allRuns !== undefined", 120_000);
       loads.push((await ui.page.evaluate("({ first: window.__firstRow, all: window.__allRuns })")) as { first: number; all: number });
       if (ui.errors.length) console.log(`console errors: ${ui.errors.join("; ")}`);
       if (i < REPEAT - 1) await ui.close();
@@ -118,7 +127,7 @@ async function main() {
         });
         const sortStart = await now(page);
         await page.locator('[data-column="metrics.loss"] button').click();
-        await page.waitForFunction('new URL(location.href).searchParams.get("sort") === "metrics.loss"');
+        await until(page, 'new URL(location.href).searchParams.get("sort") === "metrics.loss"', 10_000);
         await page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))");
         const sortMs = (await now(page)) - sortStart;
         await page.evaluate('document.querySelector(\'[role="table"]\').scrollTo({ top: 1e9 })');
