@@ -109,7 +109,7 @@ function HeaderCell<T>({ column, sort, onSort }: { column: Column<T>; sort?: Sor
   }
   const next = (): Sort | undefined => (!active ? { column: column.id, desc: false } : sort?.desc ? undefined : { column: column.id, desc: true });
   return (
-    <div className={column.align === "right" ? "vt-cell vt-th vt-num" : "vt-cell vt-th"} role="columnheader" aria-sort={ariaSort} style={style} title={column.title} data-column={column.id}>
+    <div className={column.align === "right" ? "vt-cell vt-th sortable vt-num" : "vt-cell vt-th sortable"} role="columnheader" aria-sort={ariaSort} style={style} title={column.title} data-column={column.id}>
       <button type="button" className="vt-sort" onClick={() => onSort(next())}>
         {column.header}
         <span className="vt-arrow" aria-hidden="true">

@@ -1,5 +1,5 @@
 /** Which params, tags and latest metrics the runs table shows: a checklist of the keys the loaded runs have. */
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { KINDS, type KeyKind } from "./run-columns.js";
 
 const TITLES: Record<KeyKind, string> = { metrics: "Metrics (latest)", params: "Params", tags: "Tags" };
@@ -9,8 +9,23 @@ export function ColumnPicker({ keys, chosen, onChange }: { keys: Record<KeyKind,
   const total = KINDS.reduce((n, k) => n + keys[k].length, 0);
   const toggle = (id: string) => onChange(chosen.includes(id) ? chosen.filter((c) => c !== id) : [...chosen, id]);
   const needle = find.toLowerCase();
+  const details = useRef<HTMLDetailsElement>(null);
+  // A click elsewhere or Escape closes the list, as a menu would.
+  useEffect(() => {
+    const close = (e: Event) => {
+      const el = details.current;
+      if (!el?.open) return;
+      if (e instanceof KeyboardEvent ? e.key === "Escape" : !el.contains(e.target as Node)) el.open = false;
+    };
+    document.addEventListener("mousedown", close);
+    document.addEventListener("keydown", close);
+    return () => {
+      document.removeEventListener("mousedown", close);
+      document.removeEventListener("keydown", close);
+    };
+  }, []);
   return (
-    <details className="column-picker">
+    <details className="column-picker" ref={details}>
       <summary>
         Columns {chosen.length ? `(${chosen.length} chosen)` : ""}
       </summary>
