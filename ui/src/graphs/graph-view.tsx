@@ -17,6 +17,7 @@ import "@xyflow/react/dist/style.css";
 import { type ReactNode, memo, useEffect, useMemo, useRef, useState } from "react";
 import type { LayoutKind, Positions } from "./graph-types.js";
 import { ELK_MAX_NODES, layoutGraph } from "./layout.js";
+import { initialViewport } from "./viewport.js";
 import "./graphs.css";
 
 export interface GraphNode {
@@ -56,23 +57,23 @@ function shapeOf(nodes: GraphNode[], edges: GraphEdge[]): string {
   return `${nodes.map((n) => `${n.id}:${n.width}x${n.height}@${n.layer ?? ""}`).join("|")}#${edges.map((e) => `${e.from}>${e.to}`).join("|")}`;
 }
 
-export function GraphView({ nodes, edges, selected, onNodeClick, height = "70vh" }: { nodes: GraphNode[]; edges: GraphEdge[]; selected?: string; onNodeClick?: (id: string) => void; height?: string }) {
+export function GraphView({ nodes, edges, selected, onNodeClick, height = "70vh", viewKey = "" }: { nodes: GraphNode[]; edges: GraphEdge[]; selected?: string; onNodeClick?: (id: string) => void; height?: string; /** A new key opens the view afresh (e.g. fan-outs expanded); a live update of the same graph keeps the user's view. */ viewKey?: string }) {
   const container = useRef<HTMLDivElement>(null);
   const arrived = useRef(performance.now());
-  const [layout, setLayout] = useState<{ shape: string; positions: Positions; kind: LayoutKind; ms: number }>();
+  const [layout, setLayout] = useState<{ shape: string; positions: Positions; kind: LayoutKind; ms: number; viewKey: string }>();
   const shape = useMemo(() => shapeOf(nodes, edges), [nodes, edges]);
-  const latest = useRef({ nodes, edges });
-  latest.current = { nodes, edges };
+  const latest = useRef({ nodes, edges, viewKey });
+  latest.current = { nodes, edges, viewKey };
 
   useEffect(() => {
     let live = true;
     const started = performance.now();
-    const { nodes: n, edges: e } = latest.current;
+    const { nodes: n, edges: e, viewKey: key } = latest.current;
     void layoutGraph(
       n.map(({ id, width, height, layer }) => ({ id, width, height, layer })),
       e.map(({ from, to }) => ({ from, to })),
     ).then(({ positions, kind }) => {
-      if (live) setLayout({ shape, positions, kind, ms: performance.now() - started });
+      if (live) setLayout({ shape, positions, kind, ms: performance.now() - started, viewKey: key });
     });
     return () => {
       live = false;
@@ -116,7 +117,6 @@ export function GraphView({ nodes, edges, selected, onNodeClick, height = "70vh"
   );
 
   const big = nodes.length > ELK_MAX_NODES;
-  const viewHeight = container.current?.clientHeight ?? 600;
   return (
     <div
       ref={container}
@@ -130,6 +130,8 @@ export function GraphView({ nodes, edges, selected, onNodeClick, height = "70vh"
     >
       {layout ? (
         <ReactFlow
+          // The view opens afresh once the graph of a new key is laid out, not before (its viewport needs the new positions).
+          key={layout.viewKey}
           nodes={flowNodes}
           edges={flowEdges}
           nodeTypes={nodeTypes}
@@ -137,12 +139,10 @@ export function GraphView({ nodes, edges, selected, onNodeClick, height = "70vh"
           nodesDraggable={false}
           nodesConnectable={false}
           elementsSelectable={false}
-          fitView={!big}
-          fitViewOptions={{ maxZoom: 1.2 }}
-          defaultViewport={big ? { x: 24, y: viewHeight / 2, zoom: 0.75 } : undefined}
+          defaultViewport={initialViewport(nodes, layout.positions, container.current?.clientWidth ?? 1000, container.current?.clientHeight ?? 600)}
           minZoom={big ? 0.02 : 0.1}
-          onNodeClick={onNodeClick ? (_, node) => onNodeClick(node.id) : undefined}
-          proOptions={{ hideAttribution: true }}
+          // Always set: without a click handler React Flow makes nodes deaf to the pointer, and their links and buttons with them.
+          onNodeClick={(_, node) => onNodeClick?.(node.id)}
         >
           <Controls showInteractive={false} />
         </ReactFlow>

@@ -3,17 +3,17 @@
  * page, with "expand" on the nodes a graph can start from (it fetches their
  * neighbourhood, merged in by the page) and "centre" to start the graph there.
  */
-import { type LineageGraphEdge, LineageEdgeKind, type LineageGraphNode } from "@gen/traintrack/v1/lineage_pb.js";
+import { type LineageGraphEdge, LineageEdgeKind, type LineageGraphNode, LineageNodeKind } from "@gen/traintrack/v1/lineage_pb.js";
 import { useMemo } from "react";
 import { formatTime } from "../../components/format.js";
 import { type GraphEdge, type GraphNode, GraphView } from "../../graphs/graph-view.js";
 import { Link } from "../../router.js";
 import { KIND_NAMES, lineagePath, nodePage, nodeStart, startKey } from "./lineage-links.js";
 
-const WIDTH = 220;
+const WIDTH = 240;
 const HEIGHT = 60;
 
-export function LineageGraph({ nodes, edges, rootId, expanded, onExpand }: { nodes: LineageGraphNode[]; edges: LineageGraphEdge[]; rootId?: string; expanded: Set<string>; onExpand: (key: string) => void }) {
+export function LineageGraph({ nodes, edges, rootId, expanded, onExpand, viewKey }: { nodes: LineageGraphNode[]; edges: LineageGraphEdge[]; rootId?: string; expanded: Set<string>; onExpand: (key: string) => void; viewKey: string }) {
   const graphNodes = useMemo<GraphNode[]>(
     () =>
       nodes.map((n) => {
@@ -21,7 +21,10 @@ export function LineageGraph({ nodes, edges, rootId, expanded, onExpand }: { nod
         const start = nodeStart(n);
         const key = start ? startKey(start) : undefined;
         const page = nodePage(n);
-        const label = n.label || n.id;
+        // A step's label is "<pipeline run>: <step>": the step leads, the run goes below.
+        const isStep = n.kind === LineageNodeKind.PIPELINE_STEP;
+        const label = isStep && n.step ? n.step : n.label || n.id;
+        const sub = n.external ? n.external.namespace : isStep ? n.label.slice(0, n.label.lastIndexOf(": ")) || n.pipelineRunId : formatTime(n.createdAt);
         return {
           id: n.id,
           width: WIDTH,
@@ -41,7 +44,9 @@ export function LineageGraph({ nodes, edges, rootId, expanded, onExpand }: { nod
                 )}
               </span>
               <span className="sub">
-                {n.external ? `${n.external.namespace}` : formatTime(n.createdAt)}
+                <span className="sub-text" title={sub}>
+                  {sub}
+                </span>
                 {key && !expanded.has(key) && n.id !== rootId ? (
                   <button type="button" className="link-button nodrag nopan expand" data-expand={n.id} onClick={() => onExpand(key)}>
                     expand
@@ -63,5 +68,5 @@ export function LineageGraph({ nodes, edges, rootId, expanded, onExpand }: { nod
     () => edges.map((e) => ({ from: e.from, to: e.to, title: (LineageEdgeKind[e.kind] ?? "").toLowerCase().replace("_", " "), dashed: e.kind === LineageEdgeKind.CONTAINS || e.kind === LineageEdgeKind.TRACKED_AS })),
     [edges],
   );
-  return <GraphView nodes={graphNodes} edges={graphEdges} height="72vh" />;
+  return <GraphView nodes={graphNodes} edges={graphEdges} height="72vh" viewKey={viewKey} />;
 }

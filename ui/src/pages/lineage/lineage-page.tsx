@@ -105,7 +105,7 @@ export function LineagePage({ start }: { start: Start }) {
               Lineage appears when a run reads a dataset (<code>run.use_dataset(ds)</code>), a model is registered from a run, or a pipeline step records its inputs and outputs.
             </Empty>
           ) : (
-            <LineageGraph nodes={merged.nodes} edges={merged.edges} rootId={rootId} expanded={expanded} onExpand={onExpand} />
+            <LineageGraph nodes={merged.nodes} edges={merged.edges} rootId={rootId} expanded={expanded} onExpand={onExpand} viewKey={`${start.kind}/${start.id}/${hops}/${dir}/${expandedList}`} />
           )
         }
       </Loaded>

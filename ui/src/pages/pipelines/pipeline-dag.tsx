@@ -11,7 +11,7 @@ import { countsText, stepStatusName } from "./status.js";
 const WIDTH = 200;
 const HEIGHT = 52;
 
-export function PipelineDag({ graph, steps, selected, onSelect }: { graph: GetPipelineGraphResponse; steps: Map<string, Step>; selected?: string; onSelect: (nodeId: string) => void }) {
+export function PipelineDag({ graph, steps, selected, onSelect, expanded }: { graph: GetPipelineGraphResponse; steps: Map<string, Step>; selected?: string; onSelect: (nodeId: string) => void; expanded: boolean }) {
   const nodes = useMemo<GraphNode[]>(
     () =>
       graph.nodes.map((n) => {
@@ -41,5 +41,5 @@ export function PipelineDag({ graph, steps, selected, onSelect }: { graph: GetPi
     [graph, steps],
   );
   const edges = useMemo<GraphEdge[]>(() => graph.edges.map((e) => ({ from: e.from, to: e.to, dashed: e.fromData, title: e.fromData ? "through the data" : "declared upstream" })), [graph]);
-  return <GraphView nodes={nodes} edges={edges} selected={selected} onNodeClick={onSelect} />;
+  return <GraphView nodes={nodes} edges={edges} selected={selected} onNodeClick={onSelect} viewKey={expanded ? "expanded" : "collapsed"} />;
 }

@@ -78,7 +78,7 @@ export function PipelineRunPage({ runId }: { runId: string }) {
               g.nodes.length === 0 ? (
                 <Empty title="This run has no steps yet.">Steps appear here as the pipeline starts them{running ? " (this page refreshes while the run is running)" : ""}.</Empty>
               ) : (
-                <PipelineDag graph={g} steps={steps} selected={nodeId} onSelect={(id) => setQuery({ node: id })} />
+                <PipelineDag graph={g} steps={steps} selected={nodeId} onSelect={(id) => setQuery({ node: id })} expanded={expand} />
               )
             }
           </Loaded>
