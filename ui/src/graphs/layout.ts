@@ -1,5 +1,5 @@
 /**
- * Places a graph: elk (in a web worker) for graphs of up to ELK_MAX_NODES
+ * Places a graph: elk (in a web worker) for graphs of up to ELK_MAX_NODES (200)
  * nodes, where its crossing minimisation reads best; above that the layout by
  * layers (layered-layout.ts), because elk on 1,000 nodes already takes
  * seconds and the issue's budget for 5,000 is 3 s laid out and drawn.
@@ -7,7 +7,7 @@
 import type { LayoutEdge, LayoutKind, LayoutNode, LayoutResponse, Positions } from "./graph-types.js";
 import { layeredLayout } from "./layered-layout.js";
 
-export const ELK_MAX_NODES = 300;
+export const ELK_MAX_NODES = 200;
 
 let worker: Worker | undefined;
 let nextId = 1;
