@@ -52,6 +52,7 @@ import { malformedStreamInterceptor } from "./wire/malformed-bodies.js";
 import { createNodeHandler } from "./wire/node-handler.js";
 import { routes, servedServices } from "./wire/routes.js";
 import { createOpenLineageHandler } from "./wire/openlineage/index.js";
+import { createDownloadRoute } from "./wire/downloads/index.js";
 import { createScimHandler } from "./wire/scim/index.js";
 import { startServer } from "./wire/server.js";
 
@@ -202,6 +203,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics,
     metricsToken: config.ops.metricsToken,
     scim: createScimHandler({ authenticator, users, audit: identity.audit }),
+    downloads: createDownloadRoute({
+      authenticator,
+      sessions,
+      scopes: identity.scopes,
+      audit: identity.audit,
+      datasets,
+      runArtefacts,
+      logInternal: (error, requestId) => logger.error({ err: errorField(error, true), requestId }, "download failed"),
+    }),
     openLineage: createOpenLineageHandler({
       authenticator,
       intake: createOpenLineageIntake({ db, pipelines }),

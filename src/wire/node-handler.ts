@@ -23,6 +23,7 @@ import type { Metrics } from "../ops/metrics.js";
 import { asksForCompression, optInCompressionMethods } from "./download-compression.js";
 import { carriesRawChunks, RawChunkQueue, rawChunksKey, spliceRawChunks, WRITE_AHEAD_BYTES, writeAhead } from "./raw-chunks.js";
 import { peerKey } from "./interceptors/auth.js";
+import { isDownloadPath } from "./downloads/index.js";
 import { OPENLINEAGE_PATH } from "./openlineage/index.js";
 import { SCIM_PREFIX } from "./scim/index.js";
 import { codeName, type RpcRecord, rpcRecordKey } from "./rpc-record.js";
@@ -44,6 +45,8 @@ export interface NodeHandlerOptions {
   scim?: HttpRoute;
   /** OpenLineage intake at POST /api/v1/lineage (openlineage/index.ts). */
   openLineage?: HttpRoute;
+  /** Artefacts as files, for the web UI's download links: GET /api/v1/datasets/…, /api/v1/runs/… (downloads/index.ts). */
+  downloads?: HttpRoute;
 }
 
 /** A plain-HTTP route on the API's port that answers every request, errors included, itself. */
@@ -104,6 +107,7 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
       if (path === "/metrics" && req.method === "GET") return void serveMetrics(req, res);
       if (opts.scim && (path === SCIM_PREFIX || path.startsWith(`${SCIM_PREFIX}/`))) return void serveHttpRoute("SCIM", opts.scim, req, res);
       if (opts.openLineage && path === OPENLINEAGE_PATH) return void serveHttpRoute("OpenLineage", opts.openLineage, req, res);
+      if (opts.downloads && isDownloadPath(path)) return void serveHttpRoute("Download", opts.downloads, req, res);
       res.writeHead(404);
       res.end();
       return;

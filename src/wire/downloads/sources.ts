@@ -72,6 +72,8 @@ export function sourceOf(urlPath: string, deps: SourceDeps): FileSource {
   }
   if (kind === "runs" && parts[4] === "artefacts" && parts.length > 5) {
     const runId = f.id("run_id", parts[3] ?? "");
+    // Run ids are opaque, but never hold a "/": one decoded from %2F is a mistake, or a probe.
+    if (runId.includes("/")) throw new InvalidInputError("run_id", `run id ${JSON.stringify(runId)} holds a "/"; ${USAGE}`);
     const path = artefactPathOf(parts.slice(5));
     return {
       rule: ruleFor(RunArtefactService, RunArtefactService.method.downloadRunArtefact),

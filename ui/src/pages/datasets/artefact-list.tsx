@@ -31,7 +31,8 @@ export function ArtefactList({ name, version, count }: { name: string; version: 
           if (data.artefacts.length === 0) {
             return pathPrefix ? <Empty title={`No artefact's path starts with "${pathPrefix}".`} /> : <Empty title="This version has no artefacts." />;
           }
-          const shown = data.artefacts.find((a) => a.path === chosen) ?? (chosen ? undefined : data.artefacts.find((a) => previewKind(a.path, a.mediaType) !== "binary" && previewKind(a.path, a.mediaType) !== "parquet"));
+          // Without a choice, the first file of the page that has a text preview.
+          const shown = chosen ? undefined : data.artefacts.find((a) => ["csv", "tsv", "text"].includes(previewKind(a.path, a.mediaType)));
           return (
             <>
               <table className="grid artefacts" data-testid="artefacts">
@@ -46,7 +47,7 @@ export function ArtefactList({ name, version, count }: { name: string; version: 
                 </thead>
                 <tbody>
                   {data.artefacts.map((a) => (
-                    <tr key={a.path} className={a === shown ? "chosen" : undefined}>
+                    <tr key={a.path} className={a === shown || a.path === chosen ? "chosen" : undefined}>
                       <td>
                         <button type="button" className="link-button" title="Preview" onClick={() => setQuery({ preview: a.path })}>
                           {a.path}
@@ -67,11 +68,26 @@ export function ArtefactList({ name, version, count }: { name: string; version: 
                 </tbody>
               </table>
               <Pager nextPageToken={data.nextPageToken} />
-              {shown ? <ArtefactPreview key={shown.path} name={name} version={version} artefact={shown} /> : null}
+              {chosen ? <ChosenPreview name={name} version={version} path={chosen} /> : shown ? <ArtefactPreview key={shown.path} name={name} version={version} artefact={shown} /> : null}
             </>
           );
         }}
       </Loaded>
     </>
+  );
+}
+
+/** The artefact named by ?preview=, on this page or not (the URL of a preview can be shared). */
+function ChosenPreview({ name, version, path }: { name: string; version: string; path: string }) {
+  const query = useQuery(DatasetService.method.listArtefacts, { dataset: { name, version }, pathPrefix: path, pageSize: 1 });
+  return (
+    <Loaded query={query} what={`find artefact "${path}"`}>
+      {(data) => {
+        const artefact = data.artefacts.find((a) => a.path === path);
+        if (!artefact) return <Empty title={`This version has no artefact "${path}".`}>Choose one from the list above.</Empty>;
+        // Chosen in the table above it (up to 50 rows): brought into view.
+        return <ArtefactPreview key={path} name={name} version={version} artefact={artefact} bringIntoView />;
+      }}
+    </Loaded>
   );
 }

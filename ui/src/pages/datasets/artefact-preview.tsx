@@ -6,6 +6,7 @@
 import { useTransport } from "@connectrpc/connect-query";
 import { useQuery } from "@tanstack/react-query";
 import type { Artefact } from "@gen/traintrack/v1/dataset_pb.js";
+import { useEffect, useRef } from "react";
 import { ErrorBox, Pending } from "../../components/feedback.js";
 import { formatBytes } from "../../components/format.js";
 import { downloadUrl } from "./download-url.js";
@@ -15,10 +16,14 @@ import { PREVIEW_BYTES, readPrefix } from "./read-prefix.js";
 export const PREVIEW_ROWS = 50;
 const PREVIEW_LINES = 200;
 
-export function ArtefactPreview({ name, version, artefact }: { name: string; version: string; artefact: Artefact }) {
+export function ArtefactPreview({ name, version, artefact, bringIntoView = false }: { name: string; version: string; artefact: Artefact; bringIntoView?: boolean }) {
   const kind = previewKind(artefact.path, artefact.mediaType);
+  const ref = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (bringIntoView) ref.current?.scrollIntoView({ block: "start" });
+  }, [bringIntoView]);
   return (
-    <section className="preview" aria-label={`Preview of ${artefact.path}`}>
+    <section ref={ref} className="preview" aria-label={`Preview of ${artefact.path}`}>
       <div className="preview-head">
         <h2>{artefact.path}</h2>
         <span className="muted">
