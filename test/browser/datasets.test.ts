@@ -2,8 +2,8 @@
  * The datasets pages in a real browser, on data created through the API:
  * the list → a dataset's versions → a version with its metadata, parents and
  * children, 120 artefacts in pages, the first rows of a CSV, the first lines
- * of a text file, a binary file's size and hash, and a download link that
- * saves the artefact's bytes.
+ * of a text file, a Parquet file's columns, a binary file's size and hash,
+ * and a download link that saves the artefact's bytes.
  */
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,10 +11,11 @@ import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
 import { bytesOf, sha256, upload } from "../support/data.js";
 import type { TestServer } from "../support/server.js";
+import { PARQUET_FIXTURE } from "../support/parquet-fixture.js";
 import { uniqueSuffix } from "../support/services.js";
 import { launchBrowser, signIn, startUiServer, type TestBrowser } from "./support/browser.js";
 
-const SHARDS = 117; // with README.txt, train.csv and weights.bin: 120 artefacts, three pages of 50
+const SHARDS = 116; // with README.txt, events.parquet, train.csv and weights.bin: 120 artefacts, three pages of 50
 
 /** 200 rows whose fields need quoting: a comma, a doubled quote, a line break. */
 const csv = Buffer.from(
@@ -39,6 +40,7 @@ describe("datasets pages", () => {
       { uploadId: (await upload(uploads, "train.csv", csv)).uploadId, path: "train.csv" },
       { uploadId: (await upload(uploads, "README.txt", readme)).uploadId, path: "README.txt" },
       { uploadId: (await upload(uploads, "weights.bin", weights)).uploadId, path: "weights.bin" },
+      { uploadId: (await upload(uploads, "events.parquet", PARQUET_FIXTURE)).uploadId, path: "events.parquet" },
     ];
     for (let i = 0; i < SHARDS; i++) {
       artefacts.push({ uploadId: (await upload(uploads, "s.bin", bytesOf(100 + i, i + 100))).uploadId, path: `shards/shard-${String(i).padStart(3, "0")}.bin` });
@@ -107,6 +109,14 @@ describe("datasets pages", () => {
     expect(lines[0]).toBe("line 0: the churn export, cleaned");
     expect(lines.length).toBe(200);
     await t.screenshot("dataset-version");
+
+    // A Parquet file: its columns and rows, from its footer.
+    await page.getByRole("button", { name: "events.parquet" }).click();
+    await expect.poll(() => page.getByTestId("parquet-summary").textContent()).toMatch(/^5 rows in 2 row groups, 6 columns · written by parquet-cpp-arrow/);
+    const schema = page.getByTestId("parquet-schema");
+    expect(await schema.locator("tbody td:first-child").allTextContents()).toEqual(["id", "name", "score", "at", "price", "tags.list.element"]);
+    expect(await schema.locator("tbody tr").nth(4).locator("td").nth(1).textContent()).toBe("DECIMAL(10, 2)");
+    await t.screenshot("dataset-parquet-preview");
 
     // Pages of 50, 50 and 20, by the server's tokens (kept in the URL).
     const seen = new Set<string>();

@@ -31,8 +31,8 @@ export function ArtefactList({ name, version, count }: { name: string; version: 
           if (data.artefacts.length === 0) {
             return pathPrefix ? <Empty title={`No artefact's path starts with "${pathPrefix}".`} /> : <Empty title="This version has no artefacts." />;
           }
-          // Without a choice, the first file of the page that has a text preview.
-          const shown = chosen ? undefined : data.artefacts.find((a) => ["csv", "tsv", "text"].includes(previewKind(a.path, a.mediaType)));
+                  // Without a choice, the first file of the page with a preview.
+          const shown = chosen ? undefined : data.artefacts.find((a) => previewKind(a.path, a.mediaType) !== "binary");
           return (
             <>
               <table className="grid artefacts" data-testid="artefacts">

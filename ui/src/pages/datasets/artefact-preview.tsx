@@ -1,7 +1,8 @@
 /**
  * A preview of one artefact under the artefacts table: the first rows of a
- * CSV or TSV as a table, the first lines of text; for other files their size
- * and hash, and the download link. Only the first 64 KiB are read.
+ * CSV or TSV as a table, the first lines of text (of the first 64 KiB), a
+ * Parquet file's columns and row count (from its footer); for other files
+ * their size and hash. With the download link.
  */
 import { useTransport } from "@connectrpc/connect-query";
 import { useQuery } from "@tanstack/react-query";
@@ -10,6 +11,7 @@ import { useEffect, useRef } from "react";
 import { ErrorBox, Pending } from "../../components/feedback.js";
 import { formatBytes } from "../../components/format.js";
 import { downloadUrl } from "./download-url.js";
+import { ParquetPreview } from "./parquet-preview.js";
 import { firstLines, looksBinary, parseDelimited, prefixText, previewKind } from "./preview-parse.js";
 import { PREVIEW_BYTES, readPrefix } from "./read-prefix.js";
 
@@ -34,7 +36,7 @@ export function ArtefactPreview({ name, version, artefact, bringIntoView = false
         </a>
       </div>
       {kind === "parquet" ? (
-        <FileFacts artefact={artefact} why="Parquet files are not previewed yet: download it, or open it with pandas or DuckDB." />
+        <ParquetPreview name={name} version={version} artefact={artefact} />
       ) : kind === "binary" ? (
         <FileFacts artefact={artefact} why="A binary file: there is nothing to preview as text." />
       ) : (

@@ -14,16 +14,18 @@ export interface Prefix {
   bytes: Uint8Array;
   /** The file's size, as the stream's first message says. */
   size: bigint;
-  /** Whether `bytes` is the whole file. */
+  /** Whether `bytes` reach the end of the file (from offset 0: are the whole file). */
   complete: boolean;
 }
 
-export async function readPrefix(
-  transport: Transport,
-  ref: { name: string; version: string; path: string },
-  maxBytes: number,
-  signal: AbortSignal,
-): Promise<Prefix> {
+export function readPrefix(transport: Transport, ref: ArtefactRef, maxBytes: number, signal: AbortSignal): Promise<Prefix> {
+  return readRange(transport, ref, 0, maxBytes, signal);
+}
+
+type ArtefactRef = { name: string; version: string; path: string };
+
+/** Up to `maxBytes` from `offset` (a Parquet footer is read from the end); `complete`: they reach the file's end. */
+export async function readRange(transport: Transport, ref: ArtefactRef, offset: number, maxBytes: number, signal: AbortSignal): Promise<Prefix> {
   const client = createClient(DatasetService, transport);
   // Our own controller, so that the stream stops once enough is read (and when the caller's signal fires).
   const stop = new AbortController();
@@ -34,7 +36,7 @@ export async function readPrefix(
   let size = -1n;
   try {
     const stream = client.downloadArtefact(
-      { dataset: { name: ref.name, version: ref.version }, path: ref.path, offset: 0n, length: BigInt(maxBytes) },
+      { dataset: { name: ref.name, version: ref.version }, path: ref.path, offset: BigInt(offset), length: BigInt(maxBytes) },
       { signal: stop.signal },
     );
     for await (const message of stream) {
@@ -56,5 +58,5 @@ export async function readPrefix(
     bytes.set(p, at);
     at += p.length;
   }
-  return { bytes, size, complete: BigInt(got) >= size };
+  return { bytes, size, complete: BigInt(offset + got) >= size };
 }
