@@ -26,6 +26,7 @@ import { peerKey } from "./interceptors/auth.js";
 import { isDownloadPath } from "./downloads/index.js";
 import { OPENLINEAGE_PATH } from "./openlineage/index.js";
 import { SCIM_PREFIX } from "./scim/index.js";
+import { SESSION_PATH } from "./session/index.js";
 import { codeName, type RpcRecord, rpcRecordKey } from "./rpc-record.js";
 import { type BodyTap, isByteStream, outcomeOfResponse, tapped } from "./rpc-outcome.js";
 
@@ -45,6 +46,10 @@ export interface NodeHandlerOptions {
   scim?: HttpRoute;
   /** OpenLineage intake at POST /api/v1/lineage (openlineage/index.ts). */
   openLineage?: HttpRoute;
+  /** The web UI's sign-in at /api/v1/session (session/index.ts). */
+  session?: HttpRoute;
+  /** The web UI's files and pages (ui/index.ts): GET and HEAD requests no other route took, outside /api/. */
+  ui?: (req: Request, res: Response, path: string) => void;
   /** Artefacts as files, for the web UI's download links: GET /api/v1/datasets/…, /api/v1/runs/… (downloads/index.ts). */
   downloads?: HttpRoute;
 }
@@ -107,7 +112,9 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
       if (path === "/metrics" && req.method === "GET") return void serveMetrics(req, res);
       if (opts.scim && (path === SCIM_PREFIX || path.startsWith(`${SCIM_PREFIX}/`))) return void serveHttpRoute("SCIM", opts.scim, req, res);
       if (opts.openLineage && path === OPENLINEAGE_PATH) return void serveHttpRoute("OpenLineage", opts.openLineage, req, res);
+      if (opts.session && path === SESSION_PATH) return void serveHttpRoute("Session", opts.session, req, res);
       if (opts.downloads && isDownloadPath(path)) return void serveHttpRoute("Download", opts.downloads, req, res);
+      if (opts.ui && (req.method === "GET" || req.method === "HEAD") && path !== "/api" && !path.startsWith("/api/")) return opts.ui(req, res, path);
       res.writeHead(404);
       res.end();
       return;
