@@ -231,6 +231,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       audit: identity.audit,
       datasets,
       runArtefacts,
+      models,
       logInternal: (error, requestId) => logger.error({ err: errorField(error, true), requestId }, "download failed"),
     }),
     openLineage: createOpenLineageHandler({

@@ -50,7 +50,7 @@ export interface NodeHandlerOptions {
   session?: HttpRoute;
   /** The web UI's files and pages (ui/index.ts): GET and HEAD requests no other route took, outside /api/. */
   ui?: (req: Request, res: Response, path: string) => void;
-  /** Artefacts as files, for the web UI's download links: GET /api/v1/datasets/…, /api/v1/runs/… (downloads/index.ts). */
+  /** Artefacts as files, for the web UI's download links: GET /api/v1/datasets/…, /api/v1/runs/…, /api/v1/models/… (downloads/index.ts). */
   downloads?: HttpRoute;
 }
 

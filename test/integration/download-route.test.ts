@@ -1,7 +1,7 @@
 /**
  * The web UI's download links, GET /api/v1/datasets/<name>/versions/<v>/
- * artefacts/<path> and GET /api/v1/runs/<id>/artefacts/<path>, on both
- * backends: the whole file with its name, length and hash; single byte
+ * artefacts/<path>, /api/v1/runs/<id>/artefacts/<path> and
+ * /api/v1/models/<name>/versions/<n>/files/<path>, on both backends: the whole file with its name, length and hash; single byte
  * ranges; the session cookie or a Bearer key; refused exactly where
  * DownloadArtefact is refused; no URL reaching outside the artefacts it names.
  */
@@ -12,6 +12,7 @@ import { AccessService } from "../../gen/traintrack/v1/access_pb.js";
 import { ApiKeyService } from "../../gen/traintrack/v1/api_key_pb.js";
 import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import { ExperimentService, ProjectService } from "../../gen/traintrack/v1/experiment_pb.js";
+import { ModelService } from "../../gen/traintrack/v1/model_pb.js";
 import { Role } from "../../gen/traintrack/v1/role_pb.js";
 import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
@@ -58,6 +59,7 @@ describe.each(backends())("download links on $name", (backend) => {
   let cookie = "";
   let viewerKey = "";
   const runs: Record<"alpha" | "beta", string> = { alpha: "", beta: "" };
+  const models: Record<"alpha" | "beta", string> = { alpha: "", beta: "" };
   const url = (path: string, version = "1.0") => `/api/v1/datasets/${name}/versions/${version}/artefacts/${path}`;
 
   beforeAll(async () => {
@@ -82,6 +84,9 @@ describe.each(backends())("download links on $name", (backend) => {
       const file = await upload(uploads, "model.bin", bytesOf(1000, project === "alpha" ? 1 : 2));
       await server.client(RunArtefactService).logRunArtefacts({ runId, artefacts: [{ uploadId: file.uploadId, path: "model/model.bin" }] });
       runs[project] = runId;
+      models[project] = `m-${project}-${uniqueSuffix()}`;
+      await server.client(ModelService).createModelVersion({ model: models[project], createModel: true, project, source: { case: "runArtefacts", value: { runId, pathPrefix: "" } } });
+      await server.client(ModelService).setModelAlias({ model: models[project], alias: "champion", version: 1n });
     }
     // A user whose only role is viewer on project alpha.
     const userId = (await server.client(UserService).createUser({ userName: `pv-${uniqueSuffix()}` })).user?.id ?? "";
@@ -136,7 +141,17 @@ describe.each(backends())("download links on $name", (backend) => {
   });
 
   it.skipIf(!backend.available)("answers 404 for what does not exist and 401 without a session or key", async () => {
-    for (const path of [url("nope.csv"), url("train/data.csv", "9.9"), `/api/v1/datasets/nope-${uniqueSuffix()}/versions/1/artefacts/a`, `/api/v1/runs/run_nope/artefacts/a`]) {
+    const unknown = [
+      url("nope.csv"),
+      url("train/data.csv", "9.9"),
+      `/api/v1/datasets/nope-${uniqueSuffix()}/versions/1/artefacts/a`,
+      `/api/v1/runs/run_nope/artefacts/a`,
+      `/api/v1/runs/${runs.alpha}/artefacts/nope.bin`,
+      `/api/v1/models/${models.alpha}/versions/9/files/model/model.bin`,
+      `/api/v1/models/${models.alpha}/aliases/nope/files/model/model.bin`,
+      `/api/v1/models/${models.alpha}/versions/1/files/nope.bin`,
+    ];
+    for (const path of unknown) {
       const res = await request(server.baseUrl, path, { cookie });
       expect([path, res.status]).toEqual([path, 404]);
       expect(JSON.parse(res.body.toString()).error).toBeTruthy();
@@ -151,7 +166,7 @@ describe.each(backends())("download links on $name", (backend) => {
     expect((await request(server.baseUrl, url("train/data.csv"), { cookie }, "POST")).status).toBe(405);
   });
 
-  it.skipIf(!backend.available)("refuses a project-only viewer a dataset, as DownloadArtefact does, and serves its project's run artefacts only", async () => {
+  it.skipIf(!backend.available)("refuses a project-only viewer a dataset, as DownloadArtefact does, and serves its project's run artefacts and model files only", async () => {
     const rpc = await server
       .client(DatasetService, "grpc", viewerKey)
       .downloadArtefact({ dataset: { name, version: "1.0" }, path: "train/data.csv" })
@@ -165,6 +180,12 @@ describe.each(backends())("download links on $name", (backend) => {
       const own = await request(server.baseUrl, `/api/v1/runs/${runs.alpha}/artefacts/model/model.bin`, auth);
       expect([own.status, own.body.equals(bytesOf(1000, 1))]).toEqual([200, true]);
       expect((await request(server.baseUrl, `/api/v1/runs/${runs.beta}/artefacts/model/model.bin`, auth)).status).toBe(403);
+      // Model files, by version number or alias, as DownloadModelFile: the model's project decides.
+      for (const by of ["versions/1", "aliases/champion"]) {
+        const file = await request(server.baseUrl, `/api/v1/models/${models.alpha}/${by}/files/model/model.bin`, auth);
+        expect([by, file.status, file.body.equals(bytesOf(1000, 1))]).toEqual([by, 200, true]);
+        expect((await request(server.baseUrl, `/api/v1/models/${models.beta}/${by}/files/model/model.bin`, auth)).status).toBe(403);
+      }
     }
   });
 
@@ -182,6 +203,8 @@ describe.each(backends())("download links on $name", (backend) => {
       url("%E0%A4%A"),
       `/api/v1/datasets/..%2f${name}/versions/1.0/artefacts/train/data.csv`,
       `/api/v1/runs/..%2f${runs.alpha}/artefacts/model/model.bin`,
+      `/api/v1/models/${models.alpha}/versions/one/files/model/model.bin`,
+      `/api/v1/models/${models.alpha}/versions/1/files/model/../../../2/files/model/model.bin`,
     ];
     for (const path of attempts) {
       const res = await request(server.baseUrl, path, { cookie });

@@ -3,6 +3,7 @@
  * cannot save a gRPC stream through a link, so the UI's download links are
  *   GET /api/v1/datasets/<name>/versions/<version>/artefacts/<path>
  *   GET /api/v1/runs/<run id>/artefacts/<path>
+ *   GET /api/v1/models/<name>/versions/<number>/files/<path> (or …/aliases/<alias>/files/<path>)
  * which send the artefact as a file: Content-Disposition with its name,
  * Content-Length, a strong ETag (its sha256, so If-None-Match gives 304) and
  * single byte ranges (Range, If-Range), for resumed downloads and for

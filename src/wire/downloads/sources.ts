@@ -1,20 +1,24 @@
 /**
  * Which stored file a download URL names, and the RPC it stands in for: a
- * GET of a dataset's or a run's artefact is allowed exactly when the
- * matching Download… RPC would be (the same policy rule, applied to the same
- * request message), and its bytes come from the same service call.
+ * GET of a dataset's or a run's artefact, or of a model version's file, is
+ * allowed exactly when the matching Download… RPC would be (the same policy
+ * rule, applied to the same request message), and its bytes come from the
+ * same service call.
  */
 import { create } from "@bufbuild/protobuf";
 import { DatasetService, DownloadArtefactRequestSchema } from "../../../gen/traintrack/v1/dataset_pb.js";
+import { DownloadModelFileRequestSchema, ModelService } from "../../../gen/traintrack/v1/model_pb.js";
 import { DownloadRunArtefactRequestSchema, RunArtefactService } from "../../../gen/traintrack/v1/run_artefact_pb.js";
 import type { ByteRange, OpenedArtefact } from "../../services/artefacts.js";
 import type { DatasetService as Datasets } from "../../services/datasets.js";
+import type { ModelService as Models } from "../../services/models/index.js";
 import { InvalidInputError, NotFoundError } from "../../services/errors.js";
 import type { RunArtefactService as RunArtefacts } from "../../services/run-artefacts.js";
 import { ruleOf, type Rule } from "../policy.js";
 import * as f from "../validate/fields.js";
+import * as m from "../validate/models.js";
 
-export const DOWNLOAD_PREFIXES = ["/api/v1/datasets/", "/api/v1/runs/"] as const;
+export const DOWNLOAD_PREFIXES = ["/api/v1/datasets/", "/api/v1/runs/", "/api/v1/models/"] as const;
 
 /** One file a URL names: the rule and request message of its RPC, and how to open its bytes. */
 export interface FileSource {
@@ -29,10 +33,12 @@ export interface FileSource {
 export interface SourceDeps {
   datasets: Pick<Datasets, "openArtefact">;
   runArtefacts: Pick<RunArtefacts, "open">;
+  models: Pick<Models, "openFile">;
 }
 
 const USAGE =
-  "download URLs are /api/v1/datasets/<name>/versions/<version>/artefacts/<path> and /api/v1/runs/<run id>/artefacts/<path>, each part percent-encoded";
+  "download URLs are /api/v1/datasets/<name>/versions/<version>/artefacts/<path>, /api/v1/runs/<run id>/artefacts/<path> and " +
+  "/api/v1/models/<name>/versions/<number>/files/<path> (or …/aliases/<alias>/files/<path>), each part percent-encoded";
 
 function ruleFor(service: { typeName: string }, method: { localName: string }): Rule<unknown, unknown> {
   const rule = ruleOf(service.typeName, method.localName) as Rule<unknown, unknown> | undefined;
@@ -82,7 +88,24 @@ export function sourceOf(urlPath: string, deps: SourceDeps): FileSource {
       open: (orgId, range) => deps.runArtefacts.open(orgId, runId, path, range),
     };
   }
+  if (kind === "models" && (parts[4] === "versions" || parts[4] === "aliases") && parts[6] === "files" && parts.length > 7) {
+    const model = m.modelName("model", parts[3] ?? "");
+    const chosen = parts[4] === "versions" ? ({ case: "version", value: versionNumber(parts[5] ?? "") } as const) : ({ case: "alias", value: parts[5] ?? "" } as const);
+    const selector = m.selector(chosen);
+    const path = artefactPathOf(parts.slice(7));
+    return {
+      rule: ruleFor(ModelService, ModelService.method.downloadModelFile),
+      request: create(DownloadModelFileRequestSchema, { model, selector: chosen, path }),
+      method: `${ModelService.typeName}/${ModelService.method.downloadModelFile.name}`,
+      open: (orgId, range) => deps.models.openFile(orgId, model, selector, path, range),
+    };
+  }
   throw new NotFoundError(USAGE);
+}
+
+function versionNumber(text: string): bigint {
+  if (!/^[0-9]{1,10}$/.test(text)) throw new InvalidInputError("version", `model version ${JSON.stringify(text.slice(0, 20))} is not a number; ${USAGE}`);
+  return BigInt(text);
 }
 
 function artefactPathOf(elements: string[]): string {
