@@ -83,7 +83,7 @@ describe("datasets pages", () => {
     expect(await page.getByRole("table", { name: "Version" }).textContent()).toContain("120");
     const lineage = page.locator(".lineage-summary");
     expect(await lineage.getByRole("link", { name: `${name} 0.9` }).getAttribute("href")).toBe(`/datasets/${name}/0.9`);
-    expect(await lineage.getByRole("link", { name: /Lineage graph/ }).getAttribute("href")).toBe(`/lineage/dataset/${encodeURIComponent(`dataset:${name}@1.0`)}`);
+    expect(await lineage.getByRole("link", { name: /Lineage graph/ }).getAttribute("href")).toBe(`/lineage/dataset/${encodeURIComponent(`${name}@1.0`)}`);
     expect(page.url()).toBe(`${server.baseUrl}/datasets/${name}/1.0`);
 
     // The parent lists its child.

@@ -1,7 +1,9 @@
 /**
  * Where a version came from and what was derived from it, one generation
- * each way (GetLineage, depth 1), and the link to the whole lineage graph,
- * whose node ids are LineageService's: "dataset:<name>@<version>".
+ * each way (GetLineage, depth 1), and the link to the whole lineage graph:
+ * /lineage/dataset/<name>@<version>, LineageService's node id
+ * ("dataset:<name>@<version>") with its kind in the path instead, which is
+ * how the lineage page (pages/lineage/lineage-links.ts) reads its start.
  */
 import { useQuery } from "@connectrpc/connect-query";
 import { type DatasetVersion, type DatasetVersionRef, DatasetService } from "@gen/traintrack/v1/dataset_pb.js";
@@ -10,8 +12,8 @@ import { Link, path } from "../../router.js";
 /** Children shown at most; the graph page has the rest. */
 const MAX_SHOWN = 20;
 
-export function lineageNodeId(name: string, version: string): string {
-  return `dataset:${name}@${version}`;
+export function lineageStartId(name: string, version: string): string {
+  return `${name}@${version}`;
 }
 
 export function Lineage({ dataset }: { dataset: DatasetVersion }) {
@@ -39,7 +41,7 @@ export function Lineage({ dataset }: { dataset: DatasetVersion }) {
           </tr>
         </tbody>
       </table>
-      <Link to={path`/lineage/dataset/${lineageNodeId(dataset.name, dataset.version)}`}>Lineage graph: runs, models and pipelines around this version →</Link>
+      <Link to={path`/lineage/dataset/${lineageStartId(dataset.name, dataset.version)}`}>Lineage graph: runs, models and pipelines around this version →</Link>
     </div>
   );
 }
