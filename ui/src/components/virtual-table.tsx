@@ -46,7 +46,7 @@ export interface VirtualTableProps<T> {
   sort?: Sort;
   /** Called with the next sort: ascending, then descending, then none. */
   onSort?: (next: Sort | undefined) => void;
-  /** Called when the last `nearEnd` rows come into view (default 50). */
+  /** Called whenever the view moves while the last `nearEnd` rows (default 50) are in it: load the next page, once. */
   onNearEnd?: () => void;
   nearEnd?: number;
   rowClassName?: (row: T) => string | undefined;
