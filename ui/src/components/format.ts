@@ -1,9 +1,12 @@
 /** How values read on every page: times, sizes, durations, numbers. */
 import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
 
+// One formatter for every call: building one per call costs more than the formatting (a table of 10,000 runs scrolls through it).
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
 export function formatTime(ts: Timestamp | undefined): string {
   if (!ts) return "";
-  return timestampDate(ts).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return DATE_TIME.format(timestampDate(ts));
 }
 
 export function formatBytes(n: bigint | number): string {

@@ -1,20 +1,14 @@
 /**
  * Where a version came from and what was derived from it, one generation
- * each way (GetLineage, depth 1), and the link to the whole lineage graph:
- * /lineage/dataset/<name>@<version>, LineageService's node id
- * ("dataset:<name>@<version>") with its kind in the path instead, which is
- * how the lineage page (pages/lineage/lineage-links.ts) reads its start.
+ * each way (GetLineage, depth 1), and the link to the whole lineage graph.
  */
 import { useQuery } from "@connectrpc/connect-query";
 import { type DatasetVersion, type DatasetVersionRef, DatasetService } from "@gen/traintrack/v1/dataset_pb.js";
 import { Link, path } from "../../router.js";
+import { lineagePath } from "../lineage/lineage-links.js";
 
 /** Children shown at most; the graph page has the rest. */
 const MAX_SHOWN = 20;
-
-export function lineageStartId(name: string, version: string): string {
-  return `${name}@${version}`;
-}
 
 export function Lineage({ dataset }: { dataset: DatasetVersion }) {
   const graph = useQuery(DatasetService.method.getLineage, { dataset: { name: dataset.name, version: dataset.version }, depth: 1, maxNodes: MAX_SHOWN + dataset.derivedFrom.length + 1 });
@@ -41,7 +35,7 @@ export function Lineage({ dataset }: { dataset: DatasetVersion }) {
           </tr>
         </tbody>
       </table>
-      <Link to={path`/lineage/dataset/${lineageStartId(dataset.name, dataset.version)}`}>Lineage graph: runs, models and pipelines around this version →</Link>
+      <Link to={lineagePath({ kind: "dataset", id: `${dataset.name}@${dataset.version}` })}>Lineage graph: runs, models and pipelines around this version →</Link>
     </div>
   );
 }

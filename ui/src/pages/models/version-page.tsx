@@ -10,6 +10,7 @@ import { Empty, Loaded } from "../../components/feedback.js";
 import { formatBytes, formatTime } from "../../components/format.js";
 import { Pager, usePageToken } from "../../components/pager.js";
 import { Link, path, useParams } from "../../router.js";
+import { lineagePath } from "../lineage/lineage-links.js";
 import { UserLabel } from "../admin/grants-page.js";
 import { Markdown } from "./markdown.js";
 import { RunMetricsTable } from "./run-metrics.js";
@@ -37,11 +38,6 @@ export function VersionPage() {
   );
 }
 
-/** The lineage page's node id for a model version, as GetLineageGraph names it ("model:<name>@<version>", without its kind). */
-export function lineagePath(model: string, version: bigint): string {
-  return path`/lineage/model/${`${model}@${version}`}`;
-}
-
 function VersionView({ v }: { v: ModelVersion }) {
   return (
     <>
@@ -54,7 +50,7 @@ function VersionView({ v }: { v: ModelVersion }) {
             {a}
           </span>
         ))}
-        <Link to={lineagePath(v.model, v.version)} className="lineage-link">
+        <Link to={lineagePath({ kind: "model", id: `${v.model}@${v.version}` })} className="lineage-link">
           Lineage graph →
         </Link>
       </div>

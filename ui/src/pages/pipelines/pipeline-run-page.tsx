@@ -9,6 +9,7 @@ import { useEffect, useMemo, useRef } from "react";
 import { Empty, ErrorBox, Loaded } from "../../components/feedback.js";
 import { formatTime } from "../../components/format.js";
 import { Link, path, setQuery, useLocation } from "../../router.js";
+import { lineagePath } from "../lineage/lineage-links.js";
 import { LIVE_INTERVAL_MS, useLiveInterval } from "./live.js";
 import { PipelineDag } from "./pipeline-dag.js";
 import { RunStatusBadge, countsText } from "./status.js";
@@ -60,7 +61,7 @@ export function PipelineRunPage({ runId }: { runId: string }) {
         <label className="toggle">
           <input type="checkbox" checked={expand} onChange={(e) => setQuery({ expand: e.target.checked ? "1" : undefined, node: undefined })} /> Expand fan-outs
         </label>
-        <Link to={path`/lineage/pipeline-run/${runId}`}>Lineage</Link>
+        <Link to={lineagePath({ kind: "pipeline-run", id: runId })}>Lineage</Link>
         <LiveNote running={running} expired={live.expired()} />
       </div>
       {run.error ? <ErrorBox error={run.error} what="load the pipeline run" /> : null}

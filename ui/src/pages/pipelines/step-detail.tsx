@@ -9,6 +9,7 @@ import { PipelineService, type Step, type StepInstance } from "@gen/traintrack/v
 import { ErrorBox } from "../../components/feedback.js";
 import { formatDuration, formatTime } from "../../components/format.js";
 import { Link, path, setQuery } from "../../router.js";
+import { lineagePath } from "../lineage/lineage-links.js";
 import { StepStatusBadge, countsText } from "./status.js";
 import { StepIOList } from "./step-io.js";
 
@@ -73,7 +74,7 @@ export function StepDetail({ pipelineRunId, step, instance, refetchInterval }: {
       <h3>Outputs</h3>
       <StepIOList items={step.outputs} none="It recorded no outputs." />
       <p>
-        <Link to={path`/lineage/pipeline-run/${pipelineRunId}`}>Lineage of this pipeline run →</Link>
+        <Link to={lineagePath({ kind: "pipeline-run", id: pipelineRunId })}>Lineage of this pipeline run →</Link>
       </p>
     </aside>
   );

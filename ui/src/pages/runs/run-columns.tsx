@@ -7,7 +7,7 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { type Run, RunStatus } from "@gen/traintrack/v1/experiment_pb.js";
 import type { Column } from "../../components/virtual-table.js";
-import { formatDuration, formatNumber } from "../../components/format.js";
+import { formatDuration, formatNumber, formatTime } from "../../components/format.js";
 import { Link, path } from "../../router.js";
 
 export type KeyKind = "metrics" | "params" | "tags";
@@ -46,10 +46,6 @@ export const STATUS_LABEL: Record<RunStatus, string> = {
   [RunStatus.FAILED]: "failed",
   [RunStatus.KILLED]: "killed",
 };
-
-// One formatter for every row (the same output as formatTime): toLocaleString builds a new one per
-// call, and a fast scroll formats hundreds of times a second.
-const TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 function durationMs(r: Run): number | undefined {
   if (!r.startTime) return undefined;
@@ -110,7 +106,7 @@ export function runColumns(chosen: readonly string[], selection: { has: (id: str
     },
     { id: "name", header: "Run", width: 220, sortable: true, render: (r) => <Link to={path`/runs/${r.runId}`} title={r.runId}>{r.name || r.runId}</Link> },
     { id: "status", header: "Status", width: 100, sortable: true, render: (r) => <span className={`status ${STATUS_LABEL[r.status]}`}>{STATUS_LABEL[r.status]}</span> },
-    { id: "started", header: "Started", width: 170, sortable: true, render: (r) => (r.startTime ? TIME.format(timestampMs(r.startTime)) : "") },
+    { id: "started", header: "Started", width: 170, sortable: true, render: (r) => formatTime(r.startTime) },
     { id: "duration", header: "Duration", width: 110, sortable: true, align: "right", render: (r) => formatDuration(durationMs(r) ?? Number.NaN) },
   ];
   const picked = chosen.flatMap((id): Column<Run>[] => {
