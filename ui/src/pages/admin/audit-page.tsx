@@ -11,7 +11,7 @@ import { formatTime } from "../../components/format.js";
 import { PAGE_SIZE, Pager, usePageToken } from "../../components/pager.js";
 import { setQuery, useLocation } from "../../router.js";
 import { AdminLayout } from "./admin-layout.js";
-import { useAllowed } from "./allowed.js";
+import { useAllowed } from "../../api/permissions.js";
 import { UserLabel } from "./grants-page.js";
 
 /** A date input's "2026-12-04" as the start of that day, local time. */

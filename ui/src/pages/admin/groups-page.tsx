@@ -10,7 +10,9 @@ import { formatTime } from "../../components/format.js";
 import { PAGE_SIZE, Pager, usePageToken } from "../../components/pager.js";
 import { Link, setQuery, useLocation } from "../../router.js";
 import { AdminLayout, Outcome } from "./admin-layout.js";
-import { WriteButton, useAllowed, useInvalidate, whyNot } from "./allowed.js";
+import { useAllowed } from "../../api/permissions.js";
+import { useInvalidate } from "../../api/invalidate.js";
+import { WriteButton, whyNot } from "../../components/write-button.js";
 
 const WRITES = [UserService.method.createGroup, UserService.method.deleteGroup, UserService.method.addGroupMembers, UserService.method.removeGroupMembers];
 

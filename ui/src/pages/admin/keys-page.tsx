@@ -13,7 +13,9 @@ import { formatTime } from "../../components/format.js";
 import { PAGE_SIZE, Pager, usePageToken } from "../../components/pager.js";
 import { setQuery, useLocation } from "../../router.js";
 import { AdminLayout, Outcome } from "./admin-layout.js";
-import { WriteButton, useAllowed, useInvalidate, whyNot } from "./allowed.js";
+import { useAllowed } from "../../api/permissions.js";
+import { useInvalidate } from "../../api/invalidate.js";
+import { WriteButton, whyNot } from "../../components/write-button.js";
 import { UserLabel } from "./grants-page.js";
 import { SecretDialog } from "./secret-dialog.js";
 

@@ -8,7 +8,9 @@ import { formatTime } from "../../components/format.js";
 import { PAGE_SIZE, Pager, usePageToken } from "../../components/pager.js";
 import { Link, setQuery, useLocation } from "../../router.js";
 import { AdminLayout, Outcome } from "./admin-layout.js";
-import { WriteButton, useAllowed, useInvalidate, whyNot } from "./allowed.js";
+import { useAllowed } from "../../api/permissions.js";
+import { useInvalidate } from "../../api/invalidate.js";
+import { WriteButton, whyNot } from "../../components/write-button.js";
 import { GRANTABLE, ROLE_NAMES } from "./roles.js";
 
 export function UsersPage() {
