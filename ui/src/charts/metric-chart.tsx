@@ -165,6 +165,7 @@ function markDrawn(el: HTMLElement | null, key: string, drawn: { data: ChartData
   const { data, zoom } = drawn;
   const z = zoom ? `${zoom.steps.min}-${zoom.steps.max}` : "";
   el.dataset.points = String(data.points);
+  el.dataset.runs = String(data.ys.filter((ys) => ys.some((v) => v !== null)).length);
   el.dataset.stepMin = String(data.stepMin);
   el.dataset.stepMax = String(data.stepMax);
   el.dataset.yMin = String(data.yMin);
