@@ -1,8 +1,9 @@
 /**
  * Benchmark: a large pipeline DAG. One pipeline run of 5,000 steps in 20
  * layers of 250, each step after two steps of the layer before (one in 19 after
- * three: 10,000 edges), recorded with StartStep + FinishStep from 16 clients in
- * flight, a layer at a time, as an orchestrator would. Then GetPipelineGraph
+ * three: 10,000 edges), recorded with RecordSteps, a layer (250 steps) per
+ * call, as an orchestrator would report them (the Python SDK's figure, through
+ * prun.record_steps, is bench/python/pipeline_bench.py's). Then GetPipelineGraph
  * collapsed and expanded, and a 3-hop GetLineageGraph from a model version
  * registered from the run that a last-layer step is tracked as. Targets (issue
  * 13): recording ≥ 1,000 steps/s, the graph under 200 ms, the lineage under 50 ms.
@@ -16,7 +17,7 @@ import { ModelService } from "../gen/traintrack/v1/model_pb.js";
 import { PipelineService, StepStatus } from "../gen/traintrack/v1/pipeline_pb.js";
 import { RunArtefactService } from "../gen/traintrack/v1/run_artefact_pb.js";
 import { UploadService } from "../gen/traintrack/v1/upload_pb.js";
-import { forEachConcurrent, Payload, since, upload } from "./client.js";
+import { Payload, since, upload } from "./client.js";
 import type { BenchOptions, ProviderName } from "./options.js";
 import { providerLabel, servicePorts } from "./options.js";
 import { type CpuSplit, meterCpu } from "./proc.js";
@@ -25,7 +26,6 @@ import { startServer } from "./server.js";
 
 const LAYERS = 20;
 const WIDTH = 250;
-const IN_FLIGHT = 16;
 const READS = 7;
 
 export interface PipelineGraphResult {
@@ -64,14 +64,15 @@ export async function measurePipelineGraph(opts: BenchOptions, provider: Provide
     const meter = meterCpu(server.pid, servicePorts(opts.services));
     const profiled = server.profile(`${providerLabel(provider)}: recording ${LAYERS * WIDTH} steps`);
     const t0 = performance.now();
+    // A layer per RecordSteps call, as an orchestrator reports a layer once it is done.
     for (let layer = 0; layer < LAYERS; layer++) {
-      await forEachConcurrent(WIDTH, IN_FLIGHT, async (i) => {
+      const steps = Array.from({ length: WIDTH }, (_, i) => {
         const upstream = layer === 0 ? [] : [`s${layer - 1}-${i}`, `s${layer - 1}-${(i + 1) % WIDTH}`, ...(i % 19 === 0 ? [`s${layer - 1}-${(i + 2) % WIDTH}`] : [])];
         edges += upstream.length;
         const tracked = layer === LAYERS - 1 && i === 0 ? runId : "";
-        const { step } = await pipelines.startStep({ pipelineRunId, name: `s${layer}-${i}`, upstream, runId: tracked });
-        await pipelines.finishStep({ stepId: step?.id ?? "", status: StepStatus.SUCCEEDED });
+        return { name: `s${layer}-${i}`, upstream, runId: tracked, status: StepStatus.SUCCEEDED };
       });
+      await pipelines.recordSteps({ pipelineRunId, steps });
     }
     const recordSeconds = since(t0) / 1000;
     profiled();
@@ -104,7 +105,7 @@ export async function measurePipelineGraph(opts: BenchOptions, provider: Provide
 
 export function printPipelineGraph(_opts: BenchOptions, results: PipelineGraphResult[]): void {
   printTable(
-    `pipeline DAG: ${LAYERS * WIDTH} steps in ${LAYERS} layers, recorded ${IN_FLIGHT} in flight`,
+    `pipeline DAG: ${LAYERS * WIDTH} steps in ${LAYERS} layers, recorded with RecordSteps, a layer per call`,
     ["provider", "steps", "edges", "record s", "steps/s", "graph ms (collapsed)", "graph ms (expanded)", "lineage 3 hops ms"],
     results.map((r) => [providerLabel(r.provider), r.steps, r.edges, r.recordSeconds, r.steps / r.recordSeconds, median(r.collapsedMs), median(r.expandedMs), median(r.lineageMs)]),
     results.flatMap((r) => [
@@ -112,7 +113,7 @@ export function printPipelineGraph(_opts: BenchOptions, results: PipelineGraphRe
       { what: `${providerLabel(r.provider)}: GetPipelineGraph < 200 ms (median of ${READS}, collapsed and expanded)`, met: Math.max(median(r.collapsedMs), median(r.expandedMs)) < 200 },
       { what: `${providerLabel(r.provider)}: 3-hop GetLineageGraph < 50 ms (median of ${READS})`, met: median(r.lineageMs) < 50 },
     ]),
-    ["a step is StartStep + FinishStep (two calls); the model's lineage walks model → run → the step tracked as it → its pipeline run"],
+    ["each step is recorded started and succeeded in one RecordedStep; the model's lineage walks model → run → the step tracked as it → its pipeline run"],
   );
   printCpu(
     "pipeline DAG (recording)",

@@ -20,6 +20,7 @@ import {
   createKeyService,
   createOrganizationService,
   createScopeResolver,
+  createSessionService,
   createUserDirectory,
   type OrganizationService,
 } from "./services/identity/index.js";
@@ -53,6 +54,8 @@ import { createNodeHandler } from "./wire/node-handler.js";
 import { routes, servedServices } from "./wire/routes.js";
 import { createOpenLineageHandler } from "./wire/openlineage/index.js";
 import { createScimHandler } from "./wire/scim/index.js";
+import { createSessionRoute } from "./wire/session/index.js";
+import { createUiHandler, loadUiAssets } from "./wire/ui/index.js";
 import { startServer } from "./wire/server.js";
 
 export interface AppOverrides {
@@ -133,6 +136,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     audit: createAuditLog({ db }),
     scopes: createScopeResolver({ db }),
   };
+  const sessions = createSessionService({
+    db,
+    now,
+    authenticator,
+    audit: identity.audit,
+    idleMs: config.access.session.idleMs,
+    maxMs: config.access.session.maxMs,
+  });
   const uploads = createUploadService({
     db,
     store,
@@ -168,6 +179,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     crossProcessLock: config.database.kind === "postgres" ? (pass) => withAdvisoryLock(db, JANITOR_LOCK, pass) : undefined,
   });
   const health = createHealth(servedServices.map((s) => s.typeName));
+  // Before the port opens: a build too large stops the start here, and an absent one is said once.
+  const uiAssets = await loadUiAssets(config.uiDir);
+  if (!uiAssets) logger.info({ uiDir: config.uiDir }, "the web UI is not built: / answers 503 until `npm run build`");
 
   const created = await organizations.bootstrap(config.bootstrapApiKey);
   // Aborted when shutdown's grace period is over: streams still open end with UNAVAILABLE.
@@ -194,13 +208,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }),
     // Outermost first: observe sees the codes the error interceptor chose; auth runs
     // next to the handler, and inside it request bodies that fail to parse become INVALID_ARGUMENT.
-    interceptors: [observeInterceptor(), errorInterceptor(), drainInterceptor(drain.signal), authInterceptor({ authenticator, scopes: identity.scopes, audit: identity.audit }), malformedStreamInterceptor],
+    interceptors: [observeInterceptor(), errorInterceptor(), drainInterceptor(drain.signal), authInterceptor({ authenticator, scopes: identity.scopes, audit: identity.audit, sessions }), malformedStreamInterceptor],
     // A chunk plus its framing must fit, as must the largest CreateDataset.
     readMaxBytes: Math.max(config.limits.maxRequestBytes, config.limits.maxChunkBytes + 64 * 1024),
     writeMaxBytes: config.connections.maxResponseBytes,
     logger,
     metrics,
     metricsToken: config.ops.metricsToken,
+    ui: createUiHandler(uiAssets),
+    session: createSessionRoute({
+      sessions,
+      secureCookie: config.access.session.secureCookie,
+      maxAgeSeconds: Math.floor(config.access.session.maxMs / 1000),
+      logInternal: (error, requestId) => logger.error({ err: errorField(error, true), requestId }, "session request failed"),
+    }),
     scim: createScimHandler({ authenticator, users, audit: identity.audit }),
     openLineage: createOpenLineageHandler({
       authenticator,

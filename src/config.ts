@@ -3,7 +3,9 @@
  * so that `npm start` on a fresh machine runs the embedded configuration:
  * PGlite in a data directory and the local-filesystem object store.
  */
+import { existsSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 export type DatabaseConfig =
   | { kind: "postgres"; url: string; pool: PostgresPoolConfig }
@@ -98,6 +100,8 @@ export interface Config {
   /** Admin key to create on first start instead of a random one. */
   bootstrapApiKey: string | undefined;
   access: AccessConfig;
+  /** The web UI's Vite build, served at `/`. */
+  uiDir: string;
 }
 
 export interface AccessConfig {
@@ -108,6 +112,17 @@ export interface AccessConfig {
   /** Failed authentications a source address may make at once, then one per `authFailureRefillMs`. */
   authFailureBurst: number;
   authFailureRefillMs: number;
+  session: SessionConfig;
+}
+
+/** The web UI's sign-in sessions. */
+export interface SessionConfig {
+  /** A session unused this long ends; each use moves it on. */
+  idleMs: number;
+  /** A session ends this long after sign-in, used or not. */
+  maxMs: number;
+  /** The session cookie is marked Secure (sent over HTTPS only): set it when the UI is reached over TLS. */
+  secureCookie: boolean;
 }
 
 export class ConfigError extends Error {
@@ -161,13 +176,32 @@ export function loadConfig(env: Env = process.env): Config {
     janitorClaimTakeoverSeconds: int(env, "TRAINTRACK_JANITOR_CLAIM_TAKEOVER_SECONDS", Math.max(900, 2 * janitorBudgetSeconds), 2 * janitorBudgetSeconds, 7 * 24 * 3600),
     stagingGraceSeconds: int(env, "TRAINTRACK_STAGING_GRACE_SECONDS", 60, 0, 24 * 3600),
     bootstrapApiKey: env.TRAINTRACK_API_KEY || undefined,
+    uiDir: path.resolve(env.TRAINTRACK_UI_DIR || path.join(repositoryRoot(), "dist", "ui")),
     access: {
       adminKey: adminKey(env),
       cacheMs: int(env, "TRAINTRACK_AUTH_CACHE_MS", 5000, 0, 60_000),
       authFailureBurst: int(env, "TRAINTRACK_AUTH_FAILURE_BURST", 20, 1, 1_000_000),
       authFailureRefillMs: int(env, "TRAINTRACK_AUTH_FAILURE_REFILL_MS", 3000, 1, 3600_000),
+      session: {
+        idleMs: int(env, "TRAINTRACK_SESSION_IDLE_MS", 12 * 3600_000, 60_000, 365 * 24 * 3600_000),
+        maxMs: int(env, "TRAINTRACK_SESSION_MAX_MS", 7 * 24 * 3600_000, 60_000, 365 * 24 * 3600_000),
+        secureCookie: bool(env, "TRAINTRACK_SESSION_SECURE_COOKIE", false),
+      },
     },
   };
+}
+
+/**
+ * The repository the server runs from: the nearest directory above this
+ * module with a package.json (src/ under tsx, dist/src/ when built), so that
+ * the UI is found whatever the working directory.
+ */
+function repositoryRoot(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (let dir = here; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "package.json"))) return dir;
+    if (path.dirname(dir) === dir) return path.dirname(here);
+  }
 }
 
 /** A guessable admin key would be the whole instance's weakest point. */
@@ -219,6 +253,14 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   const value = allowed.find((a) => a === raw.toLowerCase());
   if (value === undefined) throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, not ${JSON.stringify(raw)}`);
   return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(`${name} must be true or false, not ${JSON.stringify(raw)}`);
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -150,13 +150,20 @@ export async function seriesStats(db: Kysely<Database>, runId: string, key: stri
   return { count: Number(row?.count ?? 0), minStep: Number(row?.minStep ?? 0), maxStep: Number(row?.maxStep ?? 0) };
 }
 
-/** Up to `limit` points of a series after `after`, in (step, ts, arrival) order. */
+/** An inclusive step range. */
+export interface StepRange {
+  min: number;
+  max: number;
+}
+
+/** Up to `limit` points of a series after `after` (and within `steps`), in (step, ts, arrival) order. */
 export async function rawPoints(
   db: Kysely<Database>,
   runId: string,
   key: string,
   after: PointCursor | undefined,
   limit: number,
+  steps?: StepRange,
 ): Promise<StoredPoint[]> {
   // The step bound lets the (run_id, key, step) index start at the cursor.
   const resume = after
@@ -164,7 +171,7 @@ export async function rawPoints(
     : sql``;
   const result = await sql<StoredPoint>`
     select key, value, step, (extract(epoch from ts) * 1000)::int8 as ts_ms, rank, host, batch_seq, ord
-    from metric_points where run_id = ${runId} and key = ${key} ${resume}
+    from metric_points where run_id = ${runId} and key = ${key} ${resume} ${inRange(steps)}
     order by step, ts, batch_seq, ord limit ${limit}`.execute(db);
   return result.rows.map((p) => ({ ...p, step: Number(p.step), tsMs: Number(p.tsMs), batchSeq: Number(p.batchSeq) }));
 }
@@ -190,27 +197,58 @@ export async function bucketExtremes(
     select min(point) as min, max(point) as max from (
       select array[value, step::float8, (extract(epoch from ts) * 1000)::float8] as point,
         least(floor((step - ${range.minStep}::int8)::float8 * ${range.buckets} / ${width}::float8)::int, ${range.buckets - 1}) as bucket
-      from metric_points where run_id = ${runId} and key = ${key}
+      from metric_points where run_id = ${runId} and key = ${key} ${inRange({ min: range.minStep, max: range.maxStep })}
     ) p group by bucket`.execute(db);
   return result.rows;
 }
+
+const inRange = (steps: StepRange | undefined) => (steps ? sql`and step between ${steps.min}::int8 and ${steps.max}::int8` : sql``);
 
 /**
  * The minimum and maximum point of each group of rollup rows at `level`:
  * rows [firstBucket, firstBucket + buckets) fall into `groups` consecutive
  * groups, row b into ((b - firstBucket) * groups) / buckets (downsample.ts
  * planRollupRead). Reads at most `buckets` rows. Empty groups are absent.
+ * With `cut`, only points within it count: a rollup row reaching past either
+ * end (its extremes may lie outside) is replaced by its points inside the
+ * range, read from the points (at most one row's steps at each end).
  */
 export async function rollupExtremes(
   db: Kysely<Database>,
   runId: string,
   key: string,
   plan: { level: number; firstBucket: number; buckets: number; groups: number },
+  cut?: StepRange,
 ): Promise<BucketExtremes[]> {
   const ms = (col: string) => sql`(extract(epoch from ${sql.ref(col)}) * 1000)::float8`;
+  const shift = ROLLUP_SHIFTS[plan.level] as number;
+  const group = (bucket: unknown) => sql`((${bucket} - ${plan.firstBucket}::int8) * ${plan.groups}::int8) / ${plan.buckets}::int8`;
+  const rows = sql`
+    select ${group(sql.ref("bucket"))} as g, array[min_value, min_step::float8, ${ms("min_ts")}] as lo, array[max_value, max_step::float8, ${ms("max_ts")}] as hi
+    from metric_rollups where run_id = ${runId} and key = ${key} and level = ${plan.level}::int2`;
+  if (!cut) {
+    const result = await sql<BucketExtremes>`select min(lo) as min, max(hi) as max from (${rows}) r group by g`.execute(db);
+    return result.rows;
+  }
+  const width = 2 ** shift;
+  // Rows [fullFirst, fullLast] lie wholly inside the cut; the steps around them come from the points.
+  const fullFirst = Math.ceil(cut.min / width);
+  const fullLast = Math.floor((cut.max + 1) / width) - 1;
+  const edges =
+    fullFirst > fullLast
+      ? [cut]
+      : [
+          { min: cut.min, max: Math.min(cut.max, fullFirst * width - 1) },
+          { min: Math.max(cut.min, (fullLast + 1) * width), max: cut.max },
+        ].filter((e) => e.min <= e.max);
+  const points = edges.map(
+    (e) => sql`
+    select ${group(sql`(step >> ${sql.lit(shift)}::int4)`)} as g, p.point as lo, p.point as hi
+    from metric_points, lateral (select array[value, step::float8, (extract(epoch from ts) * 1000)::float8] as point) p
+    where run_id = ${runId} and key = ${key} and step between ${e.min}::int8 and ${e.max}::int8`,
+  );
+  const full = fullFirst > fullLast ? [] : [sql`${rows} and bucket between ${fullFirst}::int8 and ${fullLast}::int8`];
   const result = await sql<BucketExtremes>`
-    select min(array[min_value, min_step::float8, ${ms("min_ts")}]) as min, max(array[max_value, max_step::float8, ${ms("max_ts")}]) as max
-    from metric_rollups where run_id = ${runId} and key = ${key} and level = ${plan.level}::int2
-    group by ((bucket - ${plan.firstBucket}::int8) * ${plan.groups}::int8) / ${plan.buckets}::int8`.execute(db);
+    select min(lo) as min, max(hi) as max from (${sql.join([...full, ...points], sql` union all `)}) r group by g`.execute(db);
   return result.rows;
 }

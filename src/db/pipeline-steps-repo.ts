@@ -75,6 +75,34 @@ export async function finishStep(db: Kysely<Database>, id: string, status: StepS
     .executeTakeFirst();
 }
 
+/** `finishStep` by the instance's id within the organisation: the row if this call ended it. */
+export async function finishStepOf(db: Kysely<Database>, orgId: string, id: string, status: StepStatus, at: Date, message: string): Promise<StepRow | undefined> {
+  return db
+    .updateTable("pipelineSteps")
+    .set({ status, endTime: at, message, startTime: sql<Date>`coalesce(start_time, ${at})` })
+    .where("orgId", "=", orgId)
+    .where("id", "=", id)
+    .where("status", "not in", TERMINAL)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** The run's declared edges, and the most upstream steps any of `steps` has (which one, and how many). */
+export async function upstreamCounts(db: Kysely<Database>, runId: string, steps: string[]): Promise<{ runEdges: number; step: string; stepEdges: number }> {
+  const total = await db.selectFrom("stepUpstream").select((eb) => eb.fn.countAll<number>().as("n")).where("pipelineRunId", "=", runId).executeTakeFirstOrThrow();
+  if (steps.length === 0) return { runEdges: Number(total.n), step: "", stepEdges: 0 };
+  const most = await db
+    .selectFrom("stepUpstream")
+    .select(["step", (eb) => eb.fn.countAll<number>().as("n")])
+    .where("pipelineRunId", "=", runId)
+    .where("step", "in", steps)
+    .groupBy("step")
+    .orderBy("n", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  return { runEdges: Number(total.n), step: most?.step ?? "", stepEdges: Number(most?.n ?? 0) };
+}
+
 /** Merges facets into an instance's (OpenLineage keeps every facet), and moves its start earlier if `start` is (events arrive out of order). */
 export async function mergeStepFacets(db: Kysely<Database>, id: string, facets: Record<string, unknown>, runId: string | null, start?: Date): Promise<void> {
   await db
@@ -96,6 +124,25 @@ export async function skipPending(db: Kysely<Database>, runId: string, names: st
     q = q.where("name", "in", names);
   }
   await q.execute();
+}
+
+/**
+ * Ends the run's open instances as its end leaves them: pending ones never
+ * ran (skipped); running ones were cut short (failed) when the run failed or
+ * was aborted, else the run did not wait for them (skipped).
+ */
+export async function closeOpenSteps(db: Kysely<Database>, runId: string, runFailed: boolean, at: Date): Promise<void> {
+  await skipPending(db, runId, "all", at);
+  await db
+    .updateTable("pipelineSteps")
+    .set({
+      status: runFailed ? "failed" : "skipped",
+      endTime: at,
+      message: runFailed ? "the pipeline run failed or was aborted while this step was running" : "the pipeline run ended while this step was still running",
+    })
+    .where("pipelineRunId", "=", runId)
+    .where("status", "=", "running")
+    .execute();
 }
 
 /** An earlier succeeded instance of the same pipeline with this cache key, if any. */

@@ -227,6 +227,20 @@ export interface StepIoTable {
   externalId: string | null;
 }
 
+/** A web UI sign-in: the browser's cookie is the token whose hash is here; it acts with the key `keyId`. */
+export interface BrowserSessionsTable {
+  id: string;
+  tokenHash: string;
+  orgId: string;
+  keyId: string;
+  /** Sent back in x-csrf-token with every call the cookie authenticates. */
+  csrfToken: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  /** The absolute end (created + TRAINTRACK_SESSION_MAX_MS); idleness may end it sooner. */
+  expiresAt: Date;
+}
+
 export interface AuditEventsTable {
   id: string;
   /** null for the instance administrator's TRAINTRACK_ADMIN_KEY, which has no organisation. */
@@ -465,6 +479,7 @@ export interface Database {
   groupMembers: GroupMembersTable;
   grants: GrantsTable;
   auditEvents: AuditEventsTable;
+  browserSessions: BrowserSessionsTable;
   registeredModels: RegisteredModelsTable;
   modelVersions: ModelVersionsTable;
   modelFiles: ModelFilesTable;

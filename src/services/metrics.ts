@@ -5,7 +5,7 @@
  */
 import type { Kysely } from "kysely";
 import * as metricsRepo from "../db/metrics-repo.js";
-import type { PointColumns, PointCursor } from "../db/metrics-repo.js";
+import type { PointColumns, PointCursor, StepRange } from "../db/metrics-repo.js";
 import type { Database } from "../db/schema.js";
 import { bucketCount, extremesToPoints, planRollupRead } from "./downsample.js";
 import { InvalidInputError, NotFoundError } from "./errors.js";
@@ -48,6 +48,8 @@ export interface HistoryQuery {
   maxPoints: number;
   pageSize: number;
   pageToken: string;
+  /** Only points within this inclusive step range (±(2^53 - 1): unbounded). */
+  steps: StepRange;
 }
 
 type HistoryToken = { run: number; after?: PointCursor };
@@ -102,23 +104,27 @@ export function createMetricsService(deps: { db: Kysely<Database>; now: () => Da
     await mustOwnRuns(orgId, query.runIds);
     if (query.maxPoints > 0) {
       const series: SeriesView[] = [];
-      for (const runId of query.runIds) series.push(await sampled(runId, query.key, query.maxPoints));
+      for (const runId of query.runIds) series.push(await sampled(runId, query.key, query.maxPoints, query.steps));
       return { series, nextPageToken: "" };
     }
     return rawPage(query);
   }
 
-  async function sampled(runId: string, key: string, maxPoints: number): Promise<SeriesView> {
+  async function sampled(runId: string, key: string, maxPoints: number, steps: StepRange): Promise<SeriesView> {
     const stats = await metricsRepo.seriesStats(db, runId, key);
-    if (stats.count <= maxPoints) {
-      const points = await metricsRepo.rawPoints(db, runId, key, undefined, maxPoints);
-      return { runId, key, points, downsampled: false };
+    const whole = steps.min <= stats.minStep && steps.max >= stats.maxStep;
+    // A range's count is not kept: reading one point more than asked tells whether the range needs downsampling.
+    if (stats.count <= maxPoints || !whole) {
+      const points = await metricsRepo.rawPoints(db, runId, key, undefined, maxPoints + 1, steps);
+      if (points.length <= maxPoints) return { runId, key, points, downsampled: false };
     }
     // Rollups keep each read to a few rows per bucket; a short step span
-    // (under 16 steps a bucket) has few points, read them.
-    const range = { ...stats, buckets: bucketCount(maxPoints) };
+    // (under 128 steps a bucket) has few points, read them.
+    const span = { minStep: Math.max(steps.min, stats.minStep), maxStep: Math.min(steps.max, stats.maxStep) };
+    const range = { ...span, buckets: bucketCount(maxPoints) };
     const plan = planRollupRead(metricsRepo.ROLLUP_SHIFTS, range);
-    const buckets = plan ? await metricsRepo.rollupExtremes(db, runId, key, plan) : await metricsRepo.bucketExtremes(db, runId, key, range);
+    const cut = whole ? undefined : { min: span.minStep, max: span.maxStep };
+    const buckets = plan ? await metricsRepo.rollupExtremes(db, runId, key, plan, cut) : await metricsRepo.bucketExtremes(db, runId, key, range);
     const points = extremesToPoints(buckets).map((p) => ({ ...p, rank: null, host: "" }));
     return { runId, key, points, downsampled: true };
   }
@@ -132,7 +138,7 @@ export function createMetricsService(deps: { db: Kysely<Database>; now: () => Da
     let room = query.pageSize;
     for (let i = token.run; i < query.runIds.length; i++) {
       const runId = query.runIds[i] as string;
-      const rows = await metricsRepo.rawPoints(db, runId, query.key, i === token.run ? token.after : undefined, room + 1);
+      const rows = await metricsRepo.rawPoints(db, runId, query.key, i === token.run ? token.after : undefined, room + 1, query.steps);
       const points = rows.slice(0, room);
       if (points.length > 0) series.push({ runId, key: query.key, points, downsampled: false });
       if (rows.length > room) {

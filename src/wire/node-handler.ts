@@ -25,6 +25,7 @@ import { carriesRawChunks, RawChunkQueue, rawChunksKey, spliceRawChunks, WRITE_A
 import { peerKey } from "./interceptors/auth.js";
 import { OPENLINEAGE_PATH } from "./openlineage/index.js";
 import { SCIM_PREFIX } from "./scim/index.js";
+import { SESSION_PATH } from "./session/index.js";
 import { codeName, type RpcRecord, rpcRecordKey } from "./rpc-record.js";
 import { type BodyTap, isByteStream, outcomeOfResponse, tapped } from "./rpc-outcome.js";
 
@@ -44,6 +45,10 @@ export interface NodeHandlerOptions {
   scim?: HttpRoute;
   /** OpenLineage intake at POST /api/v1/lineage (openlineage/index.ts). */
   openLineage?: HttpRoute;
+  /** The web UI's sign-in at /api/v1/session (session/index.ts). */
+  session?: HttpRoute;
+  /** The web UI's files and pages (ui/index.ts): GET and HEAD requests no other route took, outside /api/. */
+  ui?: (req: Request, res: Response, path: string) => void;
 }
 
 /** A plain-HTTP route on the API's port that answers every request, errors included, itself. */
@@ -104,6 +109,8 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
       if (path === "/metrics" && req.method === "GET") return void serveMetrics(req, res);
       if (opts.scim && (path === SCIM_PREFIX || path.startsWith(`${SCIM_PREFIX}/`))) return void serveHttpRoute("SCIM", opts.scim, req, res);
       if (opts.openLineage && path === OPENLINEAGE_PATH) return void serveHttpRoute("OpenLineage", opts.openLineage, req, res);
+      if (opts.session && path === SESSION_PATH) return void serveHttpRoute("Session", opts.session, req, res);
+      if (opts.ui && (req.method === "GET" || req.method === "HEAD") && path !== "/api" && !path.startsWith("/api/")) return opts.ui(req, res, path);
       res.writeHead(404);
       res.end();
       return;

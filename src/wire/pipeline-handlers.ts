@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
@@ -37,6 +37,17 @@ export const STEP_STATUS: Record<Status, StepStatus> = {
 };
 const RUN_STATUS = { running: PipelineRunStatus.RUNNING, succeeded: PipelineRunStatus.SUCCEEDED, failed: PipelineRunStatus.FAILED, aborted: PipelineRunStatus.ABORTED };
 
+/** Facets answered at most this large (each was kept at most 64 KiB); past it, a note says so. */
+const MAX_FACETS_ANSWERED = 1024 * 1024;
+
+/** Stored facets (jsonb, so JSON values) as a google.protobuf.Struct, which protobuf-es holds as a JSON object. */
+function facetsOf(facets: Record<string, unknown>): JsonObject | undefined {
+  if (Object.keys(facets).length === 0) return undefined;
+  const size = Buffer.byteLength(JSON.stringify(facets));
+  if (size > MAX_FACETS_ANSWERED) return { _traintrack: `facets of ${size} bytes, over the ${MAX_FACETS_ANSWERED} answered: not returned` };
+  return facets as JsonObject;
+}
+
 const toPipeline = (p: PipelineView): Pipeline =>
   create(PipelineSchema, { name: p.name, project: p.project, description: p.description, namespace: p.namespace, createdAt: ts(p.createdAt) });
 
@@ -52,7 +63,7 @@ const toRun = (r: RunView): PipelineRun =>
     stepCounts: r.stepCounts,
   });
 
-const toInstance = (s: StepRow): StepInstance =>
+const toInstance = (s: StepRow, withFacets = false): StepInstance =>
   create(StepInstanceSchema, {
     id: s.id,
     instance: s.instance,
@@ -63,6 +74,7 @@ const toInstance = (s: StepRow): StepInstance =>
     cacheKey: s.cacheKey,
     cachedFrom: s.cachedFrom ?? "",
     message: s.message,
+    facets: withFacets ? facetsOf(s.facets) : undefined,
   });
 
 function toIo(x: IoView): StepIO {
@@ -89,7 +101,7 @@ const toStep = (s: StepView, expand: boolean): Step =>
     instancesByStatus: s.byStatus,
     inputs: s.inputs.map(toIo),
     outputs: s.outputs.map(toIo),
-    instances: expand ? s.instances.map(toInstance) : [],
+    instances: expand ? s.instances.map((i) => toInstance(i, true)) : [],
   });
 
 
@@ -135,7 +147,7 @@ export function pipelineHandlers(pipelines: Pipelines): ServiceImpl<typeof Pipel
     async getPipelineRun(req, ctx) {
       const { run, steps, edges } = await pipelines.dag(principalOf(ctx).orgId, f.id("pipeline_run_id", req.pipelineRunId));
       return {
-        run: toRun(run),
+        run: { ...toRun(run), facets: facetsOf(run.facets) },
         steps: steps.map((s) => toStep(s, req.expandInstances)),
         edges: edges.map((e) => create(StepEdgeSchema, e)),
       };
@@ -162,9 +174,13 @@ export function pipelineHandlers(pipelines: Pipelines): ServiceImpl<typeof Pipel
     },
     async finishStep(req, ctx) {
       const { orgId } = principalOf(ctx);
-      const step = await pipelines.findStep(orgId, stepRef(req));
-      const done = await pipelines.finishStep(orgId, step, v.endStatus("status", req.status), v.io("outputs", req.outputs), f.text("message", req.message, 4096));
+      const done = await pipelines.finishStep(orgId, stepRef(req), v.endStatus("status", req.status), v.io("outputs", req.outputs), f.text("message", req.message, 4096));
       return { step: toInstance(done) };
+    },
+    async recordSteps(req, ctx) {
+      const steps = v.recordedSteps(req);
+      const recorded = await pipelines.recordSteps(principalOf(ctx).orgId, f.id("pipeline_run_id", req.pipelineRunId), steps);
+      return { steps: recorded.map((r) => toInstance(r)) };
     },
     async recordStepIO(req, ctx) {
       const { orgId } = principalOf(ctx);

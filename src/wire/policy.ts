@@ -235,6 +235,13 @@ const pipelines: Rules<typeof PipelineService> = {
     ),
     also: (r) => namedInIo(r.outputs),
   },
+  recordSteps: {
+    ...write((r) => `pipeline-run/${r.pipelineRunId}`, (r) => pipelineRun(r.pipelineRunId)),
+    also: (r) => {
+      const tracking = [...new Set(r.steps.flatMap((s) => (s.runId ? [s.runId] : [])))];
+      return [...(tracking.length > 0 ? [{ need: "viewer" as const, scope: { kind: "runs", ids: tracking } as Scope }] : []), ...namedInIo(r.steps.flatMap((s) => [...s.inputs, ...s.outputs]))];
+    },
+  },
   recordStepIO: { ...write((r) => `step/${r.stepId}`, (r) => ({ kind: "step", id: r.stepId })), also: (r) => namedInIo([...r.inputs, ...r.outputs]) },
   getPipelineGraph: read((r) => pipelineRun(r.pipelineRunId)),
 };

@@ -270,6 +270,61 @@ describe.each(backends())("experiment tracking on $name", (backend) => {
       expect(sampled.some((p) => p.value === 1e9)).toBe(false);
     });
 
+    it("a zoomed chart's step range gets finer buckets inside it only, keeping that range's minimum and maximum", async () => {
+      const runId = await newRun();
+      const N = 100_000;
+      const spikes = new Map([[12_345, -1e6], [73_210, 1e6], [43_500, -5e5], [44_000, 5e5]]);
+      const value = (s: number) => spikes.get(s) ?? Math.sin(s / 100) + (s % 7) / 10;
+      for (let at = 0; at < N; at += 10_000) {
+        await experiments().logMetrics({ runId, batchId: `b${at}`, points: points("loss", range(at, 10_000), value) });
+      }
+      const stepsOf = (res: { series: { points: MetricPoint[] }[] }) => res.series[0]?.points.map((p) => Number(p.step)) ?? [];
+
+      // 1% of the steps, 200 points: about 10 steps a bucket, against 1,000 over the whole series.
+      const zoomed = await experiments().getMetricHistory({ key: "loss", runIds: [runId], maxPoints: 200, minStep: 43_210n, maxStep: 44_209n });
+      const got = zoomed.series[0];
+      expect(got?.downsampled).toBe(true);
+      const steps = stepsOf(zoomed);
+      expect(steps.length).toBeLessThanOrEqual(200);
+      expect(steps.length).toBeGreaterThan(150);
+      expect(steps.every((s) => s >= 43_210 && s <= 44_209)).toBe(true);
+      expect(steps).toEqual([...steps].sort((x, y) => x - y));
+      expect(got?.points).toContainEqual(expect.objectContaining({ step: 43_500n, value: -5e5 }));
+      expect(got?.points).toContainEqual(expect.objectContaining({ step: 44_000n, value: 5e5 }));
+      const whole = stepsOf(await experiments().getMetricHistory({ key: "loss", runIds: [runId], maxPoints: 200 }));
+      expect(whole.filter((s) => s >= 43_210 && s <= 44_209).length).toBeLessThan(10);
+
+      // A wider range is read from the rollups, with the rows cut by its ends replaced by their points in it:
+      // the same answer as a scan of the range's points.
+      const [lo, hi] = [20_001, 50_000];
+      const wide = (await experiments().getMetricHistory({ key: "loss", runIds: [runId], maxPoints: 200, minStep: BigInt(lo), maxStep: BigInt(hi) })).series[0];
+      const plan = planRollupRead(ROLLUP_SHIFTS, { minStep: lo, maxStep: hi, buckets: bucketCount(200) });
+      expect(plan).toBeDefined();
+      const byBucket = new Map<number, { min: Extreme; max: Extreme }>();
+      for (const s of range(lo, hi - lo + 1)) {
+        const e: Extreme = [value(s), s, 0];
+        const g = planBucketOf(ROLLUP_SHIFTS, plan!, s);
+        const cur = byBucket.get(g);
+        if (!cur) byBucket.set(g, { min: e, max: e });
+        else byBucket.set(g, { min: e[0]! < cur.min[0]! ? e : cur.min, max: e[0]! >= cur.max[0]! ? e : cur.max });
+      }
+      expect(wide?.downsampled).toBe(true);
+      expect(wide?.points.map((p) => [Number(p.step), p.value])).toEqual(extremesToPoints([...byBucket.values()]).map((p) => [p.step, p.value]));
+
+      // Raw pages hold the range's points only; 0 is a bound like any other.
+      const raw: number[] = [];
+      let pageToken = "";
+      do {
+        const page = await experiments().getMetricHistory({ key: "loss", runIds: [runId], pageSize: 300, pageToken, minStep: 99_000n });
+        raw.push(...stepsOf(page));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      expect(raw).toEqual(range(99_000, 1000));
+      expect(stepsOf(await experiments().getMetricHistory({ key: "loss", runIds: [runId], maxPoints: 200, maxStep: 0n }))).toEqual([0]);
+      expect(stepsOf(await experiments().getMetricHistory({ key: "loss", runIds: [runId], maxPoints: 200, minStep: 200_000n }))).toEqual([]);
+      await expectCode(experiments().getMetricHistory({ key: "loss", runIds: [runId], maxPoints: 200, minStep: 5n, maxStep: 4n }), Code.InvalidArgument, "min_step");
+    });
+
     it("keeps out-of-order steps and late points, including after the run ended", async () => {
       const runId = await newRun();
       await experiments().logMetrics({ runId, batchId: "1", points: points("acc", [10, 5, 7], (s) => s / 10, { rank: 1, host: "a" }) });

@@ -165,6 +165,10 @@ describe.each(backends())("OpenLineage intake on $name", (backend) => {
       expect(extract.facets).toMatchObject({ parent: { job: { namespace: "airflow", name: dag } }, "job.jobType": { jobType: "TASK" } });
       const orders = await db.selectFrom("externalDatasets").select("facets").where("namespace", "=", "postgres://db:5432").where("name", "=", "shop.public.orders").executeTakeFirstOrThrow();
       expect(orders.facets).toMatchObject({ schema: { fields: [{ name: "id", type: "int" }] } });
+      // And GetPipelineRun returns them: the run's, and each instance's when expanded.
+      const got = await pipelines().getPipelineRun({ pipelineRunId: id, expandInstances: true });
+      expect(got.run?.facets).toMatchObject({ nominalTime: { nominalStartTime: at(0) }, "job.documentation": { description: "nightly orders" } });
+      expect(got.steps.find((s) => s.name === "extract")?.instances[0]?.facets).toMatchObject({ parent: { job: { namespace: "airflow", name: dag } } });
     });
 
     it("records a failure with its error message, and a dataset version of ours named traintrack/<dataset>@<version>", async () => {

@@ -170,6 +170,10 @@ export const CASES: Record<string, Case> = {
     },
     ours: true,
   },
+  "traintrack.v1.PipelineService/recordSteps": {
+    build: (x) => ({ pipelineRunId: pipe(x).runId, steps: [{ name: `r-${x.tag}`, upstream: ["s0"], status: StepStatus.SUCCEEDED }] }),
+    ours: true,
+  },
   "traintrack.v1.PipelineService/recordStepIO": {
     build: (x) => ({ stepId: pipe(x).stepId, outputs: [{ ref: { case: "external", value: { namespace: "s3://m", name: x.tag, facets: "" } } }] }),
     ours: true,

@@ -5,18 +5,18 @@
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { DatasetVersionRef } from "./dataset_pb.js";
 import { file_traintrack_v1_dataset } from "./dataset_pb.js";
 import type { ModelVersionRef } from "./lineage_pb.js";
 import { file_traintrack_v1_lineage } from "./lineage_pb.js";
-import type { Message } from "@bufbuild/protobuf";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file traintrack/v1/pipeline.proto.
  */
 export const file_traintrack_v1_pipeline: GenFile = /*@__PURE__*/
-  fileDesc("Chx0cmFpbnRyYWNrL3YxL3BpcGVsaW5lLnByb3RvEg10cmFpbnRyYWNrLnYxIoEBCghQaXBlbGluZRIMCgRuYW1lGAEgASgJEg8KB3Byb2plY3QYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEQoJbmFtZXNwYWNlGAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIqcDCgtQaXBlbGluZVJ1bhIKCgJpZBgBIAEoCRIQCghwaXBlbGluZRgCIAEoCRIwCgZzdGF0dXMYAyABKA4yIC50cmFpbnRyYWNrLnYxLlBpcGVsaW5lUnVuU3RhdHVzEi4KCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd0cmlnZ2VyGAYgASgJEjYKBnBhcmFtcxgHIAMoCzImLnRyYWludHJhY2sudjEuUGlwZWxpbmVSdW4uUGFyYW1zRW50cnkSPwoLc3RlcF9jb3VudHMYCCADKAsyKi50cmFpbnRyYWNrLnYxLlBpcGVsaW5lUnVuLlN0ZXBDb3VudHNFbnRyeRotCgtQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjEKD1N0ZXBDb3VudHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBIuABCgZTdGVwSU8SMwoHZGF0YXNldBgBIAEoCzIgLnRyYWludHJhY2sudjEuRGF0YXNldFZlcnNpb25SZWZIABIvCgVtb2RlbBgCIAEoCzIeLnRyYWludHJhY2sudjEuTW9kZWxWZXJzaW9uUmVmSAASNQoMcnVuX2FydGVmYWN0GAMgASgLMh0udHJhaW50cmFjay52MS5SdW5BcnRlZmFjdFJlZkgAEjIKCGV4dGVybmFsGAQgASgLMh4udHJhaW50cmFjay52MS5FeHRlcm5hbERhdGFzZXRIAEIFCgNyZWYiLgoOUnVuQXJ0ZWZhY3RSZWYSDgoGcnVuX2lkGAEgASgJEgwKBHBhdGgYAiABKAkiQgoPRXh0ZXJuYWxEYXRhc2V0EhEKCW5hbWVzcGFjZRgBIAEoCRIMCgRuYW1lGAIgASgJEg4KBmZhY2V0cxgDIAEoCSL+AQoMU3RlcEluc3RhbmNlEgoKAmlkGAEgASgJEhAKCGluc3RhbmNlGAIgASgFEikKBnN0YXR1cxgDIAEoDjIZLnRyYWludHJhY2sudjEuU3RlcFN0YXR1cxIuCgpzdGFydF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGcnVuX2lkGAYgASgJEhEKCWNhY2hlX2tleRgHIAEoCRITCgtjYWNoZWRfZnJvbRgIIAEoCRIPCgdtZXNzYWdlGAkgASgJIskDCgRTdGVwEgwKBG5hbWUYASABKAkSKQoGc3RhdHVzGAIgASgOMhkudHJhaW50cmFjay52MS5TdGVwU3RhdHVzEi4KCnN0YXJ0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCgh1cHN0cmVhbRgFIAMoCRIWCg5pbnN0YW5jZV9jb3VudBgGIAEoBRJHChNpbnN0YW5jZXNfYnlfc3RhdHVzGAcgAygLMioudHJhaW50cmFjay52MS5TdGVwLkluc3RhbmNlc0J5U3RhdHVzRW50cnkSJQoGaW5wdXRzGAggAygLMhUudHJhaW50cmFjay52MS5TdGVwSU8SJgoHb3V0cHV0cxgJIAMoCzIVLnRyYWludHJhY2sudjEuU3RlcElPEi4KCWluc3RhbmNlcxgKIAMoCzIbLnRyYWludHJhY2sudjEuU3RlcEluc3RhbmNlGjgKFkluc3RhbmNlc0J5U3RhdHVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ASI3CghTdGVwRWRnZRIMCgRmcm9tGAEgASgJEgoKAnRvGAIgASgJEhEKCWZyb21fZGF0YRgDIAEoCCJLChVDcmVhdGVQaXBlbGluZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIPCgdwcm9qZWN0GAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJIkMKFkNyZWF0ZVBpcGVsaW5lUmVzcG9uc2USKQoIcGlwZWxpbmUYASABKAsyFy50cmFpbnRyYWNrLnYxLlBpcGVsaW5lIiIKEkdldFBpcGVsaW5lUmVxdWVzdBIMCgRuYW1lGAEgASgJIkAKE0dldFBpcGVsaW5lUmVzcG9uc2USKQoIcGlwZWxpbmUYASABKAsyFy50cmFpbnRyYWNrLnYxLlBpcGVsaW5lIk4KFExpc3RQaXBlbGluZXNSZXF1ZXN0Eg8KB3Byb2plY3QYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiXAoVTGlzdFBpcGVsaW5lc1Jlc3BvbnNlEioKCXBpcGVsaW5lcxgBIAMoCzIXLnRyYWludHJhY2sudjEuUGlwZWxpbmUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIu0BChdTdGFydFBpcGVsaW5lUnVuUmVxdWVzdBIQCghwaXBlbGluZRgBIAEoCRIPCgd0cmlnZ2VyGAIgASgJEkIKBnBhcmFtcxgDIAMoCzIyLnRyYWludHJhY2sudjEuU3RhcnRQaXBlbGluZVJ1blJlcXVlc3QuUGFyYW1zRW50cnkSEgoKcmVxdWVzdF9pZBgEIAEoCRIXCg9jcmVhdGVfcGlwZWxpbmUYBSABKAgSDwoHcHJvamVjdBgGIAEoCRotCgtQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkMKGFN0YXJ0UGlwZWxpbmVSdW5SZXNwb25zZRInCgNydW4YASABKAsyGi50cmFpbnRyYWNrLnYxLlBpcGVsaW5lUnVuImUKGEZpbmlzaFBpcGVsaW5lUnVuUmVxdWVzdBIXCg9waXBlbGluZV9ydW5faWQYASABKAkSMAoGc3RhdHVzGAIgASgOMiAudHJhaW50cmFjay52MS5QaXBlbGluZVJ1blN0YXR1cyJEChlGaW5pc2hQaXBlbGluZVJ1blJlc3BvbnNlEicKA3J1bhgBIAEoCzIaLnRyYWludHJhY2sudjEuUGlwZWxpbmVSdW4iSgoVR2V0UGlwZWxpbmVSdW5SZXF1ZXN0EhcKD3BpcGVsaW5lX3J1bl9pZBgBIAEoCRIYChBleHBhbmRfaW5zdGFuY2VzGAIgASgIIo0BChZHZXRQaXBlbGluZVJ1blJlc3BvbnNlEicKA3J1bhgBIAEoCzIaLnRyYWludHJhY2sudjEuUGlwZWxpbmVSdW4SIgoFc3RlcHMYAiADKAsyEy50cmFpbnRyYWNrLnYxLlN0ZXASJgoFZWRnZXMYAyADKAsyFy50cmFpbnRyYWNrLnYxLlN0ZXBFZGdlIlIKF0xpc3RQaXBlbGluZVJ1bnNSZXF1ZXN0EhAKCHBpcGVsaW5lGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIl0KGExpc3RQaXBlbGluZVJ1bnNSZXNwb25zZRIoCgRydW5zGAEgAygLMhoudHJhaW50cmFjay52MS5QaXBlbGluZVJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiuAEKEFN0YXJ0U3RlcFJlcXVlc3QSFwoPcGlwZWxpbmVfcnVuX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoIaW5zdGFuY2UYAyABKAUSEAoIdXBzdHJlYW0YBCADKAkSEQoJY2FjaGVfa2V5GAUgASgJEg4KBnJ1bl9pZBgGIAEoCRIlCgZpbnB1dHMYByADKAsyFS50cmFpbnRyYWNrLnYxLlN0ZXBJTxIPCgdwZW5kaW5nGAggASgIIk4KEVN0YXJ0U3RlcFJlc3BvbnNlEikKBHN0ZXAYASABKAsyGy50cmFpbnRyYWNrLnYxLlN0ZXBJbnN0YW5jZRIOCgZjYWNoZWQYAiABKAgiwQEKEUZpbmlzaFN0ZXBSZXF1ZXN0Eg8KB3N0ZXBfaWQYASABKAkSFwoPcGlwZWxpbmVfcnVuX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSEAoIaW5zdGFuY2UYBCABKAUSKQoGc3RhdHVzGAUgASgOMhkudHJhaW50cmFjay52MS5TdGVwU3RhdHVzEiYKB291dHB1dHMYBiADKAsyFS50cmFpbnRyYWNrLnYxLlN0ZXBJTxIPCgdtZXNzYWdlGAcgASgJIj8KEkZpbmlzaFN0ZXBSZXNwb25zZRIpCgRzdGVwGAEgASgLMhsudHJhaW50cmFjay52MS5TdGVwSW5zdGFuY2UidQoTUmVjb3JkU3RlcElPUmVxdWVzdBIPCgdzdGVwX2lkGAEgASgJEiUKBmlucHV0cxgCIAMoCzIVLnRyYWludHJhY2sudjEuU3RlcElPEiYKB291dHB1dHMYAyADKAsyFS50cmFpbnRyYWNrLnYxLlN0ZXBJTyIWChRSZWNvcmRTdGVwSU9SZXNwb25zZSJCChdHZXRQaXBlbGluZUdyYXBoUmVxdWVzdBIXCg9waXBlbGluZV9ydW5faWQYASABKAkSDgoGZXhwYW5kGAIgASgIIn8KEVBpcGVsaW5lR3JhcGhOb2RlEgoKAmlkGAEgASgJEgwKBHN0ZXAYAiABKAkSKQoGc3RhdHVzGAMgASgOMhkudHJhaW50cmFjay52MS5TdGVwU3RhdHVzEhYKDmluc3RhbmNlX2NvdW50GAQgASgFEg0KBWxheWVyGAUgASgFIpEBChhHZXRQaXBlbGluZUdyYXBoUmVzcG9uc2USLwoFbm9kZXMYASADKAsyIC50cmFpbnRyYWNrLnYxLlBpcGVsaW5lR3JhcGhOb2RlEiYKBWVkZ2VzGAIgAygLMhcudHJhaW50cmFjay52MS5TdGVwRWRnZRIPCgdtZXJtYWlkGAMgASgJEgsKA2RvdBgEIAEoCSq/AQoKU3RlcFN0YXR1cxIbChdTVEVQX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1NURVBfU1RBVFVTX1BFTkRJTkcQARIXChNTVEVQX1NUQVRVU19SVU5OSU5HEAISGQoVU1RFUF9TVEFUVVNfU1VDQ0VFREVEEAMSFgoSU1RFUF9TVEFUVVNfRkFJTEVEEAQSFwoTU1RFUF9TVEFUVVNfU0tJUFBFRBAFEhYKElNURVBfU1RBVFVTX0NBQ0hFRBAGKr0BChFQaXBlbGluZVJ1blN0YXR1cxIjCh9QSVBFTElORV9SVU5fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHwobUElQRUxJTkVfUlVOX1NUQVRVU19SVU5OSU5HEAESIQodUElQRUxJTkVfUlVOX1NUQVRVU19TVUNDRUVERUQQAhIeChpQSVBFTElORV9SVU5fU1RBVFVTX0ZBSUxFRBADEh8KG1BJUEVMSU5FX1JVTl9TVEFUVVNfQUJPUlRFRBAEMpQICg9QaXBlbGluZVNlcnZpY2USXQoOQ3JlYXRlUGlwZWxpbmUSJC50cmFpbnRyYWNrLnYxLkNyZWF0ZVBpcGVsaW5lUmVxdWVzdBolLnRyYWludHJhY2sudjEuQ3JlYXRlUGlwZWxpbmVSZXNwb25zZRJUCgtHZXRQaXBlbGluZRIhLnRyYWludHJhY2sudjEuR2V0UGlwZWxpbmVSZXF1ZXN0GiIudHJhaW50cmFjay52MS5HZXRQaXBlbGluZVJlc3BvbnNlEloKDUxpc3RQaXBlbGluZXMSIy50cmFpbnRyYWNrLnYxLkxpc3RQaXBlbGluZXNSZXF1ZXN0GiQudHJhaW50cmFjay52MS5MaXN0UGlwZWxpbmVzUmVzcG9uc2USYwoQU3RhcnRQaXBlbGluZVJ1bhImLnRyYWludHJhY2sudjEuU3RhcnRQaXBlbGluZVJ1blJlcXVlc3QaJy50cmFpbnRyYWNrLnYxLlN0YXJ0UGlwZWxpbmVSdW5SZXNwb25zZRJmChFGaW5pc2hQaXBlbGluZVJ1bhInLnRyYWludHJhY2sudjEuRmluaXNoUGlwZWxpbmVSdW5SZXF1ZXN0GigudHJhaW50cmFjay52MS5GaW5pc2hQaXBlbGluZVJ1blJlc3BvbnNlEl0KDkdldFBpcGVsaW5lUnVuEiQudHJhaW50cmFjay52MS5HZXRQaXBlbGluZVJ1blJlcXVlc3QaJS50cmFpbnRyYWNrLnYxLkdldFBpcGVsaW5lUnVuUmVzcG9uc2USYwoQTGlzdFBpcGVsaW5lUnVucxImLnRyYWludHJhY2sudjEuTGlzdFBpcGVsaW5lUnVuc1JlcXVlc3QaJy50cmFpbnRyYWNrLnYxLkxpc3RQaXBlbGluZVJ1bnNSZXNwb25zZRJOCglTdGFydFN0ZXASHy50cmFpbnRyYWNrLnYxLlN0YXJ0U3RlcFJlcXVlc3QaIC50cmFpbnRyYWNrLnYxLlN0YXJ0U3RlcFJlc3BvbnNlElEKCkZpbmlzaFN0ZXASIC50cmFpbnRyYWNrLnYxLkZpbmlzaFN0ZXBSZXF1ZXN0GiEudHJhaW50cmFjay52MS5GaW5pc2hTdGVwUmVzcG9uc2USVwoMUmVjb3JkU3RlcElPEiIudHJhaW50cmFjay52MS5SZWNvcmRTdGVwSU9SZXF1ZXN0GiMudHJhaW50cmFjay52MS5SZWNvcmRTdGVwSU9SZXNwb25zZRJjChBHZXRQaXBlbGluZUdyYXBoEiYudHJhaW50cmFjay52MS5HZXRQaXBlbGluZUdyYXBoUmVxdWVzdBonLnRyYWludHJhY2sudjEuR2V0UGlwZWxpbmVHcmFwaFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_traintrack_v1_dataset, file_traintrack_v1_lineage]);
+  fileDesc("Chx0cmFpbnRyYWNrL3YxL3BpcGVsaW5lLnByb3RvEg10cmFpbnRyYWNrLnYxIoEBCghQaXBlbGluZRIMCgRuYW1lGAEgASgJEg8KB3Byb2plY3QYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEQoJbmFtZXNwYWNlGAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItADCgtQaXBlbGluZVJ1bhIKCgJpZBgBIAEoCRIQCghwaXBlbGluZRgCIAEoCRIwCgZzdGF0dXMYAyABKA4yIC50cmFpbnRyYWNrLnYxLlBpcGVsaW5lUnVuU3RhdHVzEi4KCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd0cmlnZ2VyGAYgASgJEjYKBnBhcmFtcxgHIAMoCzImLnRyYWludHJhY2sudjEuUGlwZWxpbmVSdW4uUGFyYW1zRW50cnkSPwoLc3RlcF9jb3VudHMYCCADKAsyKi50cmFpbnRyYWNrLnYxLlBpcGVsaW5lUnVuLlN0ZXBDb3VudHNFbnRyeRInCgZmYWNldHMYCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Gi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaMQoPU3RlcENvdW50c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAEi4AEKBlN0ZXBJTxIzCgdkYXRhc2V0GAEgASgLMiAudHJhaW50cmFjay52MS5EYXRhc2V0VmVyc2lvblJlZkgAEi8KBW1vZGVsGAIgASgLMh4udHJhaW50cmFjay52MS5Nb2RlbFZlcnNpb25SZWZIABI1CgxydW5fYXJ0ZWZhY3QYAyABKAsyHS50cmFpbnRyYWNrLnYxLlJ1bkFydGVmYWN0UmVmSAASMgoIZXh0ZXJuYWwYBCABKAsyHi50cmFpbnRyYWNrLnYxLkV4dGVybmFsRGF0YXNldEgAQgUKA3JlZiIuCg5SdW5BcnRlZmFjdFJlZhIOCgZydW5faWQYASABKAkSDAoEcGF0aBgCIAEoCSJCCg9FeHRlcm5hbERhdGFzZXQSEQoJbmFtZXNwYWNlGAEgASgJEgwKBG5hbWUYAiABKAkSDgoGZmFjZXRzGAMgASgJIqcCCgxTdGVwSW5zdGFuY2USCgoCaWQYASABKAkSEAoIaW5zdGFuY2UYAiABKAUSKQoGc3RhdHVzGAMgASgOMhkudHJhaW50cmFjay52MS5TdGVwU3RhdHVzEi4KCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZydW5faWQYBiABKAkSEQoJY2FjaGVfa2V5GAcgASgJEhMKC2NhY2hlZF9mcm9tGAggASgJEg8KB21lc3NhZ2UYCSABKAkSJwoGZmFjZXRzGAogASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCLJAwoEU3RlcBIMCgRuYW1lGAEgASgJEikKBnN0YXR1cxgCIAEoDjIZLnRyYWludHJhY2sudjEuU3RlcFN0YXR1cxIuCgpzdGFydF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIdXBzdHJlYW0YBSADKAkSFgoOaW5zdGFuY2VfY291bnQYBiABKAUSRwoTaW5zdGFuY2VzX2J5X3N0YXR1cxgHIAMoCzIqLnRyYWludHJhY2sudjEuU3RlcC5JbnN0YW5jZXNCeVN0YXR1c0VudHJ5EiUKBmlucHV0cxgIIAMoCzIVLnRyYWludHJhY2sudjEuU3RlcElPEiYKB291dHB1dHMYCSADKAsyFS50cmFpbnRyYWNrLnYxLlN0ZXBJTxIuCglpbnN0YW5jZXMYCiADKAsyGy50cmFpbnRyYWNrLnYxLlN0ZXBJbnN0YW5jZRo4ChZJbnN0YW5jZXNCeVN0YXR1c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAEiNwoIU3RlcEVkZ2USDAoEZnJvbRgBIAEoCRIKCgJ0bxgCIAEoCRIRCglmcm9tX2RhdGEYAyABKAgiSwoVQ3JlYXRlUGlwZWxpbmVSZXF1ZXN0EgwKBG5hbWUYASABKAkSDwoHcHJvamVjdBgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCSJDChZDcmVhdGVQaXBlbGluZVJlc3BvbnNlEikKCHBpcGVsaW5lGAEgASgLMhcudHJhaW50cmFjay52MS5QaXBlbGluZSIiChJHZXRQaXBlbGluZVJlcXVlc3QSDAoEbmFtZRgBIAEoCSJAChNHZXRQaXBlbGluZVJlc3BvbnNlEikKCHBpcGVsaW5lGAEgASgLMhcudHJhaW50cmFjay52MS5QaXBlbGluZSJOChRMaXN0UGlwZWxpbmVzUmVxdWVzdBIPCgdwcm9qZWN0GAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlwKFUxpc3RQaXBlbGluZXNSZXNwb25zZRIqCglwaXBlbGluZXMYASADKAsyFy50cmFpbnRyYWNrLnYxLlBpcGVsaW5lEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLtAQoXU3RhcnRQaXBlbGluZVJ1blJlcXVlc3QSEAoIcGlwZWxpbmUYASABKAkSDwoHdHJpZ2dlchgCIAEoCRJCCgZwYXJhbXMYAyADKAsyMi50cmFpbnRyYWNrLnYxLlN0YXJ0UGlwZWxpbmVSdW5SZXF1ZXN0LlBhcmFtc0VudHJ5EhIKCnJlcXVlc3RfaWQYBCABKAkSFwoPY3JlYXRlX3BpcGVsaW5lGAUgASgIEg8KB3Byb2plY3QYBiABKAkaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJDChhTdGFydFBpcGVsaW5lUnVuUmVzcG9uc2USJwoDcnVuGAEgASgLMhoudHJhaW50cmFjay52MS5QaXBlbGluZVJ1biJlChhGaW5pc2hQaXBlbGluZVJ1blJlcXVlc3QSFwoPcGlwZWxpbmVfcnVuX2lkGAEgASgJEjAKBnN0YXR1cxgCIAEoDjIgLnRyYWludHJhY2sudjEuUGlwZWxpbmVSdW5TdGF0dXMiRAoZRmluaXNoUGlwZWxpbmVSdW5SZXNwb25zZRInCgNydW4YASABKAsyGi50cmFpbnRyYWNrLnYxLlBpcGVsaW5lUnVuIkoKFUdldFBpcGVsaW5lUnVuUmVxdWVzdBIXCg9waXBlbGluZV9ydW5faWQYASABKAkSGAoQZXhwYW5kX2luc3RhbmNlcxgCIAEoCCKNAQoWR2V0UGlwZWxpbmVSdW5SZXNwb25zZRInCgNydW4YASABKAsyGi50cmFpbnRyYWNrLnYxLlBpcGVsaW5lUnVuEiIKBXN0ZXBzGAIgAygLMhMudHJhaW50cmFjay52MS5TdGVwEiYKBWVkZ2VzGAMgAygLMhcudHJhaW50cmFjay52MS5TdGVwRWRnZSJSChdMaXN0UGlwZWxpbmVSdW5zUmVxdWVzdBIQCghwaXBlbGluZRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJdChhMaXN0UGlwZWxpbmVSdW5zUmVzcG9uc2USKAoEcnVucxgBIAMoCzIaLnRyYWludHJhY2sudjEuUGlwZWxpbmVSdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIrgBChBTdGFydFN0ZXBSZXF1ZXN0EhcKD3BpcGVsaW5lX3J1bl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhAKCGluc3RhbmNlGAMgASgFEhAKCHVwc3RyZWFtGAQgAygJEhEKCWNhY2hlX2tleRgFIAEoCRIOCgZydW5faWQYBiABKAkSJQoGaW5wdXRzGAcgAygLMhUudHJhaW50cmFjay52MS5TdGVwSU8SDwoHcGVuZGluZxgIIAEoCCJOChFTdGFydFN0ZXBSZXNwb25zZRIpCgRzdGVwGAEgASgLMhsudHJhaW50cmFjay52MS5TdGVwSW5zdGFuY2USDgoGY2FjaGVkGAIgASgIIsEBChFGaW5pc2hTdGVwUmVxdWVzdBIPCgdzdGVwX2lkGAEgASgJEhcKD3BpcGVsaW5lX3J1bl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEhAKCGluc3RhbmNlGAQgASgFEikKBnN0YXR1cxgFIAEoDjIZLnRyYWludHJhY2sudjEuU3RlcFN0YXR1cxImCgdvdXRwdXRzGAYgAygLMhUudHJhaW50cmFjay52MS5TdGVwSU8SDwoHbWVzc2FnZRgHIAEoCSI/ChJGaW5pc2hTdGVwUmVzcG9uc2USKQoEc3RlcBgBIAEoCzIbLnRyYWludHJhY2sudjEuU3RlcEluc3RhbmNlIswCCgxSZWNvcmRlZFN0ZXASDAoEbmFtZRgBIAEoCRIQCghpbnN0YW5jZRgCIAEoBRIQCgh1cHN0cmVhbRgDIAMoCRIRCgljYWNoZV9rZXkYBCABKAkSDgoGcnVuX2lkGAUgASgJEiUKBmlucHV0cxgGIAMoCzIVLnRyYWludHJhY2sudjEuU3RlcElPEiYKB291dHB1dHMYByADKAsyFS50cmFpbnRyYWNrLnYxLlN0ZXBJTxIpCgZzdGF0dXMYCCABKA4yGS50cmFpbnRyYWNrLnYxLlN0ZXBTdGF0dXMSLgoKc3RhcnRfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB21lc3NhZ2UYCyABKAkiWQoSUmVjb3JkU3RlcHNSZXF1ZXN0EhcKD3BpcGVsaW5lX3J1bl9pZBgBIAEoCRIqCgVzdGVwcxgCIAMoCzIbLnRyYWludHJhY2sudjEuUmVjb3JkZWRTdGVwIkEKE1JlY29yZFN0ZXBzUmVzcG9uc2USKgoFc3RlcHMYASADKAsyGy50cmFpbnRyYWNrLnYxLlN0ZXBJbnN0YW5jZSJ1ChNSZWNvcmRTdGVwSU9SZXF1ZXN0Eg8KB3N0ZXBfaWQYASABKAkSJQoGaW5wdXRzGAIgAygLMhUudHJhaW50cmFjay52MS5TdGVwSU8SJgoHb3V0cHV0cxgDIAMoCzIVLnRyYWludHJhY2sudjEuU3RlcElPIhYKFFJlY29yZFN0ZXBJT1Jlc3BvbnNlIkIKF0dldFBpcGVsaW5lR3JhcGhSZXF1ZXN0EhcKD3BpcGVsaW5lX3J1bl9pZBgBIAEoCRIOCgZleHBhbmQYAiABKAgifwoRUGlwZWxpbmVHcmFwaE5vZGUSCgoCaWQYASABKAkSDAoEc3RlcBgCIAEoCRIpCgZzdGF0dXMYAyABKA4yGS50cmFpbnRyYWNrLnYxLlN0ZXBTdGF0dXMSFgoOaW5zdGFuY2VfY291bnQYBCABKAUSDQoFbGF5ZXIYBSABKAUikQEKGEdldFBpcGVsaW5lR3JhcGhSZXNwb25zZRIvCgVub2RlcxgBIAMoCzIgLnRyYWludHJhY2sudjEuUGlwZWxpbmVHcmFwaE5vZGUSJgoFZWRnZXMYAiADKAsyFy50cmFpbnRyYWNrLnYxLlN0ZXBFZGdlEg8KB21lcm1haWQYAyABKAkSCwoDZG90GAQgASgJKr8BCgpTdGVwU3RhdHVzEhsKF1NURVBfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFwoTU1RFUF9TVEFUVVNfUEVORElORxABEhcKE1NURVBfU1RBVFVTX1JVTk5JTkcQAhIZChVTVEVQX1NUQVRVU19TVUNDRUVERUQQAxIWChJTVEVQX1NUQVRVU19GQUlMRUQQBBIXChNTVEVQX1NUQVRVU19TS0lQUEVEEAUSFgoSU1RFUF9TVEFUVVNfQ0FDSEVEEAYqvQEKEVBpcGVsaW5lUnVuU3RhdHVzEiMKH1BJUEVMSU5FX1JVTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIfChtQSVBFTElORV9SVU5fU1RBVFVTX1JVTk5JTkcQARIhCh1QSVBFTElORV9SVU5fU1RBVFVTX1NVQ0NFRURFRBACEh4KGlBJUEVMSU5FX1JVTl9TVEFUVVNfRkFJTEVEEAMSHwobUElQRUxJTkVfUlVOX1NUQVRVU19BQk9SVEVEEAQy6ggKD1BpcGVsaW5lU2VydmljZRJdCg5DcmVhdGVQaXBlbGluZRIkLnRyYWludHJhY2sudjEuQ3JlYXRlUGlwZWxpbmVSZXF1ZXN0GiUudHJhaW50cmFjay52MS5DcmVhdGVQaXBlbGluZVJlc3BvbnNlElQKC0dldFBpcGVsaW5lEiEudHJhaW50cmFjay52MS5HZXRQaXBlbGluZVJlcXVlc3QaIi50cmFpbnRyYWNrLnYxLkdldFBpcGVsaW5lUmVzcG9uc2USWgoNTGlzdFBpcGVsaW5lcxIjLnRyYWludHJhY2sudjEuTGlzdFBpcGVsaW5lc1JlcXVlc3QaJC50cmFpbnRyYWNrLnYxLkxpc3RQaXBlbGluZXNSZXNwb25zZRJjChBTdGFydFBpcGVsaW5lUnVuEiYudHJhaW50cmFjay52MS5TdGFydFBpcGVsaW5lUnVuUmVxdWVzdBonLnRyYWludHJhY2sudjEuU3RhcnRQaXBlbGluZVJ1blJlc3BvbnNlEmYKEUZpbmlzaFBpcGVsaW5lUnVuEicudHJhaW50cmFjay52MS5GaW5pc2hQaXBlbGluZVJ1blJlcXVlc3QaKC50cmFpbnRyYWNrLnYxLkZpbmlzaFBpcGVsaW5lUnVuUmVzcG9uc2USXQoOR2V0UGlwZWxpbmVSdW4SJC50cmFpbnRyYWNrLnYxLkdldFBpcGVsaW5lUnVuUmVxdWVzdBolLnRyYWludHJhY2sudjEuR2V0UGlwZWxpbmVSdW5SZXNwb25zZRJjChBMaXN0UGlwZWxpbmVSdW5zEiYudHJhaW50cmFjay52MS5MaXN0UGlwZWxpbmVSdW5zUmVxdWVzdBonLnRyYWludHJhY2sudjEuTGlzdFBpcGVsaW5lUnVuc1Jlc3BvbnNlEk4KCVN0YXJ0U3RlcBIfLnRyYWludHJhY2sudjEuU3RhcnRTdGVwUmVxdWVzdBogLnRyYWludHJhY2sudjEuU3RhcnRTdGVwUmVzcG9uc2USUQoKRmluaXNoU3RlcBIgLnRyYWludHJhY2sudjEuRmluaXNoU3RlcFJlcXVlc3QaIS50cmFpbnRyYWNrLnYxLkZpbmlzaFN0ZXBSZXNwb25zZRJUCgtSZWNvcmRTdGVwcxIhLnRyYWludHJhY2sudjEuUmVjb3JkU3RlcHNSZXF1ZXN0GiIudHJhaW50cmFjay52MS5SZWNvcmRTdGVwc1Jlc3BvbnNlElcKDFJlY29yZFN0ZXBJTxIiLnRyYWludHJhY2sudjEuUmVjb3JkU3RlcElPUmVxdWVzdBojLnRyYWludHJhY2sudjEuUmVjb3JkU3RlcElPUmVzcG9uc2USYwoQR2V0UGlwZWxpbmVHcmFwaBImLnRyYWludHJhY2sudjEuR2V0UGlwZWxpbmVHcmFwaFJlcXVlc3QaJy50cmFpbnRyYWNrLnYxLkdldFBpcGVsaW5lR3JhcGhSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_traintrack_v1_dataset, file_traintrack_v1_lineage]);
 
 /**
  * @generated from message traintrack.v1.Pipeline
@@ -104,6 +104,15 @@ export type PipelineRun = Message<"traintrack.v1.PipelineRun"> & {
    * @generated from field: map<string, int32> step_counts = 8;
    */
   stepCounts: { [key: string]: number };
+
+  /**
+   * Facets kept from OpenLineage events (unknown facets as metadata), when
+   * read with GetPipelineRun; each facet at most 64 KiB (a larger one is
+   * replaced by a note), at most 1 MiB in all.
+   *
+   * @generated from field: google.protobuf.Struct facets = 9;
+   */
+  facets?: JsonObject | undefined;
 };
 
 /**
@@ -270,6 +279,14 @@ export type StepInstance = Message<"traintrack.v1.StepInstance"> & {
    * @generated from field: string message = 9;
    */
   message: string;
+
+  /**
+   * Facets kept from OpenLineage events, as for PipelineRun.facets; set by
+   * GetPipelineRun with expand_instances.
+   *
+   * @generated from field: google.protobuf.Struct facets = 10;
+   */
+  facets?: JsonObject | undefined;
 };
 
 /**
@@ -865,6 +882,133 @@ export const FinishStepResponseSchema: GenMessage<FinishStepResponse> = /*@__PUR
   messageDesc(file_traintrack_v1_pipeline, 25);
 
 /**
+ * One step instance as far as it got, for RecordSteps.
+ *
+ * @generated from message traintrack.v1.RecordedStep
+ */
+export type RecordedStep = Message<"traintrack.v1.RecordedStep"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The instance of a fan-out step (0, 1, 2 …); 0 otherwise.
+   *
+   * @generated from field: int32 instance = 2;
+   */
+  instance: number;
+
+  /**
+   * As in StartStep: steps started already, or earlier in the same call.
+   *
+   * @generated from field: repeated string upstream = 3;
+   */
+  upstream: string[];
+
+  /**
+   * @generated from field: string cache_key = 4;
+   */
+  cacheKey: string;
+
+  /**
+   * A Traintrack run tracking the step, if any.
+   *
+   * @generated from field: string run_id = 5;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: repeated traintrack.v1.StepIO inputs = 6;
+   */
+  inputs: StepIO[];
+
+  /**
+   * Recorded when the step SUCCEEDED (as FinishStep does).
+   *
+   * @generated from field: repeated traintrack.v1.StepIO outputs = 7;
+   */
+  outputs: StepIO[];
+
+  /**
+   * RUNNING or PENDING (started), SUCCEEDED, FAILED or SKIPPED (ended).
+   *
+   * @generated from field: traintrack.v1.StepStatus status = 8;
+   */
+  status: StepStatus;
+
+  /**
+   * When it started and ended; the server's time when unset.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 9;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp end_time = 10;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * Why it failed (at most 4,096 bytes).
+   *
+   * @generated from field: string message = 11;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message traintrack.v1.RecordedStep.
+ * Use `create(RecordedStepSchema)` to create a new message.
+ */
+export const RecordedStepSchema: GenMessage<RecordedStep> = /*@__PURE__*/
+  messageDesc(file_traintrack_v1_pipeline, 26);
+
+/**
+ * @generated from message traintrack.v1.RecordStepsRequest
+ */
+export type RecordStepsRequest = Message<"traintrack.v1.RecordStepsRequest"> & {
+  /**
+   * @generated from field: string pipeline_run_id = 1;
+   */
+  pipelineRunId: string;
+
+  /**
+   * At most 1,000, each (name, instance) once.
+   *
+   * @generated from field: repeated traintrack.v1.RecordedStep steps = 2;
+   */
+  steps: RecordedStep[];
+};
+
+/**
+ * Describes the message traintrack.v1.RecordStepsRequest.
+ * Use `create(RecordStepsRequestSchema)` to create a new message.
+ */
+export const RecordStepsRequestSchema: GenMessage<RecordStepsRequest> = /*@__PURE__*/
+  messageDesc(file_traintrack_v1_pipeline, 27);
+
+/**
+ * @generated from message traintrack.v1.RecordStepsResponse
+ */
+export type RecordStepsResponse = Message<"traintrack.v1.RecordStepsResponse"> & {
+  /**
+   * The instances as recorded, in the order of the request. A step whose
+   * cache key matched is CACHED with cached_from set.
+   *
+   * @generated from field: repeated traintrack.v1.StepInstance steps = 1;
+   */
+  steps: StepInstance[];
+};
+
+/**
+ * Describes the message traintrack.v1.RecordStepsResponse.
+ * Use `create(RecordStepsResponseSchema)` to create a new message.
+ */
+export const RecordStepsResponseSchema: GenMessage<RecordStepsResponse> = /*@__PURE__*/
+  messageDesc(file_traintrack_v1_pipeline, 28);
+
+/**
  * @generated from message traintrack.v1.RecordStepIORequest
  */
 export type RecordStepIORequest = Message<"traintrack.v1.RecordStepIORequest"> & {
@@ -889,7 +1033,7 @@ export type RecordStepIORequest = Message<"traintrack.v1.RecordStepIORequest"> &
  * Use `create(RecordStepIORequestSchema)` to create a new message.
  */
 export const RecordStepIORequestSchema: GenMessage<RecordStepIORequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_pipeline, 26);
+  messageDesc(file_traintrack_v1_pipeline, 29);
 
 /**
  * @generated from message traintrack.v1.RecordStepIOResponse
@@ -902,7 +1046,7 @@ export type RecordStepIOResponse = Message<"traintrack.v1.RecordStepIOResponse">
  * Use `create(RecordStepIOResponseSchema)` to create a new message.
  */
 export const RecordStepIOResponseSchema: GenMessage<RecordStepIOResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_pipeline, 27);
+  messageDesc(file_traintrack_v1_pipeline, 30);
 
 /**
  * @generated from message traintrack.v1.GetPipelineGraphRequest
@@ -926,7 +1070,7 @@ export type GetPipelineGraphRequest = Message<"traintrack.v1.GetPipelineGraphReq
  * Use `create(GetPipelineGraphRequestSchema)` to create a new message.
  */
 export const GetPipelineGraphRequestSchema: GenMessage<GetPipelineGraphRequest> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_pipeline, 28);
+  messageDesc(file_traintrack_v1_pipeline, 31);
 
 /**
  * @generated from message traintrack.v1.PipelineGraphNode
@@ -967,7 +1111,7 @@ export type PipelineGraphNode = Message<"traintrack.v1.PipelineGraphNode"> & {
  * Use `create(PipelineGraphNodeSchema)` to create a new message.
  */
 export const PipelineGraphNodeSchema: GenMessage<PipelineGraphNode> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_pipeline, 29);
+  messageDesc(file_traintrack_v1_pipeline, 32);
 
 /**
  * @generated from message traintrack.v1.GetPipelineGraphResponse
@@ -1001,7 +1145,7 @@ export type GetPipelineGraphResponse = Message<"traintrack.v1.GetPipelineGraphRe
  * Use `create(GetPipelineGraphResponseSchema)` to create a new message.
  */
 export const GetPipelineGraphResponseSchema: GenMessage<GetPipelineGraphResponse> = /*@__PURE__*/
-  messageDesc(file_traintrack_v1_pipeline, 30);
+  messageDesc(file_traintrack_v1_pipeline, 33);
 
 /**
  * @generated from enum traintrack.v1.StepStatus
@@ -1097,8 +1241,10 @@ export const PipelineRunStatusSchema: GenEnum<PipelineRunStatus> = /*@__PURE__*/
  * also follow the data: a step that reads what another step of the run wrote
  * comes after it; an input or output that would close a cycle is refused.
  *
- * Limits: 20,000 step instances and 50,000 edges per pipeline run, 1,000
- * upstream steps per step, 1,000 inputs and outputs per call. Pipeline names:
+ * Limits: 20,000 step instances and 50,000 declared edges (upstream steps)
+ * per pipeline run, 1,000 upstream steps per step, 1,000 inputs and outputs
+ * per call; a write past one is RESOURCE_EXHAUSTED (for the run) or
+ * INVALID_ARGUMENT (for one request), with the limit in the message. Pipeline names:
  * 1 to 256 bytes without control characters (OpenLineage job names such as
  * "etl.daily_load" or "dag/task" fit). Ids of another organisation are NOT_FOUND.
  *
@@ -1149,8 +1295,11 @@ export const PipelineService: GenService<{
     output: typeof StartPipelineRunResponseSchema;
   },
   /**
-   * FinishPipelineRun ends a pipeline run with a status; steps still
-   * pending or running are then skipped (status failed) or left as they are.
+   * FinishPipelineRun ends a pipeline run with a status (the first end
+   * wins). No step is left open: steps still pending become SKIPPED (they
+   * never ran), and steps still running become FAILED when the run ended
+   * FAILED or ABORTED (they were cut short), SKIPPED when it SUCCEEDED
+   * (the run did not wait for them), each with a message saying why.
    *
    * @generated from rpc traintrack.v1.PipelineService.FinishPipelineRun
    */
@@ -1205,6 +1354,32 @@ export const PipelineService: GenService<{
     methodKind: "unary";
     input: typeof FinishStepRequestSchema;
     output: typeof FinishStepResponseSchema;
+  },
+  /**
+   * RecordSteps records many step instances of one pipeline run in one call
+   * and one transaction: what StartStep and FinishStep do for each, with the
+   * same guarantees, for orchestrators and SDKs that record steps in bulk.
+   * Each RecordedStep is one instance as far as it got: started (RUNNING or
+   * PENDING) or ended (SUCCEEDED, FAILED or SKIPPED). Steps are taken in the
+   * order given: a step's upstream steps must have started in an earlier
+   * call or come before it in this one (so no declared edge can close a
+   * cycle); an input or output that would close a cycle through the data
+   * refuses the whole call (FAILED_PRECONDITION), as do unknown upstream
+   * names (INVALID_ARGUMENT). Idempotent: an instance is keyed by (pipeline
+   * run, name, instance), so a retried call finds the instances it recorded,
+   * the first end of each wins, and inputs and outputs are a set. Cache keys
+   * work as in StartStep. Nothing is written when the call fails.
+   *
+   * Limits per call (INVALID_ARGUMENT past one): 1,000 steps, 10,000
+   * upstream names, 10,000 inputs and outputs, each step named once; and the
+   * server's request size limit (TRAINTRACK_MAX_REQUEST_BYTES, 16 MiB by default).
+   *
+   * @generated from rpc traintrack.v1.PipelineService.RecordSteps
+   */
+  recordSteps: {
+    methodKind: "unary";
+    input: typeof RecordStepsRequestSchema;
+    output: typeof RecordStepsResponseSchema;
   },
   /**
    * RecordStepIO adds inputs and outputs to a step instance.

@@ -133,6 +133,23 @@ def test_a_failed_step_fails_the_run_and_its_declared_downstream_is_skipped(clie
     assert s.id == load.instances[0].id
 
 
+def test_many_steps_recorded_at_once_form_one_dag_and_a_retry_changes_nothing(client: tt.Client) -> None:
+    with client.pipelines.get_or_create(unique("bulk")).run() as prun:
+        records = [tt.StepRecord("extract", outputs=["s3://bulk/raw"])]
+        # 1,200 instances: two RecordSteps calls, the second naming a step of the first.
+        records += [tt.StepRecord("score", after=["extract"], instance=i, inputs=["s3://bulk/raw"]) for i in range(1200)]
+        records += [tt.StepRecord("train", after=["score"], status="failed", message="CUDA out of memory"), tt.StepRecord("publish", after=["train"], status="pending")]
+        first = prun.record_steps(records)
+        assert len(first) == 1203 and [s.status for s in first[-2:]] == ["failed", "skipped"]
+        again = prun.record_steps(records)
+        assert [s.id for s in again] == [s.id for s in first]
+    dag = client.pipelines.get_run(prun.id)
+    assert dag.step("score").instance_count == 1200 and dag.step("train").status == "failed"
+    assert [dag.step(n).status for n in ("extract", "score", "publish")] == ["succeeded", "succeeded", "skipped"]
+    with pytest.raises(tt.errors.InvalidArgument, match='upstream step "nowhere"'):
+        prun.record_steps([tt.StepRecord("lost", after=["nowhere"])])
+
+
 def test_a_step_with_the_key_of_an_earlier_success_is_cached(client: tt.Client) -> None:
     pipe = client.pipelines.get_or_create(unique("cached"))
     key = unique("features-v1")

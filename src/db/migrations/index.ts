@@ -10,6 +10,7 @@ import * as physicalKeys from "./20261130T0900Z-physical-keys.js";
 import * as teams from "./20261201T0900Z-teams.js";
 import * as modelRegistry from "./20261202T0900Z-model-registry.js";
 import * as pipelines from "./20261203T0900Z-pipelines.js";
+import * as browserSessions from "./20261204T0900Z-browser-sessions.js";
 
 /** Migrations are listed in code (not read from a folder) so bundling and tsx agree on what exists. */
 export const migrationProvider: MigrationProvider = {
@@ -26,6 +27,7 @@ export const migrationProvider: MigrationProvider = {
       "20261201T0900Z-teams": teams,
       "20261202T0900Z-model-registry": modelRegistry,
       "20261203T0900Z-pipelines": pipelines,
+      "20261204T0900Z-browser-sessions": browserSessions,
     };
   },
 };

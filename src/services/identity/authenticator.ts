@@ -61,14 +61,34 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (failures.isBlocked(source) && !failures.knownGood(keyHash)) {
       throw new LimitExceededError(`too many failed authentications from ${source}: wait a minute, then retry with a valid key`);
     }
-    const startedAt = epoch;
-    const found = adminHash && timingSafeEqual(adminHash, Buffer.from(keyHash, "hex")) ? { principal: instanceAdmin(), expiresAt: null } : await lookUp(keyHash);
-    const principal = found?.principal;
+    const principal = await resolve(keyHash);
     if (!principal) {
       failures.failed(source);
       throw new UnauthenticatedError(INVALID);
     }
     failures.succeeded(keyHash);
+    return principal;
+  }
+
+  /**
+   * Resolves a key known by its hash (a web UI session's key) through the same
+   * cache, so that the key's revocation or its user's deactivation ends the
+   * session as soon as it stops the key. Not failure-limited: the session
+   * token, not this hash, is what the caller presented.
+   */
+  async function authenticateHash(keyHash: string): Promise<Principal> {
+    const principal = await resolve(keyHash);
+    if (!principal) throw new UnauthenticatedError(INVALID);
+    return principal;
+  }
+
+  async function resolve(keyHash: string): Promise<Principal | undefined> {
+    const cached = caching ? cache.get(keyHash) : undefined;
+    if (cached && cached.until > Date.now()) return cached.principal;
+    const startedAt = epoch;
+    const found = adminHash && timingSafeEqual(adminHash, Buffer.from(keyHash, "hex")) ? { principal: instanceAdmin(), expiresAt: null } : await lookUp(keyHash);
+    const principal = found?.principal;
+    if (!principal) return undefined;
     if (caching && epoch === startedAt && principal.orgId) {
       if (cache.size >= CACHE_LIMIT) cache.clear();
       // An expiring key leaves the cache when it expires, not later.
@@ -126,7 +146,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (!on) cache.clear();
   }
 
-  return { authenticate, forget, setCaching };
+  return { authenticate, authenticateHash, forget, setCaching };
 }
 
 function instanceAdmin(): Principal {

@@ -12,3 +12,4 @@ export { type CreatedOrganization, createOrganizationService, type OrganizationR
 export { effectiveRole, highestRole, includes, type KeyScope, type Principal, readableProjects, type Role, ROLES } from "./roles.js";
 export { createScopeResolver, type ScopeResolver } from "./scopes.js";
 export { createUserDirectory, type GroupRow, MAX_MEMBERS_PER_CALL, type NewUser, type UserDirectory, type UserRow } from "./users.js";
+export { createSessionService, MAX_SESSIONS_PER_KEY, type SessionService, type SessionView } from "./sessions.js";

@@ -6,6 +6,7 @@
  */
 import type { Kysely } from "kysely";
 import { datasetDetails, datasetVersionId, modelDetails, modelVersionId } from "../../db/lineage-graph-repo.js";
+import { ensureExternals } from "../../db/pipeline-batch-repo.js";
 import { ensureExternal, externalsById, type StepIoRow } from "../../db/pipeline-steps-repo.js";
 import { findByPaths } from "../../db/run-artefacts-repo.js";
 import type { Database } from "../../db/schema.js";
@@ -45,6 +46,35 @@ export function createIoResolver(deps: { db: Kysely<Database> }) {
     return out;
   }
 
+  /**
+   * `rowsOf` for many steps at once: external datasets (the usual bulk) are
+   * created or found in one statement; the others are looked up one by one.
+   */
+  async function rowsOfMany(trx: Kysely<Database>, orgId: string, entries: { step: StepRow; direction: "in" | "out"; refs: IoRef[] }[]): Promise<StepIoRow[]> {
+    const externals = new Map<string, { id: string; orgId: string; namespace: string; name: string; facets: Record<string, unknown> }>();
+    for (const ref of entries.flatMap((e) => e.refs)) {
+      if (ref.kind !== "external") continue;
+      const key = `${ref.namespace}\0${ref.name}`;
+      const seen = externals.get(key);
+      // One row per dataset: an upsert must not touch the same row twice in one statement.
+      externals.set(key, seen ? { ...seen, facets: { ...seen.facets, ...ref.facets } } : { id: newId("ext"), orgId, namespace: ref.namespace, name: ref.name, facets: ref.facets });
+    }
+    const ids = await ensureExternals(trx, [...externals.values()]);
+    const out: StepIoRow[] = [];
+    for (const { step, direction, refs } of entries) {
+      for (const ref of refs) {
+        if (ref.kind !== "external") {
+          out.push(...(await rowsOf(trx, orgId, step, direction, [ref])));
+          continue;
+        }
+        const id = ids.get(`${ref.namespace}\0${ref.name}`) as string;
+        const base = { stepId: step.id, orgId, pipelineRunId: step.pipelineRunId, step: step.name, direction, datasetVersionId: null, modelVersionId: null, runId: null, path: null };
+        out.push({ ...base, refKey: `external:${id}`, externalId: id });
+      }
+    }
+    return out;
+  }
+
   /** Stored rows described for answers. */
   async function views(orgId: string, rows: StepIoRow[]): Promise<Map<string, IoView>> {
     const datasets = new Map(
@@ -69,5 +99,5 @@ export function createIoResolver(deps: { db: Kysely<Database> }) {
     return out;
   }
 
-  return { rowsOf, views };
+  return { rowsOf, rowsOfMany, views };
 }

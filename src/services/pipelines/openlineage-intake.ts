@@ -98,7 +98,7 @@ export function createOpenLineageIntake(deps: { db: Kysely<Database>; pipelines:
     const runId = await pipelineRun(orgId, op.pipeline, op.pipelineRunId, op.at, {});
     const step = await stepInstance(orgId, runId, op);
     await pipelines.addIo(orgId, step, await refsOf(orgId, op.inputs), await refsOf(orgId, op.outputs));
-    if (op.end) await pipelines.finishStep(orgId, step, op.end.status, [], op.end.message, op.at);
+    if (op.end) await pipelines.finishStep(orgId, { stepId: step.id }, op.end.status, [], op.end.message, op.at);
     return runId;
   }
 
@@ -113,7 +113,7 @@ export function createOpenLineageIntake(deps: { db: Kysely<Database>; pipelines:
     for (const op of operationsOf(event)) {
       if (op.kind === "run") {
         pipelineRunId = await pipelineRun(orgId, op.pipeline, op.runId, op.at, op.facets);
-        if (op.end) await pipelines.finishRun(orgId, pipelineRunId, op.end, op.at);
+        if (op.end) await pipelines.finishRunFromEvent(orgId, pipelineRunId, op.end, op.at);
       } else {
         pipelineRunId = await applyStep(orgId, op);
       }

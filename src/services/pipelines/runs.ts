@@ -108,12 +108,22 @@ export function createPipelineRuns(deps: { db: Kysely<Database>; now: () => Date
     return runView(row);
   }
 
-  /** Ends a run (the first end wins); its steps still pending are skipped. */
-  async function finish(orgId: string, id: string, status: PipelineRunStatus, at = now()): Promise<RunView> {
+  /** Ends a run (the first end wins) and the steps it leaves open: pending ones skipped, running ones failed (run failed or aborted) or skipped. */
+  const finish = (orgId: string, id: string, status: PipelineRunStatus, at = now()) => end(orgId, id, status, at, "open");
+
+  /**
+   * Ends a run from an OpenLineage event: only its pending steps are skipped.
+   * Its running steps wait for their own events, which may arrive after the
+   * parent's (events come out of order), and the first end of a step wins.
+   */
+  const finishFromEvent = (orgId: string, id: string, status: PipelineRunStatus, at: Date) => end(orgId, id, status, at, "pending");
+
+  async function end(orgId: string, id: string, status: PipelineRunStatus, at: Date, close: "open" | "pending"): Promise<RunView> {
     const run = await findRun(orgId, id);
     await db.transaction().execute(async (trx) => {
       await repo.finishRun(trx, run.id, status, at);
-      await steps.skipPending(trx, run.id, "all", at);
+      if (close === "open") await steps.closeOpenSteps(trx, run.id, status !== "succeeded", at);
+      else await steps.skipPending(trx, run.id, "all", at);
     });
     return runView(await findRun(orgId, id));
   }
@@ -159,5 +169,5 @@ export function createPipelineRuns(deps: { db: Kysely<Database>; now: () => Date
     return { run, steps: order.map((name) => byName.get(name) as StepView), edges };
   }
 
-  return { create, get, list, findRun, start, finish, listRuns, dag };
+  return { create, get, list, findRun, start, finish, finishFromEvent, listRuns, dag };
 }

@@ -17,7 +17,7 @@ import type { Database } from "../../db/schema.js";
 import { FailedPreconditionError, InvalidInputError, LimitExceededError, NotFoundError } from "../errors.js";
 import { newId } from "../ids.js";
 import type { createIoResolver } from "./io.js";
-import { type IoRef, MAX_INSTANCES_PER_RUN, type NewStep, type PipelineRunRow, type StepRow, type StepStatus } from "./types.js";
+import { type IoRef, MAX_EDGES_PER_RUN, MAX_INSTANCES_PER_RUN, MAX_UPSTREAM, type NewStep, type PipelineRunRow, type StepRef, type StepRow, type StepStatus } from "./types.js";
 
 
 export type StepRecorder = ReturnType<typeof createStepRecorder>;
@@ -31,6 +31,13 @@ export function createStepRecorder(deps: {
   const { db, now, io } = deps;
 
   const lock = repo.lockRunGraph;
+
+  /** Refuses declared edges past the run's limit, or past the limit of upstream steps of one of `steps` (after they were added: the transaction then rolls back). */
+  async function checkEdgeLimits(trx: Kysely<Database>, runId: string, steps: string[]): Promise<void> {
+    const { runEdges, step, stepEdges } = await repo.upstreamCounts(trx, runId, steps);
+    if (runEdges > MAX_EDGES_PER_RUN) throw new LimitExceededError(`pipeline run "${runId}" would have ${runEdges} declared edges (upstream steps); the limit is ${MAX_EDGES_PER_RUN} per pipeline run`);
+    if (stepEdges > MAX_UPSTREAM) throw new InvalidInputError("upstream", `step "${step}" would have ${stepEdges} upstream steps; the limit is ${MAX_UPSTREAM} per step`);
+  }
 
   /** Refuses rows that would close a cycle: an output read by a step upstream of its writer, or an input written by a step downstream of its reader. */
   async function checkAcyclic(trx: Kysely<Database>, step: StepRow, direction: "in" | "out", refKeys: string[], isNew: boolean): Promise<void> {
@@ -62,9 +69,14 @@ export function createStepRecorder(deps: {
    */
   async function start(orgId: string, s: NewStep): Promise<{ step: StepRow; cached: boolean }> {
     const run = await deps.findRun(orgId, s.runId);
+    return db.transaction().execute((trx) => startIn(trx, orgId, run, s));
+  }
+
+  /** `start`, in the caller's transaction (RecordSteps records many steps in one). */
+  async function startIn(trx: Kysely<Database>, orgId: string, run: PipelineRunRow, s: NewStep): Promise<{ step: StepRow; cached: boolean }> {
     if (s.upstream.includes(s.name)) throw new InvalidInputError("upstream", `step "${s.name}" names itself as upstream: a step cannot come before itself`);
     const at = s.at ?? now();
-    return db.transaction().execute(async (trx) => {
+    {
       // A name new to the run has nothing downstream: its upstream steps and inputs cannot close a cycle.
       const known = await repo.existingStepNames(trx, run.id, [s.name, ...s.upstream]);
       const isNew = !known.has(s.name);
@@ -117,7 +129,10 @@ export function createStepRecorder(deps: {
         if (s.facets || s.trackingRunId) await repo.mergeStepFacets(trx, step.id, s.facets ?? {}, s.trackingRunId || null);
         cached = step.status === "cached";
       }
-      await repo.addUpstream(trx, orgId, run.id, s.name, s.upstream);
+      if (s.upstream.length > 0) {
+        await repo.addUpstream(trx, orgId, run.id, s.name, s.upstream);
+        await checkEdgeLimits(trx, run.id, [s.name]);
+      }
       await recordIo(trx, orgId, step, "in", s.inputs, isNew);
       if (hit) {
         // The earlier instance's outputs become this one's; after its upstream edges, so that a cycle they would close is seen.
@@ -127,11 +142,11 @@ export function createStepRecorder(deps: {
         await repo.addIo(trx, copied);
       }
       return { step: step.id === inserted ? step : ((await repo.findStep(trx, orgId, step.id)) as StepRow), cached };
-    });
+    }
   }
 
   /** The instance by id, or by (run, name, instance). */
-  async function find(orgId: string, ref: { stepId: string } | { runId: string; name: string; instance: number }): Promise<StepRow> {
+  async function find(orgId: string, ref: StepRef): Promise<StepRow> {
     if ("stepId" in ref) {
       const step = await repo.findStep(db, orgId, ref.stepId);
       if (!step) throw new NotFoundError(`step "${ref.stepId}" not found`);
@@ -143,16 +158,28 @@ export function createStepRecorder(deps: {
     return step;
   }
 
-  /** Ends an instance with its outputs; a failure skips the pending steps downstream of it. */
-  async function finish(orgId: string, step: StepRow, status: StepStatus, outputs: IoRef[], message: string, at = now()): Promise<StepRow> {
-    const ended = await db.transaction().execute(async (trx) => {
-      await recordIo(trx, orgId, step, "out", outputs);
-      const row = await repo.finishStep(trx, step.id, status, at, message);
-      // A late FAILED after the first end changes nothing, so it must not skip what waits downstream either.
-      if (row?.status === "failed") await repo.skipPending(trx, step.pipelineRunId, await repo.downstreamOf(trx, step.pipelineRunId, step.name), at);
-      return row;
-    });
+  /**
+   * Ends an instance with its outputs; a failure skips the pending steps
+   * downstream of it. Without outputs, and unless it failed, one UPDATE … RETURNING
+   * (the common end of a step), else a transaction.
+   */
+  async function finish(orgId: string, ref: StepRef, status: StepStatus, outputs: IoRef[], message: string, at = now()): Promise<StepRow> {
+    if ("stepId" in ref && outputs.length === 0 && status !== "failed") {
+      const ended = await repo.finishStepOf(db, orgId, ref.stepId, status, at, message);
+      if (ended) return ended;
+    }
+    const step = await find(orgId, ref);
+    const ended = await db.transaction().execute((trx) => finishIn(trx, orgId, step, status, outputs, message, at));
     return ended ?? ((await repo.findStep(db, orgId, step.id)) as StepRow);
+  }
+
+  /** `finish` in the caller's transaction; the row if this call ended it (the first end wins). */
+  async function finishIn(trx: Kysely<Database>, orgId: string, step: StepRow, status: StepStatus, outputs: IoRef[], message: string, at: Date): Promise<StepRow | undefined> {
+    await recordIo(trx, orgId, step, "out", outputs);
+    const row = await repo.finishStep(trx, step.id, status, at, message);
+    // A late FAILED after the first end changes nothing, so it must not skip what waits downstream either.
+    if (row?.status === "failed") await repo.skipPending(trx, step.pipelineRunId, await repo.downstreamOf(trx, step.pipelineRunId, step.name), at);
+    return row;
   }
 
   async function addIo(orgId: string, step: StepRow, inputs: IoRef[], outputs: IoRef[]): Promise<void> {
@@ -162,5 +189,5 @@ export function createStepRecorder(deps: {
     });
   }
 
-  return { start, find, finish, addIo };
+  return { start, startIn, find, finish, finishIn, recordIo, checkEdgeLimits, addIo };
 }

@@ -56,6 +56,9 @@ export interface NewStep {
   at?: Date;
 }
 
+/** A step instance by id, or by (run, name, instance). */
+export type StepRef = { stepId: string } | { runId: string; name: string; instance: number };
+
 /** Limits documented in pipeline.proto. */
 export const MAX_INSTANCES_PER_RUN = 20_000;
 export const MAX_EDGES_PER_RUN = 50_000;

@@ -1,6 +1,7 @@
 /**
  * Authentication, authorisation and the audit log, once for every call:
- * the key in `authorization: Bearer <key>` becomes a Principal, the method's
+ * the key in `authorization: Bearer <key>` (or, with no such header, the web
+ * UI's session cookie plus its CSRF token) becomes a Principal, the method's
  * rule in the policy table (policy.ts) decides, and every audited call
  * (writes, access changes) leaves an event with its outcome, allowed or not,
  * before it answers. Client streams with a per-message rule are checked
@@ -8,11 +9,12 @@
  */
 import { Code, ConnectError, createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import { PermissionDeniedError, UnauthenticatedError } from "../../services/errors.js";
-import type { AuditLog, Authenticator, Principal, ScopeResolver } from "../../services/identity/index.js";
+import type { AuditLog, Authenticator, Principal, ScopeResolver, SessionService } from "../../services/identity/index.js";
 import { authorize } from "../authorize.js";
 import { toConnectError } from "../errors.js";
 import { ruleOf, type Rule } from "../policy.js";
 import { codeName, rpcRecordKey } from "../rpc-record.js";
+import { CSRF_HEADER, sessionTokenOf } from "../session/cookie.js";
 
 export type { Principal } from "../../services/identity/index.js";
 
@@ -26,6 +28,7 @@ export interface AccessDeps {
   authenticator: Pick<Authenticator, "authenticate">;
   scopes: ScopeResolver;
   audit: Pick<AuditLog, "record">;
+  sessions: Pick<SessionService, "resolve" | "csrfMatches">;
 }
 
 /** The presented key, or UnauthenticatedError saying how to send one. */
@@ -42,7 +45,7 @@ export function authInterceptor(deps: AccessDeps): Interceptor {
     if (!rule) throw new PermissionDeniedError(`${req.method.name} has no access rule`);
     if (rule.need === "public") return next(req);
     const source = req.contextValues.get(peerKey);
-    const principal = await deps.authenticator.authenticate(bearerKey(req.header.get("authorization")), source);
+    const principal = await authenticate(deps, req.header, source);
     req.contextValues.set(principalKey, principal);
 
     let resource = "";
@@ -79,6 +82,23 @@ export function authInterceptor(deps: AccessDeps): Interceptor {
       throw error;
     }
   };
+}
+
+/**
+ * The caller: an `authorization` header wins whenever present (a bad key is
+ * refused, never rescued by a cookie); without one, the session cookie, which
+ * must come with its CSRF token on every call. Connect calls are all POSTs,
+ * so requiring it always is the simple rule that leaves no write unguarded.
+ */
+async function authenticate(deps: AccessDeps, header: Headers, source: string): Promise<Principal> {
+  const authorization = header.get("authorization");
+  const token = authorization === null ? sessionTokenOf(header.get("cookie")) : undefined;
+  if (token === undefined) return deps.authenticator.authenticate(bearerKey(authorization), source);
+  const session = await deps.sessions.resolve(token);
+  if (!deps.sessions.csrfMatches(session.view, header.get(CSRF_HEADER))) {
+    throw new PermissionDeniedError(`a call signed in by the session cookie needs the header ${CSRF_HEADER} with the csrfToken of GET /api/v1/session`);
+  }
+  return session.principal;
 }
 
 async function* checkedEach<T>(messages: AsyncIterable<T>, check: (m: T) => Promise<void>): AsyncIterable<T> {

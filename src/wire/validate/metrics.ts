@@ -79,11 +79,21 @@ export function history(req: GetMetricHistoryRequest): HistoryQuery {
         `ask for at most ${Math.floor(MAX_HISTORY_POINTS_PER_RESPONSE / runIds.length)} max_points with these runs, or for fewer runs per call`,
     );
   }
+  if (req.minStep !== undefined && req.maxStep !== undefined && req.minStep > req.maxStep) {
+    throw new InvalidInputError("min_step", `min_step ${req.minStep} is above max_step ${req.maxStep}: send min_step <= max_step (both inclusive)`);
+  }
   return {
     key: key("key", req.key),
     runIds,
     maxPoints: req.maxPoints,
     pageSize,
     pageToken: f.pageToken("page_token", req.pageToken),
+    steps: { min: stepBound(req.minStep, -MAX_STEP), max: stepBound(req.maxStep, MAX_STEP) },
   };
+}
+
+// No stored step lies outside ±(2^53 - 1), so a bound beyond it is that bound: clamping loses nothing.
+function stepBound(bound: bigint | undefined, unbounded: bigint): number {
+  if (bound === undefined) return Number(unbounded);
+  return Number(bound > MAX_STEP ? MAX_STEP : bound < -MAX_STEP ? -MAX_STEP : bound);
 }

@@ -1,7 +1,8 @@
 /** Validation of PipelineService requests. */
-import { PipelineRunStatus, StepStatus, type StepIO } from "../../../gen/traintrack/v1/pipeline_pb.js";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { PipelineRunStatus, type RecordStepsRequest, StepStatus, type StepIO } from "../../../gen/traintrack/v1/pipeline_pb.js";
 import { InvalidInputError } from "../../services/errors.js";
-import { type IoRef, MAX_IO_PER_CALL, MAX_UPSTREAM, type PipelineRunStatus as RunStatus, type StepStatus as Status } from "../../services/pipelines/index.js";
+import { type IoRef, MAX_IO_PER_CALL, MAX_UPSTREAM, type PipelineRunStatus as RunStatus, type RecordedStep, type StepStatus as Status } from "../../services/pipelines/index.js";
 import { versionRef } from "./datasets.js";
 import { entries } from "./experiments.js";
 import * as f from "./fields.js";
@@ -94,3 +95,42 @@ export function runEndStatus(field: string, value: PipelineRunStatus): RunStatus
 }
 
 export const params = (field: string, map: Record<string, string>) => Object.fromEntries(entries(field, map));
+
+/** Limits of one RecordSteps call, documented in pipeline.proto. */
+export const MAX_STEPS_PER_CALL = 1000;
+export const MAX_UPSTREAM_NAMES_PER_CALL = 10_000;
+export const MAX_IO_PER_RECORD_CALL = 10_000;
+
+const RECORDED_STATUSES: Partial<Record<StepStatus, Status>> = { ...STEP_STATUSES, [StepStatus.RUNNING]: "running", [StepStatus.PENDING]: "pending" };
+
+/** A RecordSteps request's steps, each checked as StartStep and FinishStep check theirs, within the call's limits. */
+export function recordedSteps(req: RecordStepsRequest): RecordedStep[] {
+  if (req.steps.length === 0) throw new InvalidInputError("steps", "give at least one step");
+  if (req.steps.length > MAX_STEPS_PER_CALL) throw new InvalidInputError("steps", `at most ${MAX_STEPS_PER_CALL} steps per call (got ${req.steps.length}): split them into several calls`);
+  const upstreamNames = req.steps.reduce((n, s) => n + s.upstream.length, 0);
+  if (upstreamNames > MAX_UPSTREAM_NAMES_PER_CALL) throw new InvalidInputError("steps", `at most ${MAX_UPSTREAM_NAMES_PER_CALL} upstream names per call (got ${upstreamNames}): split the steps into several calls`);
+  const ios = req.steps.reduce((n, s) => n + s.inputs.length + s.outputs.length, 0);
+  if (ios > MAX_IO_PER_RECORD_CALL) throw new InvalidInputError("steps", `at most ${MAX_IO_PER_RECORD_CALL} inputs and outputs per call (got ${ios}): split the steps into several calls`);
+  const seen = new Set<string>();
+  return req.steps.map((s, i): RecordedStep => {
+    const at = `steps[${i}]`;
+    const step = { name: name(`${at}.name`, s.name), instance: instance(`${at}.instance`, s.instance) };
+    const key = `${step.name}\0${step.instance}`;
+    if (seen.has(key)) throw new InvalidInputError(`${at}.name`, `step "${step.name}" instance ${step.instance} is given twice: give each instance once, as far as it got`);
+    seen.add(key);
+    const status = RECORDED_STATUSES[s.status];
+    if (!status) throw new InvalidInputError(`${at}.status`, `${at}.status must be STEP_STATUS_RUNNING, _PENDING, _SUCCEEDED, _FAILED or _SKIPPED`);
+    return {
+      ...step,
+      upstream: upstream(`${at}.upstream`, s.upstream),
+      cacheKey: s.cacheKey ? f.text(`${at}.cache_key`, s.cacheKey, 256) : "",
+      trackingRunId: s.runId ? f.id(`${at}.run_id`, s.runId) : "",
+      inputs: io(`${at}.inputs`, s.inputs),
+      outputs: io(`${at}.outputs`, s.outputs),
+      status,
+      startTime: s.startTime ? timestampDate(s.startTime) : undefined,
+      endTime: s.endTime ? timestampDate(s.endTime) : undefined,
+      message: f.text(`${at}.message`, s.message, 4096),
+    };
+  });
+}

@@ -60,6 +60,7 @@ from .models import Models
 from ._pipeline_decorator import CachedStep, current_step, source_hash, step
 from ._pipeline_io import ExternalDataset, RunArtefactRef, StepIOItem, StepIOLike
 from ._pipeline_models import PipelineDAG, PipelineGraph, PipelineGraphNode, PipelineRunInfo, StepEdge, StepInfo, StepInstance
+from ._pipeline_bulk import StepRecord
 from ._pipeline_run import PipelineRun
 from ._pipeline_step import PipelineStep
 from .pipelines import Pipeline, Pipelines
@@ -109,6 +110,7 @@ __all__ = [
     "Pipeline",
     "PipelineRun",
     "PipelineStep",
+    "StepRecord",
     "PipelineRunInfo",
     "PipelineDAG",
     "StepInfo",

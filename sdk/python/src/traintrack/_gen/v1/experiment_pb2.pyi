@@ -469,18 +469,22 @@ class StreamMetricsResponse(_message.Message):
     def __init__(self, points_accepted: _Optional[int] = ..., batches_accepted: _Optional[int] = ..., batches_deduplicated: _Optional[int] = ...) -> None: ...
 
 class GetMetricHistoryRequest(_message.Message):
-    __slots__ = ("key", "run_ids", "max_points", "page_size", "page_token")
+    __slots__ = ("key", "run_ids", "max_points", "page_size", "page_token", "min_step", "max_step")
     KEY_FIELD_NUMBER: _ClassVar[int]
     RUN_IDS_FIELD_NUMBER: _ClassVar[int]
     MAX_POINTS_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MIN_STEP_FIELD_NUMBER: _ClassVar[int]
+    MAX_STEP_FIELD_NUMBER: _ClassVar[int]
     key: str
     run_ids: _containers.RepeatedScalarFieldContainer[str]
     max_points: int
     page_size: int
     page_token: str
-    def __init__(self, key: _Optional[str] = ..., run_ids: _Optional[_Iterable[str]] = ..., max_points: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    min_step: int
+    max_step: int
+    def __init__(self, key: _Optional[str] = ..., run_ids: _Optional[_Iterable[str]] = ..., max_points: _Optional[int] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., min_step: _Optional[int] = ..., max_step: _Optional[int] = ...) -> None: ...
 
 class MetricSeries(_message.Message):
     __slots__ = ("run_id", "key", "points", "downsampled")

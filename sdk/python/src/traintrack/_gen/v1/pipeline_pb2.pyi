@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from traintrack._gen.v1 import dataset_pb2 as _dataset_pb2
 from traintrack._gen.v1 import lineage_pb2 as _lineage_pb2
@@ -57,7 +58,7 @@ class Pipeline(_message.Message):
     def __init__(self, name: _Optional[str] = ..., project: _Optional[str] = ..., description: _Optional[str] = ..., namespace: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class PipelineRun(_message.Message):
-    __slots__ = ("id", "pipeline", "status", "start_time", "end_time", "trigger", "params", "step_counts")
+    __slots__ = ("id", "pipeline", "status", "start_time", "end_time", "trigger", "params", "step_counts", "facets")
     class ParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -80,6 +81,7 @@ class PipelineRun(_message.Message):
     TRIGGER_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     STEP_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    FACETS_FIELD_NUMBER: _ClassVar[int]
     id: str
     pipeline: str
     status: PipelineRunStatus
@@ -88,7 +90,8 @@ class PipelineRun(_message.Message):
     trigger: str
     params: _containers.ScalarMap[str, str]
     step_counts: _containers.ScalarMap[str, int]
-    def __init__(self, id: _Optional[str] = ..., pipeline: _Optional[str] = ..., status: _Optional[_Union[PipelineRunStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., trigger: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., step_counts: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    facets: _struct_pb2.Struct
+    def __init__(self, id: _Optional[str] = ..., pipeline: _Optional[str] = ..., status: _Optional[_Union[PipelineRunStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., trigger: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., step_counts: _Optional[_Mapping[str, int]] = ..., facets: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class StepIO(_message.Message):
     __slots__ = ("dataset", "model", "run_artefact", "external")
@@ -121,7 +124,7 @@ class ExternalDataset(_message.Message):
     def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., facets: _Optional[str] = ...) -> None: ...
 
 class StepInstance(_message.Message):
-    __slots__ = ("id", "instance", "status", "start_time", "end_time", "run_id", "cache_key", "cached_from", "message")
+    __slots__ = ("id", "instance", "status", "start_time", "end_time", "run_id", "cache_key", "cached_from", "message", "facets")
     ID_FIELD_NUMBER: _ClassVar[int]
     INSTANCE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -131,6 +134,7 @@ class StepInstance(_message.Message):
     CACHE_KEY_FIELD_NUMBER: _ClassVar[int]
     CACHED_FROM_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    FACETS_FIELD_NUMBER: _ClassVar[int]
     id: str
     instance: int
     status: StepStatus
@@ -140,7 +144,8 @@ class StepInstance(_message.Message):
     cache_key: str
     cached_from: str
     message: str
-    def __init__(self, id: _Optional[str] = ..., instance: _Optional[int] = ..., status: _Optional[_Union[StepStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run_id: _Optional[str] = ..., cache_key: _Optional[str] = ..., cached_from: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+    facets: _struct_pb2.Struct
+    def __init__(self, id: _Optional[str] = ..., instance: _Optional[int] = ..., status: _Optional[_Union[StepStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run_id: _Optional[str] = ..., cache_key: _Optional[str] = ..., cached_from: _Optional[str] = ..., message: _Optional[str] = ..., facets: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class Step(_message.Message):
     __slots__ = ("name", "status", "start_time", "end_time", "upstream", "instance_count", "instances_by_status", "inputs", "outputs", "instances")
@@ -358,6 +363,46 @@ class FinishStepResponse(_message.Message):
     STEP_FIELD_NUMBER: _ClassVar[int]
     step: StepInstance
     def __init__(self, step: _Optional[_Union[StepInstance, _Mapping]] = ...) -> None: ...
+
+class RecordedStep(_message.Message):
+    __slots__ = ("name", "instance", "upstream", "cache_key", "run_id", "inputs", "outputs", "status", "start_time", "end_time", "message")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    UPSTREAM_FIELD_NUMBER: _ClassVar[int]
+    CACHE_KEY_FIELD_NUMBER: _ClassVar[int]
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    instance: int
+    upstream: _containers.RepeatedScalarFieldContainer[str]
+    cache_key: str
+    run_id: str
+    inputs: _containers.RepeatedCompositeFieldContainer[StepIO]
+    outputs: _containers.RepeatedCompositeFieldContainer[StepIO]
+    status: StepStatus
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    message: str
+    def __init__(self, name: _Optional[str] = ..., instance: _Optional[int] = ..., upstream: _Optional[_Iterable[str]] = ..., cache_key: _Optional[str] = ..., run_id: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[StepIO, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[StepIO, _Mapping]]] = ..., status: _Optional[_Union[StepStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., message: _Optional[str] = ...) -> None: ...
+
+class RecordStepsRequest(_message.Message):
+    __slots__ = ("pipeline_run_id", "steps")
+    PIPELINE_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    pipeline_run_id: str
+    steps: _containers.RepeatedCompositeFieldContainer[RecordedStep]
+    def __init__(self, pipeline_run_id: _Optional[str] = ..., steps: _Optional[_Iterable[_Union[RecordedStep, _Mapping]]] = ...) -> None: ...
+
+class RecordStepsResponse(_message.Message):
+    __slots__ = ("steps",)
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    steps: _containers.RepeatedCompositeFieldContainer[StepInstance]
+    def __init__(self, steps: _Optional[_Iterable[_Union[StepInstance, _Mapping]]] = ...) -> None: ...
 
 class RecordStepIORequest(_message.Message):
     __slots__ = ("step_id", "inputs", "outputs")

@@ -37,8 +37,10 @@ class PipelineServiceStub(object):
     also follow the data: a step that reads what another step of the run wrote
     comes after it; an input or output that would close a cycle is refused.
 
-    Limits: 20,000 step instances and 50,000 edges per pipeline run, 1,000
-    upstream steps per step, 1,000 inputs and outputs per call. Pipeline names:
+    Limits: 20,000 step instances and 50,000 declared edges (upstream steps)
+    per pipeline run, 1,000 upstream steps per step, 1,000 inputs and outputs
+    per call; a write past one is RESOURCE_EXHAUSTED (for the run) or
+    INVALID_ARGUMENT (for one request), with the limit in the message. Pipeline names:
     1 to 256 bytes without control characters (OpenLineage job names such as
     "etl.daily_load" or "dag/task" fit). Ids of another organisation are NOT_FOUND.
     """
@@ -94,6 +96,11 @@ class PipelineServiceStub(object):
                 request_serializer=traintrack_dot_v1_dot_pipeline__pb2.FinishStepRequest.SerializeToString,
                 response_deserializer=traintrack_dot_v1_dot_pipeline__pb2.FinishStepResponse.FromString,
                 _registered_method=True)
+        self.RecordSteps = channel.unary_unary(
+                '/traintrack.v1.PipelineService/RecordSteps',
+                request_serializer=traintrack_dot_v1_dot_pipeline__pb2.RecordStepsRequest.SerializeToString,
+                response_deserializer=traintrack_dot_v1_dot_pipeline__pb2.RecordStepsResponse.FromString,
+                _registered_method=True)
         self.RecordStepIO = channel.unary_unary(
                 '/traintrack.v1.PipelineService/RecordStepIO',
                 request_serializer=traintrack_dot_v1_dot_pipeline__pb2.RecordStepIORequest.SerializeToString,
@@ -118,8 +125,10 @@ class PipelineServiceServicer(object):
     also follow the data: a step that reads what another step of the run wrote
     comes after it; an input or output that would close a cycle is refused.
 
-    Limits: 20,000 step instances and 50,000 edges per pipeline run, 1,000
-    upstream steps per step, 1,000 inputs and outputs per call. Pipeline names:
+    Limits: 20,000 step instances and 50,000 declared edges (upstream steps)
+    per pipeline run, 1,000 upstream steps per step, 1,000 inputs and outputs
+    per call; a write past one is RESOURCE_EXHAUSTED (for the run) or
+    INVALID_ARGUMENT (for one request), with the limit in the message. Pipeline names:
     1 to 256 bytes without control characters (OpenLineage job names such as
     "etl.daily_load" or "dag/task" fit). Ids of another organisation are NOT_FOUND.
     """
@@ -156,8 +165,11 @@ class PipelineServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def FinishPipelineRun(self, request, context):
-        """FinishPipelineRun ends a pipeline run with a status; steps still
-        pending or running are then skipped (status failed) or left as they are.
+        """FinishPipelineRun ends a pipeline run with a status (the first end
+        wins). No step is left open: steps still pending become SKIPPED (they
+        never ran), and steps still running become FAILED when the run ended
+        FAILED or ABORTED (they were cut short), SKIPPED when it SUCCEEDED
+        (the run did not wait for them), each with a message saying why.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -193,6 +205,29 @@ class PipelineServiceServicer(object):
         """FinishStep records a step instance's end: its status and outputs. A
         failed step's downstream steps that have not started are SKIPPED when the
         pipeline run finishes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordSteps(self, request, context):
+        """RecordSteps records many step instances of one pipeline run in one call
+        and one transaction: what StartStep and FinishStep do for each, with the
+        same guarantees, for orchestrators and SDKs that record steps in bulk.
+        Each RecordedStep is one instance as far as it got: started (RUNNING or
+        PENDING) or ended (SUCCEEDED, FAILED or SKIPPED). Steps are taken in the
+        order given: a step's upstream steps must have started in an earlier
+        call or come before it in this one (so no declared edge can close a
+        cycle); an input or output that would close a cycle through the data
+        refuses the whole call (FAILED_PRECONDITION), as do unknown upstream
+        names (INVALID_ARGUMENT). Idempotent: an instance is keyed by (pipeline
+        run, name, instance), so a retried call finds the instances it recorded,
+        the first end of each wins, and inputs and outputs are a set. Cache keys
+        work as in StartStep. Nothing is written when the call fails.
+
+        Limits per call (INVALID_ARGUMENT past one): 1,000 steps, 10,000
+        upstream names, 10,000 inputs and outputs, each step named once; and the
+        server's request size limit (TRAINTRACK_MAX_REQUEST_BYTES, 16 MiB by default).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -261,6 +296,11 @@ def add_PipelineServiceServicer_to_server(servicer, server):
                     request_deserializer=traintrack_dot_v1_dot_pipeline__pb2.FinishStepRequest.FromString,
                     response_serializer=traintrack_dot_v1_dot_pipeline__pb2.FinishStepResponse.SerializeToString,
             ),
+            'RecordSteps': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordSteps,
+                    request_deserializer=traintrack_dot_v1_dot_pipeline__pb2.RecordStepsRequest.FromString,
+                    response_serializer=traintrack_dot_v1_dot_pipeline__pb2.RecordStepsResponse.SerializeToString,
+            ),
             'RecordStepIO': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordStepIO,
                     request_deserializer=traintrack_dot_v1_dot_pipeline__pb2.RecordStepIORequest.FromString,
@@ -291,8 +331,10 @@ class PipelineService(object):
     also follow the data: a step that reads what another step of the run wrote
     comes after it; an input or output that would close a cycle is refused.
 
-    Limits: 20,000 step instances and 50,000 edges per pipeline run, 1,000
-    upstream steps per step, 1,000 inputs and outputs per call. Pipeline names:
+    Limits: 20,000 step instances and 50,000 declared edges (upstream steps)
+    per pipeline run, 1,000 upstream steps per step, 1,000 inputs and outputs
+    per call; a write past one is RESOURCE_EXHAUSTED (for the run) or
+    INVALID_ARGUMENT (for one request), with the limit in the message. Pipeline names:
     1 to 256 bytes without control characters (OpenLineage job names such as
     "etl.daily_load" or "dag/task" fit). Ids of another organisation are NOT_FOUND.
     """
@@ -530,6 +572,33 @@ class PipelineService(object):
             '/traintrack.v1.PipelineService/FinishStep',
             traintrack_dot_v1_dot_pipeline__pb2.FinishStepRequest.SerializeToString,
             traintrack_dot_v1_dot_pipeline__pb2.FinishStepResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordSteps(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/traintrack.v1.PipelineService/RecordSteps',
+            traintrack_dot_v1_dot_pipeline__pb2.RecordStepsRequest.SerializeToString,
+            traintrack_dot_v1_dot_pipeline__pb2.RecordStepsResponse.FromString,
             options,
             channel_credentials,
             insecure,
