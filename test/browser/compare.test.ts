@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExperimentService, RunStatus } from "../../gen/traintrack/v1/experiment_pb.js";
 import type { TestServer } from "../support/server.js";
-import { launchBrowser, signIn, startUiServer, type TestBrowser } from "./support/browser.js";
-import { chartOf, chartsDrawn } from "./support/charts.js";
+import { launchBrowser, startUiServer, type TestBrowser } from "./support/browser.js";
+import { chartOf, chartsDrawn, openSignedIn } from "./support/charts.js";
 
 const RUNS = 20;
 const STEPS = 300;
@@ -48,7 +48,7 @@ describe("comparing runs", () => {
 
   it("overlays 20 runs on every chart, highlights differing params and plots a param against a metric", async () => {
     const t = await browser.newPage();
-    await signIn(t.page, server.baseUrl, server.apiKey, `/compare?runs=${ids.join(",")}`);
+    await openSignedIn(t, server, `/compare?runs=${ids.join(",")}`);
     await t.page.getByRole("heading", { name: "Comparing 20 runs" }).waitFor();
     await expect.poll(async () => (await chartsDrawn(t.page)).filter((c) => c.drawn > 0).length, { timeout: 15_000 }).toBe(2);
     // Every run's every point is on each chart.

@@ -4,6 +4,19 @@
  * zooming is a mouse drag across the plot.
  */
 import type { Page } from "playwright-core";
+import type { TestServer } from "../../support/server.js";
+import { signIn, type TestPage } from "./browser.js";
+
+/**
+ * Signs in, then opens `at`: the signed-out start answers GET /api/v1/session
+ * with 401, which Chromium logs as a console error; the page under test
+ * starts after that, with no errors recorded.
+ */
+export async function openSignedIn(t: TestPage, server: TestServer, at: string): Promise<void> {
+  await signIn(t.page, server.baseUrl, server.apiKey, "/");
+  t.errors.length = 0;
+  await t.page.goto(`${server.baseUrl}${at}`);
+}
 
 export interface Drawn {
   key: string;
@@ -46,6 +59,7 @@ export async function chartOf(page: Page, key: string): Promise<Drawn | undefine
 /** Drags across the plot of `key`'s chart from fraction `from` to `to` of its width. */
 export async function dragZoom(page: Page, key: string, from: number, to: number): Promise<void> {
   const over = page.locator(`figure.metric-chart[data-chart-key="${key}"] .u-over`);
+  await over.scrollIntoViewIfNeeded();
   const box = await over.boundingBox();
   if (!box) throw new Error(`chart ${key} has no plot`);
   const y = box.y + box.height / 2;
