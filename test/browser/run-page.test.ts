@@ -87,6 +87,30 @@ describe("the run page", () => {
     await t.close();
   });
 
+  it("follows a running run: new points show without a reload", async () => {
+    const experiments = server.client(ExperimentService);
+    const { run } = await experiments.createRun({ project: "vision", experiment: "resnet", name: "still-training" });
+    const runId = run!.runId;
+    const log = (from: number, to: number) =>
+      experiments.logMetrics({
+        runId,
+        batchId: `live-${from}`,
+        points: Array.from({ length: to - from }, (_, i) => ({ key: "loss", value: 1 / (1 + from + i), step: BigInt(from + i) })),
+      });
+    await log(0, 100);
+    const t = await browser.newPage();
+    await openSignedIn(t, server, `/runs/${runId}`);
+    await expect.poll(async () => (await chartOf(t.page, "loss"))?.points).toBe(100);
+    expect(await t.page.locator(".live").innerText()).toContain("live");
+    await log(100, 250);
+    // The chart refreshes every few seconds while the run is running.
+    await expect.poll(async () => (await chartOf(t.page, "loss"))?.stepMax, { timeout: 20_000, interval: 500 }).toBe(249);
+    await experiments.updateRunStatus({ runId, status: RunStatus.FINISHED });
+    await t.page.locator(".status.finished").waitFor({ timeout: 20_000 });
+    expect(t.errors).toEqual([]);
+    await t.close();
+  });
+
   it("draws 10 metrics × 100,000 points downsampled with the spikes kept, and zoom re-fetches the range at full detail", async () => {
     const t = await browser.newPage();
     await openSignedIn(t, server, `/runs/${bigRun}`);

@@ -5,7 +5,16 @@
  * each. Pure functions: tested without a browser, cheap at the few thousand
  * points a chart holds (the server downsamples to its pixel width).
  */
-import type { MetricSeries } from "@gen/traintrack/v1/experiment_pb.js";
+
+/**
+ * The part of GetMetricHistory's MetricSeries used here (structural, so that
+ * this file has no import and unit tests run it under Node).
+ */
+export interface HistorySeries {
+  runId: string;
+  downsampled: boolean;
+  points: { step: bigint; value: number; timestamp?: { seconds: bigint; nanos: number } }[];
+}
 
 export type XMode = "step" | "time";
 
@@ -32,7 +41,7 @@ interface Pt {
   y: number;
 }
 
-function pointsOf(s: MetricSeries, xMode: XMode): Pt[] {
+function pointsOf(s: HistorySeries, xMode: XMode): Pt[] {
   const out: Pt[] = new Array(s.points.length);
   for (let i = 0; i < s.points.length; i++) {
     const p = s.points[i]!;
@@ -46,7 +55,7 @@ function pointsOf(s: MetricSeries, xMode: XMode): Pt[] {
 }
 
 /** Aligns the series of `runIds` on one x axis. `log` drops values a log scale cannot draw (≤ 0). */
-export function alignSeries(series: MetricSeries[], runIds: string[], xMode: XMode, log: boolean): ChartData {
+export function alignSeries(series: HistorySeries[], runIds: string[], xMode: XMode, log: boolean): ChartData {
   const byRun = new Map<string, Pt[]>();
   let downsampled = false;
   for (const s of series) {
