@@ -83,6 +83,17 @@ describe("the run page", () => {
     const accuracy = await chartOf(t.page, "accuracy");
     expect(accuracy).toMatchObject({ points: 500, yMin: 0, yMax: 499 / 500 });
     await t.screenshot("run-page");
+
+    // Wall-time axis, log scale and smoothing come from the URL: the smoothed line is drawn over the faint raw one.
+    await t.page.goto(`${server.baseUrl}/runs/${smallRun}?x=time&log=1&smooth=0.8`);
+    await expect.poll(async () => (await chartOf(t.page, "loss"))?.drawn ?? 0).toBeGreaterThan(0);
+    expect(await t.page.getByLabel("log scale").isChecked()).toBe(true);
+    const legend = t.page.locator('figure.metric-chart[data-chart-key="loss"] .u-legend .u-series');
+    expect(await legend.count()).toBe(3);
+    expect(await legend.nth(1).isVisible()).toBe(false);
+    expect(await legend.nth(2).innerText()).toContain("baseline-lr3e-4");
+    expect(await chartOf(t.page, "loss")).toMatchObject({ points: 500, yMax: 2 });
+    await t.screenshot("run-page-options");
     expect(t.errors).toEqual([]);
     await t.close();
   });

@@ -37,6 +37,9 @@ export interface ChartHandle {
   destroy(): void;
 }
 
+/** The narrowest x axis: 2 steps, or 2 seconds. */
+const MIN_SPAN = 2;
+
 function seriesOf(spec: ChartSpec): uPlot.Series[] {
   const out: uPlot.Series[] = [{ label: spec.xMode === "step" ? "step" : "time" }];
   for (const r of spec.runs) {
@@ -48,6 +51,21 @@ function seriesOf(spec: ChartSpec): uPlot.Series[] {
     }
   }
   return out;
+}
+
+/**
+ * Points logged in one batch share one instant (or a run has one step):
+ * uPlot would spread a single instant over years, so such data gets an
+ * axis MIN_SPAN wide around it.
+ */
+function narrow(d: uPlot.AlignedData): { min: number; max: number } | undefined {
+  const xs = d[0];
+  if (xs.length === 0) return undefined;
+  const lo = xs[0] as number;
+  const hi = xs[xs.length - 1] as number;
+  if (hi - lo >= MIN_SPAN) return undefined;
+  const mid = (lo + hi) / 2;
+  return { min: mid - MIN_SPAN / 2, max: mid + MIN_SPAN / 2 };
 }
 
 export function createChart(el: HTMLElement, spec: ChartSpec, data: uPlot.AlignedData, xRange?: { min: number; max: number }): ChartHandle {
@@ -84,9 +102,11 @@ export function createChart(el: HTMLElement, spec: ChartSpec, data: uPlot.Aligne
     });
   }
   u.over.addEventListener("dblclick", () => spec.onReset());
-  if (xRange) u.setScale("x", xRange);
+  const initial = xRange ?? narrow(data);
+  if (initial) u.setScale("x", initial);
   return {
-    setData(d, range) {
+    setData(d, zoom) {
+      const range = zoom ?? narrow(d);
       if (!range) return u.setData(d, true);
       u.batch(() => {
         u.setData(d, false);
