@@ -53,6 +53,7 @@ import { malformedStreamInterceptor } from "./wire/malformed-bodies.js";
 import { createNodeHandler } from "./wire/node-handler.js";
 import { routes, servedServices } from "./wire/routes.js";
 import { createOpenLineageHandler } from "./wire/openlineage/index.js";
+import { createDownloadRoute } from "./wire/downloads/index.js";
 import { createScimHandler } from "./wire/scim/index.js";
 import { createSessionRoute } from "./wire/session/index.js";
 import { createUiHandler, loadUiAssets } from "./wire/ui/index.js";
@@ -223,6 +224,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logInternal: (error, requestId) => logger.error({ err: errorField(error, true), requestId }, "session request failed"),
     }),
     scim: createScimHandler({ authenticator, users, audit: identity.audit }),
+    downloads: createDownloadRoute({
+      authenticator,
+      sessions,
+      scopes: identity.scopes,
+      audit: identity.audit,
+      datasets,
+      runArtefacts,
+      models,
+      logInternal: (error, requestId) => logger.error({ err: errorField(error, true), requestId }, "download failed"),
+    }),
     openLineage: createOpenLineageHandler({
       authenticator,
       intake: createOpenLineageIntake({ db, pipelines }),

@@ -23,6 +23,7 @@ import type { Metrics } from "../ops/metrics.js";
 import { asksForCompression, optInCompressionMethods } from "./download-compression.js";
 import { carriesRawChunks, RawChunkQueue, rawChunksKey, spliceRawChunks, WRITE_AHEAD_BYTES, writeAhead } from "./raw-chunks.js";
 import { peerKey } from "./interceptors/auth.js";
+import { isDownloadPath } from "./downloads/index.js";
 import { OPENLINEAGE_PATH } from "./openlineage/index.js";
 import { SCIM_PREFIX } from "./scim/index.js";
 import { SESSION_PATH } from "./session/index.js";
@@ -49,6 +50,8 @@ export interface NodeHandlerOptions {
   session?: HttpRoute;
   /** The web UI's files and pages (ui/index.ts): GET and HEAD requests no other route took, outside /api/. */
   ui?: (req: Request, res: Response, path: string) => void;
+  /** Artefacts as files, for the web UI's download links: GET /api/v1/datasets/…, /api/v1/runs/…, /api/v1/models/… (downloads/index.ts). */
+  downloads?: HttpRoute;
 }
 
 /** A plain-HTTP route on the API's port that answers every request, errors included, itself. */
@@ -110,6 +113,7 @@ export function createNodeHandler(opts: NodeHandlerOptions): NodeHandler {
       if (opts.scim && (path === SCIM_PREFIX || path.startsWith(`${SCIM_PREFIX}/`))) return void serveHttpRoute("SCIM", opts.scim, req, res);
       if (opts.openLineage && path === OPENLINEAGE_PATH) return void serveHttpRoute("OpenLineage", opts.openLineage, req, res);
       if (opts.session && path === SESSION_PATH) return void serveHttpRoute("Session", opts.session, req, res);
+      if (opts.downloads && isDownloadPath(path)) return void serveHttpRoute("Download", opts.downloads, req, res);
       if (opts.ui && (req.method === "GET" || req.method === "HEAD") && path !== "/api" && !path.startsWith("/api/")) return opts.ui(req, res, path);
       res.writeHead(404);
       res.end();

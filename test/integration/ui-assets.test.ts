@@ -119,7 +119,10 @@ describe("the web UI's files", () => {
 
   it("leaves the API's routes to the API", async () => {
     expect((await raw(server.baseUrl, "/metrics")).body.toString()).toContain("# HELP");
-    expect((await raw(server.baseUrl, "/api/v1/session")).status).toBe(401);
+    // The session route answers (signed out: JSON, not the app's index.html).
+    const session = await raw(server.baseUrl, "/api/v1/session");
+    expect(session.headers["content-type"]).toMatch(/^application\/json/);
+    expect(JSON.parse(session.body.toString())).toMatchObject({ signedIn: false });
   });
 });
 

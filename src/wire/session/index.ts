@@ -1,7 +1,9 @@
 /**
  * The web UI's sign-in at /api/v1/session, beside Connect on the API's port:
  * POST exchanges an API key for a session cookie, GET tells the UI whether it
- * is signed in (and its CSRF token), DELETE signs out. Errors are JSON
+ * is signed in (and its CSRF token), DELETE signs out. Being signed out is an
+ * answer, not an error: GET says `{"signedIn": false}` with 200, so a page
+ * that opens signed out logs no failed request. Errors are JSON
  * `{"error": "..."}` saying what to do. The key is never logged.
  */
 import { randomUUID } from "node:crypto";
@@ -25,7 +27,7 @@ export interface SessionRouteDeps {
   logInternal: (error: unknown, requestId: string) => void;
 }
 
-const bodyOf = (view: SessionView) => ({ csrfToken: view.csrfToken, orgId: view.orgId, userId: view.userId, expiresAt: view.expiresAt.toISOString() });
+const bodyOf = (view: SessionView) => ({ signedIn: true, csrfToken: view.csrfToken, orgId: view.orgId, userId: view.userId, expiresAt: view.expiresAt.toISOString() });
 
 function apiKeyOf(body: unknown): string {
   const apiKey = (body as { apiKey?: unknown } | null)?.apiKey;
@@ -50,7 +52,15 @@ export function createSessionRoute(deps: SessionRouteDeps) {
         headers["set-cookie"] = sessionCookie(token, deps.maxAgeSeconds, deps.secureCookie);
         body = bodyOf(view);
       } else if (method === "GET") {
-        body = bodyOf((await sessions.resolve(sessionTokenOf(req.headers.cookie) ?? "")).view);
+        const token = sessionTokenOf(req.headers.cookie);
+        try {
+          body = bodyOf((await sessions.resolve(token ?? "")).view);
+        } catch (error) {
+          if (!(error instanceof UnauthenticatedError)) throw error;
+          body = { signedIn: false, reason: error.message };
+          // A cookie that names no live session is dropped, so the browser stops sending it.
+          if (token) headers["set-cookie"] = clearedSessionCookie(deps.secureCookie);
+        }
       } else if (method === "DELETE") {
         const session = await sessions.resolve(sessionTokenOf(req.headers.cookie) ?? "");
         if (!sessions.csrfMatches(session.view, headerOf(req, CSRF_HEADER))) {

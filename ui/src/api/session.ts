@@ -6,6 +6,7 @@
  * other call goes through the generated Connect clients.
  */
 export interface Session {
+  signedIn: true;
   csrfToken: string;
   orgId: string;
   userId: string;
@@ -22,9 +23,9 @@ async function errorOf(res: Response): Promise<Error> {
 /** The current session, or undefined when signed out (or the session ended). */
 export async function currentSession(): Promise<Session | undefined> {
   const res = await fetch(SESSION_PATH, { credentials: "same-origin" });
-  if (res.status === 401) return undefined;
   if (!res.ok) throw await errorOf(res);
-  return (await res.json()) as Session;
+  const body = (await res.json()) as Session | { signedIn: false };
+  return body.signedIn ? body : undefined;
 }
 
 export async function signIn(apiKey: string): Promise<Session> {
