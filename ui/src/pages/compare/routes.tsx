@@ -1,3 +1,4 @@
 import type { Route } from "../../router.js";
+import { ComparePage } from "./compare-page.js";
 
-export const compareRoutes: Route[] = [];
+export const compareRoutes: Route[] = [{ path: "/compare", render: () => <ComparePage /> }];

@@ -1,0 +1,31 @@
+/**
+ * A run's colour: a hash of its id into a palette, so that a run keeps its
+ * colour on every chart and page (the run page, the compare page, any order
+ * of runs in the URL) without anything stored.
+ */
+const PALETTE = [
+  "#2f5bd3", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0b7285", "#d9480f", "#5c940d", "#a61e4d", "#1864ab",
+  "#f08c00", "#087f5b", "#862e9c", "#c92a2a", "#364fc7", "#66a80f", "#e64980", "#495057", "#0c8599", "#b35c00",
+];
+
+/** FNV-1a over the id's UTF-16 code units: small, fast, well spread. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function runColour(runId: string): string {
+  return PALETTE[hash(runId) % PALETTE.length] as string;
+}
+
+/** The colour at `alpha` (0..1), for the faint raw line under a smoothed one. */
+export function withAlpha(hex: string, alpha: number): string {
+  const a = Math.round(alpha * 255)
+    .toString(16)
+    .padStart(2, "0");
+  return `${hex}${a}`;
+}
