@@ -1,6 +1,6 @@
 /** What a metric chart draws from GetMetricHistory's series: alignment of runs, smoothing, zoom ranges, colours. */
 import { describe, expect, it } from "vitest";
-import { runColour } from "../../ui/src/charts/palette.js";
+import { runColour, runColours } from "../../ui/src/charts/palette.js";
 import { alignSeries, type HistorySeries, smooth, stepRangeOf } from "../../ui/src/charts/series.js";
 
 function series(runId: string, pts: [step: number, value: number, seconds?: number][], downsampled = false): HistorySeries {
@@ -61,4 +61,12 @@ describe("stepRangeOf", () => {
 it("gives a run the same colour wherever it is drawn", () => {
   expect(runColour("run_abc")).toBe(runColour("run_abc"));
   expect(runColour("run_abc")).toMatch(/^#[0-9a-f]{6}$/);
+  expect(runColours(["run_abc"]).get("run_abc")).toBe(runColour("run_abc"));
+});
+
+it("gives runs compared together colours of their own, whatever their order", () => {
+  const ids = Array.from({ length: 20 }, (_, i) => `run_${i.toString(36)}x${(i * 7919).toString(36)}`);
+  const colours = runColours(ids);
+  expect(new Set(colours.values()).size).toBe(20);
+  expect(runColours([...ids].reverse())).toEqual(colours);
 });

@@ -18,7 +18,7 @@ import { ErrorBox } from "../components/feedback.js";
 import { formatNumber } from "../components/format.js";
 import type { ChartOptions } from "./chart-options.js";
 import { type StepRange, useMetricHistory } from "./history.js";
-import { runColour } from "./palette.js";
+import { runColours } from "./palette.js";
 import { type ChartData, alignSeries, smooth, stepRangeOf } from "./series.js";
 import type { ChartHandle, ChartRun } from "./uplot-chart.js";
 import { useElementWidth, useOnScreen, useUplot } from "./hooks.js";
@@ -70,7 +70,10 @@ export function MetricChart({ metricKey, runs, live, options }: MetricChartProps
   const drawn = useRef<{ data: ChartData; zoom: Zoom | undefined } | undefined>(undefined);
   const draws = useRef(0);
 
-  const chartRuns: ChartRun[] = useMemo(() => runs.map((r) => ({ id: r.id, label: r.label, colour: runColour(r.id) })), [runs]);
+  const chartRuns: ChartRun[] = useMemo(() => {
+    const colours = runColours(runs.map((r) => r.id));
+    return runs.map((r) => ({ id: r.id, label: r.label, colour: colours.get(r.id) as string }));
+  }, [runs]);
   const hasData = aligned !== undefined;
 
   // The uPlot instance: rebuilt when what it draws changes shape, not on new data.

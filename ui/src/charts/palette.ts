@@ -1,7 +1,8 @@
 /**
  * A run's colour: a hash of its id into a palette, so that a run keeps its
  * colour on every chart and page (the run page, the compare page, any order
- * of runs in the URL) without anything stored.
+ * of runs in the URL) without anything stored. Runs shown together whose
+ * hashes collide are told apart (runColours): the set decides, not the order.
  */
 const PALETTE = [
   "#2f5bd3", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0b7285", "#d9480f", "#5c940d", "#a61e4d", "#1864ab",
@@ -20,6 +21,25 @@ function hash(s: string): number {
 
 export function runColour(runId: string): string {
   return PALETTE[hash(runId) % PALETTE.length] as string;
+}
+
+/**
+ * Colours for runs shown together: each its own colour as long as there are
+ * no more runs than colours. A run keeps its hashed colour unless a run
+ * earlier in id order took it; then it takes the next free one. The same set
+ * of runs gets the same colours in any order.
+ */
+export function runColours(runIds: readonly string[]): Map<string, string> {
+  const colours = new Map<string, string>();
+  const ids = [...new Set(runIds)].sort();
+  const taken = new Set<number>();
+  for (const id of ids) {
+    let slot = hash(id) % PALETTE.length;
+    if (ids.length <= PALETTE.length) while (taken.has(slot)) slot = (slot + 1) % PALETTE.length;
+    taken.add(slot);
+    colours.set(id, PALETTE[slot] as string);
+  }
+  return colours;
 }
 
 /** The colour at `alpha` (0..1), for the faint raw line under a smoothed one. */

@@ -3,7 +3,7 @@
  * key, the rows whose values differ highlighted, and (?diff=1) only those.
  */
 import type { Run } from "@gen/traintrack/v1/experiment_pb.js";
-import { runColour } from "../../charts/palette.js";
+import { runColours } from "../../charts/palette.js";
 import { formatNumber } from "../../components/format.js";
 import { Link, path, setQuery, useLocation } from "../../router.js";
 
@@ -32,6 +32,7 @@ export function rowsOf(runs: Run[]): Row[] {
 const differs = (row: Row) => new Set(row.values).size > 1;
 
 export function DiffTable({ runs, onRemove }: { runs: Run[]; onRemove: (runId: string) => void }) {
+  const colours = runColours(runs.map((r) => r.runId));
   const onlyDiff = useLocation().query.get("diff") === "1";
   const rows = rowsOf(runs).filter((r) => !onlyDiff || differs(r));
   return (
@@ -46,7 +47,7 @@ export function DiffTable({ runs, onRemove }: { runs: Run[]; onRemove: (runId: s
               <th />
               {runs.map((r) => (
                 <th key={r.runId}>
-                  <span className="swatch" style={{ background: runColour(r.runId) }} />
+                  <span className="swatch" style={{ background: colours.get(r.runId) }} />
                   <Link to={path`/runs/${r.runId}`}>{r.name || r.runId}</Link>{" "}
                   <button type="button" className="link-button" title="Remove from the comparison" onClick={() => onRemove(r.runId)}>
                     ×

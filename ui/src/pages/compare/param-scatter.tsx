@@ -4,7 +4,7 @@
  * axis; others are spread as categories. Chosen in the URL (?px=…&my=…).
  */
 import type { Run } from "@gen/traintrack/v1/experiment_pb.js";
-import { runColour } from "../../charts/palette.js";
+import { runColours } from "../../charts/palette.js";
 import { formatNumber } from "../../components/format.js";
 import { setQuery, useLocation } from "../../router.js";
 
@@ -58,6 +58,7 @@ export function ParamScatter({ runs }: { runs: Run[] }) {
   const metric = q.get("my") && metrics.includes(q.get("my")!) ? q.get("my")! : metrics[0];
   if (!param || !metric) return <p className="muted">A scatter of a param against a metric needs runs with params and metrics.</p>;
   const { dots, categories } = dotsOf(runs, param, metric);
+  const colours = runColours(runs.map((r) => r.runId));
   const [x0, x1] = categories ? [-0.5, categories.length - 0.5] : extent(dots.map((d) => d.x));
   const [y0, y1] = extent(dots.map((d) => d.y));
   const sx = (x: number) => PAD.left + ((x - x0) / (x1 - x0)) * (W - PAD.left - PAD.right);
@@ -101,7 +102,7 @@ export function ParamScatter({ runs }: { runs: Run[] }) {
           {param}
         </text>
         {dots.map((d) => (
-          <circle key={d.runId} cx={sx(d.x)} cy={sy(d.y)} r={5} fill={runColour(d.runId)} data-run={d.runId}>
+          <circle key={d.runId} cx={sx(d.x)} cy={sy(d.y)} r={5} fill={colours.get(d.runId)} data-run={d.runId}>
             <title>{`${d.label}: ${param} = ${d.xText}, ${metric} = ${formatNumber(d.y)}`}</title>
           </circle>
         ))}
