@@ -5,7 +5,6 @@
  * of a text file, a Parquet file's columns, a binary file's size and hash,
  * and a download link that saves the artefact's bytes.
  */
-import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
@@ -13,7 +12,7 @@ import { bytesOf, sha256, upload } from "../support/data.js";
 import type { TestServer } from "../support/server.js";
 import { PARQUET_FIXTURE } from "../support/parquet-fixture.js";
 import { uniqueSuffix } from "../support/services.js";
-import { launchBrowser, signIn, startUiServer, type TestBrowser } from "./support/browser.js";
+import { downloaded, launchBrowser, signIn, startUiServer, type TestBrowser } from "./support/browser.js";
 
 const SHARDS = 116; // with README.txt, events.parquet, train.csv and weights.bin: 120 artefacts, three pages of 50
 
@@ -143,16 +142,14 @@ describe("datasets pages", () => {
 
     // The download link saves the artefact's bytes.
     const preview = page.getByRole("region", { name: "Preview of train.csv" });
-    const [download] = await Promise.all([page.waitForEvent("download"), preview.getByRole("link", { name: "Download" }).click()]);
-    expect(download.suggestedFilename()).toBe("train.csv");
-    const saved = await readFile((await download.path()) as string);
-    expect(sha256(saved)).toBe(sha256(csv));
+    const saved = await downloaded(page, preview.getByRole("link", { name: "Download" }));
+    expect(saved.name).toBe("train.csv");
+    expect(sha256(saved.bytes)).toBe(sha256(csv));
 
     await page.getByRole("button", { name: "weights.bin" }).click();
     await page.getByRole("region", { name: "Preview of weights.bin" }).getByText(sha256(weights)).waitFor();
     await t.screenshot("dataset-binary");
-    const [binary] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download weights.bin" }).click()]);
-    expect(sha256(await readFile((await binary.path()) as string))).toBe(sha256(weights));
+    expect(sha256((await downloaded(page, page.getByRole("link", { name: "Download weights.bin" }))).bytes)).toBe(sha256(weights));
     expect(t.errors).toEqual([]);
     await t.close();
   });

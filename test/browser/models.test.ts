@@ -15,7 +15,7 @@ import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
 import { UserService } from "../../gen/traintrack/v1/user_pb.js";
 import { bytesOf, upload } from "../support/data.js";
 import type { TestServer } from "../support/server.js";
-import { launchBrowser, startUiServer, type TestBrowser } from "./support/browser.js";
+import { downloaded, launchBrowser, startUiServer, type TestBrowser } from "./support/browser.js";
 import { everyWriteSettled, signInClean } from "./support/writes.js";
 
 const MODEL = "churn-xgb";
@@ -148,6 +148,9 @@ describe("models", () => {
     expect(await t.page.locator('table.metrics [data-metric="loss"]').textContent()).toContain("0.25");
     await t.page.locator('tr[data-file="weights.bin"]').waitFor();
     expect(await t.page.locator('tr[data-file="weights.bin"]').textContent()).toContain("2.0 KiB");
+    const file = await downloaded(t.page, t.page.getByRole("link", { name: "weights.bin" }));
+    expect(file.name).toBe("weights.bin");
+    expect(file.bytes.equals(bytesOf(2048, 7))).toBe(true);
     expect(await t.page.getByRole("link", { name: "Lineage graph →" }).getAttribute("href")).toBe(`/lineage/model/${encodeURIComponent(`${MODEL}@2`)}`);
     expect(await t.page.getByRole("link", { name: runId }).getAttribute("href")).toBe(`/runs/${runId}`);
     await t.screenshot("model-version");

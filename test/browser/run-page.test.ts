@@ -15,7 +15,7 @@ import { RunArtefactService } from "../../gen/traintrack/v1/run_artefact_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
 import { upload } from "../support/data.js";
 import type { TestServer } from "../support/server.js";
-import { launchBrowser, startUiServer, type TestBrowser } from "./support/browser.js";
+import { downloaded, launchBrowser, startUiServer, type TestBrowser } from "./support/browser.js";
 import { chartOf, chartsDrawn, openSignedIn, dragZoom, resetZoom } from "./support/charts.js";
 import { seedMetrics, spikeStep, valueAt } from "./support/metrics.js";
 
@@ -74,6 +74,9 @@ describe("the run page", () => {
     for (const s of ["lr", "0.0003", "optimizer", "adamw", "team", "perception", "finished", "checkpoints/model.pt"]) expect(text).toContain(s);
     const input = t.page.getByRole("link", { name: "customer_churn 1.0.0" });
     expect(await input.getAttribute("href")).toBe("/datasets/customer_churn/1.0.0");
+    // An artefact's path is a link that saves its bytes.
+    const file = await downloaded(t.page, t.page.getByRole("link", { name: "checkpoints/model.pt" }));
+    expect(file).toEqual({ name: "model.pt", bytes: Buffer.from("weights") });
 
     await expect.poll(async () => (await chartsDrawn(t.page)).filter((c) => c.drawn > 0).length).toBe(2);
     const loss = await chartOf(t.page, "loss");

@@ -7,10 +7,10 @@
  * test-results/browser/ to be looked at.
  */
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, type Locator, type Page, chromium } from "playwright-core";
 import { type BackendName, type StartOptions, startTestServer, type TestServer } from "../../support/server.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -78,4 +78,10 @@ export async function signIn(page: Page, baseUrl: string, apiKey: string, at = "
   await page.getByPlaceholder("tt_…").fill(apiKey);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+/** Clicks a download link and returns the file's name and the bytes the browser saved. */
+export async function downloaded(page: Page, link: Locator): Promise<{ name: string; bytes: Buffer }> {
+  const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+  return { name: download.suggestedFilename(), bytes: await readFile((await download.path()) as string) };
 }

@@ -10,7 +10,7 @@ import { formatBytes } from "../../components/format.js";
 import { PAGE_SIZE, Pager, SearchBox, usePageToken } from "../../components/pager.js";
 import { setQuery, useLocation } from "../../router.js";
 import { ArtefactPreview } from "./artefact-preview.js";
-import { downloadUrl } from "./download-url.js";
+import { datasetArtefactUrl } from "../../api/downloads.js";
 import { previewKind } from "./preview-parse.js";
 
 export function ArtefactList({ name, version, count }: { name: string; version: string; count: number }) {
@@ -59,7 +59,7 @@ export function ArtefactList({ name, version, count }: { name: string; version: 
                         <code title={a.sha256}>{a.sha256.slice(0, 12)}</code>
                       </td>
                       <td>
-                        <a href={downloadUrl(name, version, a.path)} download aria-label={`Download ${a.path}`}>
+                        <a href={datasetArtefactUrl(name, version, a.path)} download aria-label={`Download ${a.path}`}>
                           Download
                         </a>
                       </td>

@@ -10,7 +10,7 @@ import type { Artefact } from "@gen/traintrack/v1/dataset_pb.js";
 import { useEffect, useRef } from "react";
 import { ErrorBox, Pending } from "../../components/feedback.js";
 import { formatBytes } from "../../components/format.js";
-import { downloadUrl } from "./download-url.js";
+import { datasetArtefactUrl } from "../../api/downloads.js";
 import { ParquetPreview } from "./parquet-preview.js";
 import { firstLines, looksBinary, parseDelimited, prefixText, previewKind } from "./preview-parse.js";
 import { PREVIEW_BYTES, readPrefix } from "./read-prefix.js";
@@ -31,7 +31,7 @@ export function ArtefactPreview({ name, version, artefact, bringIntoView = false
         <span className="muted">
           {formatBytes(artefact.size)} · {artefact.mediaType || "unknown type"}
         </span>
-        <a href={downloadUrl(name, version, artefact.path)} download>
+        <a href={datasetArtefactUrl(name, version, artefact.path)} download>
           Download
         </a>
       </div>

@@ -11,6 +11,7 @@ import { formatBytes, formatTime } from "../../components/format.js";
 import { Pager, usePageToken } from "../../components/pager.js";
 import { Link, path, useParams } from "../../router.js";
 import { lineagePath } from "../lineage/lineage-links.js";
+import { modelFileUrl } from "../../api/downloads.js";
 import { UserLabel } from "../admin/grants-page.js";
 import { Markdown } from "./markdown.js";
 import { RunMetricsTable } from "./run-metrics.js";
@@ -141,7 +142,9 @@ function Files({ model, version }: { model: string; version: bigint }) {
                 {data.files.map((f) => (
                   <tr key={f.path} data-file={f.path}>
                     <td>
-                      <code>{f.path}</code>
+                      <a href={modelFileUrl(model, version, f.path)} download title="Download">
+                        <code>{f.path}</code>
+                      </a>
                     </td>
                     <td className="num">{formatBytes(f.size)}</td>
                     <td className="muted">{f.mediaType}</td>

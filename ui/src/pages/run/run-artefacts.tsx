@@ -1,6 +1,7 @@
 /** A run's artefacts (models, checkpoints, reports), paged by the server's tokens kept in the URL (?artefacts=…). */
 import { useQuery } from "@connectrpc/connect-query";
 import { RunArtefactService } from "@gen/traintrack/v1/run_artefact_pb.js";
+import { runArtefactUrl } from "../../api/downloads.js";
 import { Empty, Loaded } from "../../components/feedback.js";
 import { formatBytes } from "../../components/format.js";
 import { PAGE_SIZE, Pager, usePageToken } from "../../components/pager.js";
@@ -32,7 +33,9 @@ export function RunArtefacts({ runId }: { runId: string }) {
                 {data.artefacts.map((a) => (
                   <tr key={a.path}>
                     <td>
-                      <code>{a.path}</code>
+                      <a href={runArtefactUrl(runId, a.path)} download title="Download">
+                        <code>{a.path}</code>
+                      </a>
                     </td>
                     <td className="num">{formatBytes(a.size)}</td>
                     <td className="muted">{a.mediaType}</td>
