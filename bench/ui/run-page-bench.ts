@@ -10,8 +10,8 @@
  *     5 loads of the page);
  *   - zoom into 1 % of the steps: from the mouse-up to the range drawn at
  *     full detail (median of 10 zooms on different charts and places).
- * The seeding time and rate are printed too: they decide what the browser
- * test can afford (it seeds 100,000 points per metric).
+ * The seeding time and rate are printed too (the browser test seeds the
+ * same 10 × 1,000,000 points).
  *
  * Options: --points N (per metric, default 1,000,000), --metrics N (10).
  */
