@@ -13,7 +13,7 @@ import { EmptyRuns } from "./empty-runs.js";
 import { FilterBox } from "./filter-box.js";
 import { keysPresent, runColumns, sortRuns } from "./run-columns.js";
 import { parseRunFilter } from "./run-filter.js";
-import { useExperimentRuns } from "./use-experiment-runs.js";
+import { MAX_LOADED_RUNS, useExperimentRuns } from "./use-experiment-runs.js";
 import "./runs.css";
 
 function list(value: string | null): string[] {
@@ -33,7 +33,7 @@ export function RunsPage({ project, experiment }: { project: string; experiment:
   const selectedIds = useMemo(() => list(query.get("sel")), [query]);
 
   const parsed = useMemo(() => parseRunFilter(filterText), [filterText]);
-  const { runs, complete, error, isPending } = useExperimentRuns(project, experiment, parsed.ok ? parsed.conditions : undefined);
+  const { runs, complete, truncated, error, isPending } = useExperimentRuns(project, experiment, parsed.ok ? parsed.conditions : undefined);
   const keys = useMemo(() => keysPresent(runs), [runs]);
   const sorted = useMemo(() => (sort ? sortRuns(runs, sort.column, sort.desc) : runs), [runs, sort?.column, sort?.desc]);
 
@@ -55,7 +55,7 @@ export function RunsPage({ project, experiment }: { project: string; experiment:
         <h1>{experiment}</h1>
         {isPending || (error && runs.length === 0) ? null : (
           <span className="muted" data-testid="run-count">
-            {runs.length.toLocaleString()} runs{complete || error ? "" : ", loading more…"}
+            {runs.length.toLocaleString()} runs{truncated ? ` (the newest ${MAX_LOADED_RUNS.toLocaleString()}: filter to see others)` : complete || error ? "" : ", loading more…"}
           </span>
         )}
         <span className="spacer" />

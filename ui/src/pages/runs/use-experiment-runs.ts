@@ -33,11 +33,15 @@ function searchFields(c: RunConditions) {
 export const FIRST_PAGE_SIZE = 100;
 /** Every later page (the server's maximum is 1000, and it cuts pages of large runs shorter). */
 export const RUNS_PAGE_SIZE = 1000;
+/** Runs one table holds at most (the newest): a tab's memory stays bounded; a filter narrows the rest in. */
+export const MAX_LOADED_RUNS = 50_000;
 
 export interface ExperimentRuns {
   runs: Run[];
-  /** True once the last page is in. */
+  /** True once the last page is in, or MAX_LOADED_RUNS are. */
   complete: boolean;
+  /** More runs match than MAX_LOADED_RUNS: only the newest are shown. */
+  truncated: boolean;
   error: unknown;
   isPending: boolean;
 }
@@ -57,13 +61,16 @@ export function useExperimentRuns(project: string, experiment: string, condition
   );
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = rest;
   const error = first.error ?? rest.error;
+  const loaded = (first.data?.runs.length ?? 0) + (rest.data?.pages.reduce((n, p) => n + p.runs.length, 0) ?? 0);
+  const full = loaded >= MAX_LOADED_RUNS;
   useEffect(() => {
-    if (hasNextPage && !isFetchingNextPage && !error) void fetchNextPage();
-  }, [hasNextPage, isFetchingNextPage, fetchNextPage, error]);
+    if (hasNextPage && !isFetchingNextPage && !error && !full) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage, error, full]);
 
   const head = first.data?.runs;
   const pages = rest.data?.pages;
   const runs = useMemo(() => [...(head ?? []), ...(pages ? pages.flatMap((p) => p.runs) : [])], [head, pages]);
-  const complete = first.isSuccess && (after === "" || (rest.isSuccess && !hasNextPage));
-  return { runs, complete, error, isPending: conditions !== undefined && first.isPending };
+  const truncated = full && hasNextPage;
+  const complete = first.isSuccess && (after === "" || (rest.isSuccess && (!hasNextPage || full)));
+  return { runs, complete, truncated, error, isPending: conditions !== undefined && first.isPending };
 }
