@@ -12,8 +12,8 @@ import { ApiKeyService } from "../../gen/traintrack/v1/api_key_pb.js";
 import { Role } from "../../gen/traintrack/v1/role_pb.js";
 import { UserService } from "../../gen/traintrack/v1/user_pb.js";
 import type { TestServer } from "../support/server.js";
-import { launchBrowser, startUiServer, type TestBrowser } from "./support/browser.js";
-import { everyWriteSettled, signInClean } from "./support/writes.js";
+import { launchBrowser, signIn, startUiServer, type TestBrowser } from "./support/browser.js";
+import { everyWriteSettled } from "./support/writes.js";
 
 describe("administration", () => {
   let server: TestServer;
@@ -31,7 +31,7 @@ describe("administration", () => {
   it("an owner creates a user and a group, a key shown once, revokes it, and sees it all in the audit log", async () => {
     const t = await browser.newPage();
     t.page.on("dialog", (d) => void d.accept());
-    await signInClean(t, server.baseUrl, server.apiKey, "/");
+    await signIn(t.page, server.baseUrl, server.apiKey, "/");
     await t.page.locator(".topbar nav").getByRole("link", { name: "Admin" }).click();
     await t.page.waitForURL(/\/admin\/users$/);
 
@@ -116,7 +116,7 @@ describe("administration", () => {
     const userId = (await users.createUser({ userName: "victor", displayName: "Victor Viewer", role: Role.VIEWER })).user?.id ?? "";
     const { secret } = await server.client(ApiKeyService).createApiKey({ name: "victor's key", userId });
     const t = await browser.newPage();
-    await signInClean(t, server.baseUrl, secret, "/");
+    await signIn(t.page, server.baseUrl, secret, "/");
     await t.page.locator(".topbar .who").filter({ hasText: "Victor Viewer" }).waitFor();
     expect(await t.page.locator(".topbar nav").getByRole("link", { name: "Admin" }).count()).toBe(0);
 

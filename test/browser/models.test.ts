@@ -15,8 +15,8 @@ import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
 import { UserService } from "../../gen/traintrack/v1/user_pb.js";
 import { bytesOf, upload } from "../support/data.js";
 import type { TestServer } from "../support/server.js";
-import { downloaded, launchBrowser, startUiServer, type TestBrowser } from "./support/browser.js";
-import { everyWriteSettled, signInClean } from "./support/writes.js";
+import { downloaded, launchBrowser, signIn, startUiServer, type TestBrowser } from "./support/browser.js";
+import { everyWriteSettled } from "./support/writes.js";
 
 const MODEL = "churn-xgb";
 const CARD = [
@@ -75,7 +75,7 @@ describe("models", () => {
 
   it("lists models, and a model's versions with their run's metrics and the alias history as a timeline", async () => {
     const t = await browser.newPage();
-    await signInClean(t, server.baseUrl, server.apiKey, "/models");
+    await signIn(t.page, server.baseUrl, server.apiKey, "/models");
     await t.page.getByRole("link", { name: MODEL }).waitFor();
     expect(await t.page.locator(`tr[data-model="${MODEL}"]`).textContent()).toContain("Gradient-boosted churn classifier.");
     await t.screenshot("models");
@@ -114,7 +114,7 @@ describe("models", () => {
 
   it("moves an alias from the page, and the timeline gains the move", async () => {
     const t = await browser.newPage();
-    await signInClean(t, server.baseUrl, server.apiKey, `/models/${MODEL}`);
+    await signIn(t.page, server.baseUrl, server.apiKey, `/models/${MODEL}`);
     await everyWriteSettled(t.page);
     await t.page.getByLabel("Alias", { exact: true }).fill("staging");
     await t.page.getByLabel("Version").fill("2");
@@ -130,7 +130,7 @@ describe("models", () => {
 
   it("renders a version's model card as safe Markdown, its metrics, files and lineage link", async () => {
     const t = await browser.newPage();
-    await signInClean(t, server.baseUrl, server.apiKey, `/models/${MODEL}/versions/2`);
+    await signIn(t.page, server.baseUrl, server.apiKey, `/models/${MODEL}/versions/2`);
     const card = t.page.locator(".model-card");
     await card.getByRole("heading", { name: "Churn model" }).waitFor();
     expect(await card.locator("strong").textContent()).toBe("churn");
@@ -162,7 +162,7 @@ describe("models", () => {
     const userId = (await server.client(UserService).createUser({ userName: "vera", displayName: "Vera Viewer", role: Role.VIEWER })).user?.id ?? "";
     const { secret } = await server.client(ApiKeyService).createApiKey({ name: "vera's key", userId });
     const t = await browser.newPage();
-    await signInClean(t, server.baseUrl, secret, `/models/${MODEL}`);
+    await signIn(t.page, server.baseUrl, secret, `/models/${MODEL}`);
     await t.page.locator("tr[data-version]").first().waitFor();
     const writes = await everyWriteSettled(t.page);
     expect(writes.length).toBeGreaterThan(0);

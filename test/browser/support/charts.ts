@@ -7,14 +7,9 @@ import type { Page } from "playwright-core";
 import type { TestServer } from "../../support/server.js";
 import { signIn, type TestPage } from "./browser.js";
 
-/**
- * Signs in, then opens `at`: the signed-out start answers GET /api/v1/session
- * with 401, which Chromium logs as a console error; the page under test
- * starts after that, with no errors recorded.
- */
+/** Signs in as the server's admin, then opens `at` as a page of its own (a load, not a client-side navigation). */
 export async function openSignedIn(t: TestPage, server: TestServer, at: string): Promise<void> {
   await signIn(t.page, server.baseUrl, server.apiKey, "/");
-  t.errors.length = 0;
   await t.page.goto(`${server.baseUrl}${at}`);
 }
 

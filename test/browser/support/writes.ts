@@ -1,12 +1,11 @@
 /**
- * Write buttons (data-write, from pages/admin/allowed.tsx) start greyed out
+ * Write buttons (data-write, from ui/src/components/write-button.tsx) start greyed out
  * with the title "Checking what your role allows…" until TestPermissions
  * answers: a test waits for that answer before asserting what a principal
  * may do, so that "disabled" is never only "not known yet".
  */
 import type { Page } from "playwright-core";
 import { expect } from "vitest";
-import { signIn, type TestPage } from "./browser.js";
 
 export interface WriteButtonState {
   text: string;
@@ -24,14 +23,4 @@ export async function everyWriteSettled(page: Page): Promise<WriteButtonState[]>
     return buttons.length > 0 && buttons.every((b) => !b.title.startsWith("Checking"));
   }).toBe(true);
   return read();
-}
-
-/**
- * Signs in, then forgets the console errors of the signed-out start: the
- * sign-in page's first look for a session is answered 401, which Chromium
- * logs as a failed resource. The pages under test must add none.
- */
-export async function signInClean(t: TestPage, baseUrl: string, apiKey: string, at: string): Promise<void> {
-  await signIn(t.page, baseUrl, apiKey, at);
-  t.errors.length = 0;
 }
