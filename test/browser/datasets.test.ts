@@ -2,19 +2,21 @@
  * The datasets pages in a real browser, on data created through the API:
  * the list → a dataset's versions → a version with its metadata, parents and
  * children, 120 artefacts in pages, the first rows of a CSV, the first lines
- * of a text file, a Parquet file's columns, a binary file's size and hash,
+ * of a text file, a Parquet file's first rows and schema (snappy, and zstd
+ * with gzip, read by ranged GETs), a binary file's size and hash,
  * and a download link that saves the artefact's bytes.
  */
+import type { Locator } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetService } from "../../gen/traintrack/v1/dataset_pb.js";
 import { UploadService } from "../../gen/traintrack/v1/upload_pb.js";
 import { bytesOf, sha256, upload } from "../support/data.js";
 import type { TestServer } from "../support/server.js";
-import { PARQUET_FIXTURE } from "../support/parquet-fixture.js";
+import { PARQUET_FIXTURE, PARQUET_FIXTURE_WIDE } from "../support/parquet-fixture.js";
 import { uniqueSuffix } from "../support/services.js";
 import { downloaded, launchBrowser, signIn, startUiServer, type TestBrowser } from "./support/browser.js";
 
-const SHARDS = 116; // with README.txt, events.parquet, train.csv and weights.bin: 120 artefacts, three pages of 50
+const SHARDS = 115; // with README.txt, events.parquet, train.csv, weights.bin and wide.parquet: 120 artefacts, three pages of 50
 
 /** 200 rows whose fields need quoting: a comma, a doubled quote, a line break. */
 const csv = Buffer.from(
@@ -22,6 +24,10 @@ const csv = Buffer.from(
 );
 const readme = Buffer.from(Array.from({ length: 400 }, (_, i) => `line ${i}: the churn export, cleaned`).join("\n"));
 const weights = bytesOf(70_000, 5);
+
+/** A table's column names: each header's first text (a Parquet column's type is under it). */
+const headerNames = (table: Locator) => table.locator("thead th").evaluateAll((ths) => ths.map((th) => th.firstChild?.textContent ?? ""));
+const cellTexts = (table: Locator) => table.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
 
 describe("datasets pages", () => {
   let server: TestServer;
@@ -40,6 +46,7 @@ describe("datasets pages", () => {
       { uploadId: (await upload(uploads, "README.txt", readme)).uploadId, path: "README.txt" },
       { uploadId: (await upload(uploads, "weights.bin", weights)).uploadId, path: "weights.bin" },
       { uploadId: (await upload(uploads, "events.parquet", PARQUET_FIXTURE)).uploadId, path: "events.parquet" },
+      { uploadId: (await upload(uploads, "wide.parquet", PARQUET_FIXTURE_WIDE)).uploadId, path: "wide.parquet" },
     ];
     for (let i = 0; i < SHARDS; i++) {
       artefacts.push({ uploadId: (await upload(uploads, "s.bin", bytesOf(100 + i, i + 100))).uploadId, path: `shards/shard-${String(i).padStart(3, "0")}.bin` });
@@ -107,13 +114,33 @@ describe("datasets pages", () => {
     expect(lines.length).toBe(200);
     await t.screenshot("dataset-version");
 
-    // A Parquet file: its columns and rows, from its footer.
+    // A Parquet file (snappy, two row groups): its first rows and its schema, read with ranged GETs of the download route.
+    const parquetReads: (string | undefined)[] = [];
+    page.on("request", (r) => {
+      if (/\/artefacts\/(events|wide)\.parquet$/.test(r.url())) parquetReads.push(r.headers().range);
+    });
     await page.getByRole("button", { name: "events.parquet" }).click();
     await expect.poll(() => page.getByTestId("parquet-summary").textContent()).toMatch(/^5 rows in 2 row groups, 6 columns · written by parquet-cpp-arrow/);
+    const parquetRows = page.getByTestId("parquet-rows");
+    await parquetRows.waitFor();
+    expect(await page.getByTestId("parquet-rows-note").textContent()).toBe("First 5 of 5 rows");
+    expect(await headerNames(parquetRows)).toEqual(["id", "name", "score", "at", "price", "tags"]);
+    expect(await parquetRows.locator("thead th .parquet-type").allTextContents()).toEqual(["STRING", "TIMESTAMP(ms, UTC)", "DECIMAL(10, 2)", "LIST"]);
+    expect(await cellTexts(parquetRows)).toEqual([
+      ["1", "a", "0.5", "2026-01-01 00:00:00Z", "1.25", '["x"]'],
+      ["2", "b", "1.5", "2026-01-02 00:00:00Z", "1.25", '["y","z"]'],
+      ["3", "null", "2.5", "2026-01-03 00:00:00Z", "1.25", "[]"],
+      ["4", "d", "null", "2026-01-04 00:00:00Z", "1.25", "null"],
+      ["5", "e", "4.5", "2026-01-05 00:00:00Z", "1.25", '["w"]'],
+    ]);
     const schema = page.getByTestId("parquet-schema");
     expect(await schema.locator("tbody td:first-child").allTextContents()).toEqual(["id", "name", "score", "at", "price", "tags.list.element"]);
     expect(await schema.locator("tbody tr").nth(4).locator("td").nth(1).textContent()).toBe("DECIMAL(10, 2)");
+    await page.locator(".parquet-schema > summary").click();
     await t.screenshot("dataset-parquet-preview");
+    // The footer, then the column chunks: each a Range request, never the whole file.
+    expect(parquetReads.length).toBeGreaterThanOrEqual(2);
+    for (const range of parquetReads) expect(range).toMatch(/^bytes=\d+-\d+$/);
 
     // Pages of 50, 50 and 20, by the server's tokens (kept in the URL).
     const seen = new Set<string>();
@@ -150,6 +177,24 @@ describe("datasets pages", () => {
     await page.getByRole("region", { name: "Preview of weights.bin" }).getByText(sha256(weights)).waitFor();
     await t.screenshot("dataset-binary");
     expect(sha256((await downloaded(page, page.getByRole("link", { name: "Download weights.bin" }))).bytes)).toBe(sha256(weights));
+
+    // A wider Parquet file (zstd, gzip): the first 50 of its 60 rows, the first 50 of its 52 columns, long values cut.
+    await page.getByRole("button", { name: "wide.parquet" }).click();
+    const wide = page.getByRole("region", { name: "Preview of wide.parquet" }).getByTestId("parquet-rows");
+    await wide.waitFor();
+    expect(await page.getByTestId("parquet-rows-note").textContent()).toBe("First 50 of 60 rows · the first 50 columns (2 more not shown)");
+    const wideHeader = await headerNames(wide);
+    expect(wideHeader).toHaveLength(50);
+    expect(wideHeader.slice(0, 8)).toEqual(["id", "flag", "day", "at", "label", "meta", "blob", "c07"]);
+    expect(wideHeader.at(-1)).toBe("c49");
+    const wideCells = await cellTexts(wide);
+    expect(wideCells).toHaveLength(50);
+    expect(wideCells[0]?.slice(0, 8)).toEqual(["1152921504606846977", "true", "2026-03-01", "2026-03-01 12:30:00Z", `${"long-".repeat(16).slice(0, 79)}…`, '{"a":0,"b":"m0"}', "0x0001ff", "7"]);
+    expect(wideCells[2]?.slice(0, 5)).toEqual(["3", "null", "2026-03-03", "2026-03-01 14:30:00Z", "row 2"]);
+    expect(wideCells[49]?.slice(0, 2)).toEqual(["50", "false"]);
+    expect(await wide.locator("tbody tr").first().locator("td").nth(4).getAttribute("title")).toBe("long-".repeat(60));
+    await t.screenshot("dataset-parquet-wide");
+    for (const range of parquetReads) expect(range).toMatch(/^bytes=\d+-\d+$/);
     expect(t.errors).toEqual([]);
     await t.close();
   });

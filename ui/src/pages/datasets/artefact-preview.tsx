@@ -1,8 +1,8 @@
 /**
  * A preview of one artefact under the artefacts table: the first rows of a
  * CSV or TSV as a table, the first lines of text (of the first 64 KiB), a
- * Parquet file's columns and row count (from its footer); for other files
- * their size and hash. With the download link.
+ * Parquet file's first rows and schema (parquet-preview.tsx); for other
+ * files their size and hash. With the download link.
  */
 import { useTransport } from "@connectrpc/connect-query";
 import { useQuery } from "@tanstack/react-query";

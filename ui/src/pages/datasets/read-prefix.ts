@@ -24,7 +24,7 @@ export function readPrefix(transport: Transport, ref: ArtefactRef, maxBytes: num
 
 type ArtefactRef = { name: string; version: string; path: string };
 
-/** Up to `maxBytes` from `offset` (a Parquet footer is read from the end); `complete`: they reach the file's end. */
+/** Up to `maxBytes` from `offset`; `complete`: they reach the file's end. */
 export async function readRange(transport: Transport, ref: ArtefactRef, offset: number, maxBytes: number, signal: AbortSignal): Promise<Prefix> {
   const client = createClient(DatasetService, transport);
   // Our own controller, so that the stream stops once enough is read (and when the caller's signal fires).
