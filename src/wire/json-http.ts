@@ -51,6 +51,12 @@ export function statusOf(error: unknown, requestId: string, limitStatus = 429): 
   return { status: 500, message: `internal error (request id ${requestId})` };
 }
 
+/** A request header's value (the first, if sent twice). */
+export function headerOf(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 export function sendJson(res: Response, status: number, body: unknown, headers: Record<string, string>, contentType = "application/json"): void {
   if (body === undefined) {
     res.writeHead(status, headers);

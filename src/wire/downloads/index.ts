@@ -18,9 +18,8 @@ import { pipeline } from "node:stream/promises";
 import type { ArtefactView } from "../../services/artefacts.js";
 import type { AuditLog, Authenticator, Principal, ScopeResolver, SessionService } from "../../services/identity/index.js";
 import { authorize } from "../authorize.js";
-import { bearerKey } from "../interceptors/auth.js";
-import { HttpError, type Request, type Response, sendJson, statusOf } from "../json-http.js";
-import { sessionTokenOf } from "../session/cookie.js";
+import { callerOf } from "../interceptors/auth.js";
+import { HttpError, headerOf, type Request, type Response, sendJson, statusOf } from "../json-http.js";
 import { etagOf, fileHeaders, namesEtag, requestedSpan, type Span } from "./http-file.js";
 import { DOWNLOAD_PREFIXES, type SourceDeps, sourceOf } from "./sources.js";
 
@@ -31,7 +30,7 @@ export const isDownloadPath = (path: string): boolean => DOWNLOAD_PREFIXES.some(
 
 export interface DownloadDeps extends SourceDeps {
   authenticator: Pick<Authenticator, "authenticate">;
-  sessions: Pick<SessionService, "resolve">;
+  sessions: Pick<SessionService, "resolve" | "csrfMatches">;
   scopes: ScopeResolver;
   audit: Pick<AuditLog, "record">;
   /** Errors answered 500: the cause, which the client never sees. */
@@ -41,14 +40,6 @@ export interface DownloadDeps extends SourceDeps {
 const OUTCOMES: Record<number, string> = { 400: "invalid_argument", 401: "unauthenticated", 403: "permission_denied", 404: "not_found", 416: "out_of_range", 503: "unavailable" };
 
 export function createDownloadRoute(deps: DownloadDeps) {
-  /** The caller: a Bearer key whenever one is sent, else the session of the cookie (the same function the RPCs use). */
-  async function callerOf(req: Request, source: string): Promise<Principal> {
-    const authorization = req.headers.authorization;
-    const token = authorization === undefined ? sessionTokenOf(req.headers.cookie) : undefined;
-    if (token === undefined) return deps.authenticator.authenticate(bearerKey(authorization ?? null), source);
-    return (await deps.sessions.resolve(token)).principal;
-  }
-
   /** Serves one request under a download prefix. */
   return async function handle(req: Request, res: Response, source: string): Promise<void> {
     const requestId = randomUUID();
@@ -58,7 +49,8 @@ export function createDownloadRoute(deps: DownloadDeps) {
     try {
       if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "downloads take GET (or HEAD)");
       const file = sourceOf(req.url?.split("?", 1)[0] ?? "", deps);
-      const caller = await callerOf(req, source);
+      const sent = { authorization: headerOf(req, "authorization") ?? null, cookie: headerOf(req, "cookie") ?? null, csrf: "not needed" as const };
+      const caller = await callerOf(deps, sent, source);
       principal = caller;
       if (file.rule.audit) audited = { method: `HTTP GET ${file.method}`, resource: file.rule.audit(file.request) };
       await authorize(file.rule, file.request, caller, deps.scopes);
@@ -142,9 +134,4 @@ async function send(
   // pipeline closes the store's stream when the client leaves, and fails when the store does.
   await pipeline(body, res as NodeJS.WritableStream);
   return status;
-}
-
-function headerOf(req: Request, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -45,7 +45,8 @@ export function authInterceptor(deps: AccessDeps): Interceptor {
     if (!rule) throw new PermissionDeniedError(`${req.method.name} has no access rule`);
     if (rule.need === "public") return next(req);
     const source = req.contextValues.get(peerKey);
-    const principal = await authenticate(deps, req.header, source);
+    const sent = { authorization: req.header.get("authorization"), cookie: req.header.get("cookie"), csrf: req.header.get(CSRF_HEADER) };
+    const principal = await callerOf(deps, sent, source);
     req.contextValues.set(principalKey, principal);
 
     let resource = "";
@@ -85,17 +86,22 @@ export function authInterceptor(deps: AccessDeps): Interceptor {
 }
 
 /**
- * The caller: an `authorization` header wins whenever present (a bad key is
- * refused, never rescued by a cookie); without one, the session cookie, which
- * must come with its CSRF token on every call. Connect calls are all POSTs,
- * so requiring it always is the simple rule that leaves no write unguarded.
+ * The caller of a request: an `authorization` header wins whenever present (a
+ * bad key is refused, never rescued by a cookie); without one, the session
+ * cookie. Connect calls are all POSTs, so an RPC signed in by the cookie must
+ * always carry the session's CSRF token: the simple rule that leaves no write
+ * unguarded. The download routes (GET only, changing nothing) pass
+ * `csrf: "not needed"`.
  */
-async function authenticate(deps: AccessDeps, header: Headers, source: string): Promise<Principal> {
-  const authorization = header.get("authorization");
-  const token = authorization === null ? sessionTokenOf(header.get("cookie")) : undefined;
-  if (token === undefined) return deps.authenticator.authenticate(bearerKey(authorization), source);
+export async function callerOf(
+  deps: Pick<AccessDeps, "authenticator" | "sessions">,
+  sent: { authorization: string | null; cookie: string | null; csrf: string | null | "not needed" },
+  source: string,
+): Promise<Principal> {
+  const token = sent.authorization === null ? sessionTokenOf(sent.cookie) : undefined;
+  if (token === undefined) return deps.authenticator.authenticate(bearerKey(sent.authorization), source);
   const session = await deps.sessions.resolve(token);
-  if (!deps.sessions.csrfMatches(session.view, header.get(CSRF_HEADER))) {
+  if (sent.csrf !== "not needed" && !deps.sessions.csrfMatches(session.view, sent.csrf)) {
     throw new PermissionDeniedError(`a call signed in by the session cookie needs the header ${CSRF_HEADER} with the csrfToken of GET /api/v1/session`);
   }
   return session.principal;

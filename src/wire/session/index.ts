@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { InvalidInputError, UnauthenticatedError } from "../../services/errors.js";
 import type { SessionService, SessionView } from "../../services/identity/index.js";
-import { HttpError, readJsonBody, type Request, type Response, sendJson, statusOf } from "../json-http.js";
+import { HttpError, headerOf, readJsonBody, type Request, type Response, sendJson, statusOf } from "../json-http.js";
 import { CSRF_HEADER, clearedSessionCookie, sessionCookie, sessionTokenOf } from "./cookie.js";
 
 export const SESSION_PATH = "/api/v1/session";
@@ -83,9 +83,4 @@ export function createSessionRoute(deps: SessionRouteDeps) {
     }
     sendJson(res, status, body, headers);
   };
-}
-
-function headerOf(req: Request, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
