@@ -148,7 +148,7 @@ export function pipelineHandlers(pipelines: Pipelines): ServiceImpl<typeof Pipel
       const { run, steps, edges } = await pipelines.dag(principalOf(ctx).orgId, f.id("pipeline_run_id", req.pipelineRunId));
       return {
         run: { ...toRun(run), facets: facetsOf(run.facets) },
-        steps: steps.map((s) => toStep(s, req.expandInstances)),
+        steps: steps.map((s) => toStep(s, req.expandInstances || s.name === req.instancesOfStep)),
         edges: edges.map((e) => create(StepEdgeSchema, e)),
       };
     },

@@ -195,6 +195,9 @@ describe.each(backends())("pipeline DAGs on $name", (backend) => {
       });
       const expanded = await pipelines().getPipelineRun({ pipelineRunId: runId, expandInstances: true });
       expect(expanded.steps.find((s) => s.name === "score")?.instances.map((i) => i.instance)).toEqual(Array.from({ length: FAN }, (_, i) => i));
+      // One step's instances only (a UI's step detail): the others stay collapsed.
+      const one = await pipelines().getPipelineRun({ pipelineRunId: runId, instancesOfStep: "split" });
+      expect(one.steps.map((s) => [s.name, s.instances.length])).toEqual([["split", 1], ["score", 0], ["gather", 0]]);
 
       const graph = await pipelines().getPipelineGraph({ pipelineRunId: runId });
       expect(graph.nodes.map((x) => [x.id, x.instanceCount, x.layer])).toEqual([["split", 1, 0], ["score", FAN, 1], ["gather", 1, 2]]);

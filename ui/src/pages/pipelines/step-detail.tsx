@@ -17,8 +17,8 @@ import { StepIOList } from "./step-io.js";
 const INSTANCES_SHOWN = 200;
 
 export function StepDetail({ pipelineRunId, step, instance, refetchInterval }: { pipelineRunId: string; step: Step; instance?: number; refetchInterval: number | false }) {
-  // Instances (with their runs) come only with the expanded run: asked for when a step is opened.
-  const expanded = useQuery(PipelineService.method.getPipelineRun, { pipelineRunId, expandInstances: true }, { refetchInterval });
+  // A step's instances (with their runs) are asked for when it is opened: its own only, not every step's.
+  const expanded = useQuery(PipelineService.method.getPipelineRun, { pipelineRunId, instancesOfStep: step.name }, { refetchInterval });
   const all = expanded.data?.steps.find((s) => s.name === step.name)?.instances ?? [];
   const instances = instance === undefined ? all : all.filter((i) => i.instance === instance);
   return (

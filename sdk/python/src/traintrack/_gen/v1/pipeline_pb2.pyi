@@ -277,12 +277,14 @@ class FinishPipelineRunResponse(_message.Message):
     def __init__(self, run: _Optional[_Union[PipelineRun, _Mapping]] = ...) -> None: ...
 
 class GetPipelineRunRequest(_message.Message):
-    __slots__ = ("pipeline_run_id", "expand_instances")
+    __slots__ = ("pipeline_run_id", "expand_instances", "instances_of_step")
     PIPELINE_RUN_ID_FIELD_NUMBER: _ClassVar[int]
     EXPAND_INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    INSTANCES_OF_STEP_FIELD_NUMBER: _ClassVar[int]
     pipeline_run_id: str
     expand_instances: bool
-    def __init__(self, pipeline_run_id: _Optional[str] = ..., expand_instances: bool = ...) -> None: ...
+    instances_of_step: str
+    def __init__(self, pipeline_run_id: _Optional[str] = ..., expand_instances: bool = ..., instances_of_step: _Optional[str] = ...) -> None: ...
 
 class GetPipelineRunResponse(_message.Message):
     __slots__ = ("run", "steps", "edges")
