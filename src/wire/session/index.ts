@@ -27,7 +27,10 @@ export interface SessionRouteDeps {
   logInternal: (error: unknown, requestId: string) => void;
 }
 
-const bodyOf = (view: SessionView) => ({ signedIn: true, csrfToken: view.csrfToken, orgId: view.orgId, userId: view.userId, expiresAt: view.expiresAt.toISOString() });
+type SignedOut = { signedIn: false; reason: string };
+const NOT_SIGNED_IN: SignedOut = { signedIn: false, reason: "not signed in: sign in with an API key (POST /api/v1/session)" };
+
+const bodyOf = (view: SessionView) => ({ signedIn: true as const, csrfToken: view.csrfToken, orgId: view.orgId, userId: view.userId, expiresAt: view.expiresAt.toISOString() });
 
 function apiKeyOf(body: unknown): string {
   const apiKey = (body as { apiKey?: unknown } | null)?.apiKey;
@@ -37,6 +40,16 @@ function apiKeyOf(body: unknown): string {
 
 export function createSessionRoute(deps: SessionRouteDeps) {
   const { sessions } = deps;
+
+  /** GET's answer for a cookie's token: the session, or why there is none. */
+  async function signedInAs(token: string): Promise<ReturnType<typeof bodyOf> | SignedOut> {
+    try {
+      return bodyOf((await sessions.resolve(token)).view);
+    } catch (error) {
+      if (!(error instanceof UnauthenticatedError)) throw error;
+      return { signedIn: false, reason: error.message } satisfies SignedOut;
+    }
+  }
 
   /** Serves one request to SESSION_PATH. */
   return async function handle(req: Request, res: Response, source: string): Promise<void> {
@@ -53,14 +66,10 @@ export function createSessionRoute(deps: SessionRouteDeps) {
         body = bodyOf(view);
       } else if (method === "GET") {
         const token = sessionTokenOf(req.headers.cookie);
-        try {
-          body = bodyOf((await sessions.resolve(token ?? "")).view);
-        } catch (error) {
-          if (!(error instanceof UnauthenticatedError)) throw error;
-          body = { signedIn: false, reason: error.message };
-          // A cookie that names no live session is dropped, so the browser stops sending it.
-          if (token) headers["set-cookie"] = clearedSessionCookie(deps.secureCookie);
-        }
+        const answer = token ? await signedInAs(token) : NOT_SIGNED_IN;
+        // A cookie that names no live session is dropped, so the browser stops sending it.
+        if (token && !answer.signedIn) headers["set-cookie"] = clearedSessionCookie(deps.secureCookie);
+        body = answer;
       } else if (method === "DELETE") {
         const session = await sessions.resolve(sessionTokenOf(req.headers.cookie) ?? "");
         if (!sessions.csrfMatches(session.view, headerOf(req, CSRF_HEADER))) {
