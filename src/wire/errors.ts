@@ -6,6 +6,7 @@
  * otherwise send its raw message (SQL, paths, hostnames) to the client.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
+import { isTransactionConflict } from "../db/pg-errors.js";
 import { classifyBackendFailure } from "./backend-errors.js";
 import {
   AlreadyExistsError,
@@ -30,6 +31,9 @@ export function toConnectError(error: unknown, requestId: string): ConnectError 
   }
   const backend = backendError(error, requestId);
   if (backend) return backend;
+  if (isTransactionConflict(error)) {
+    return new ConnectError(`a concurrent request touched the same data and the database aborted this one; retry it (request id ${requestId})`, Code.Aborted, undefined, undefined, error);
+  }
   return new ConnectError(`internal error (request id ${requestId})`, Code.Internal, undefined, undefined, error);
 }
 

@@ -17,6 +17,7 @@ import {
   PermissionDeniedError,
   UnauthenticatedError,
 } from "../services/errors.js";
+import { isTransactionConflict } from "../db/pg-errors.js";
 import { classifyBackendFailure } from "./backend-errors.js";
 
 export type Request = http.IncomingMessage | http2.Http2ServerRequest;
@@ -47,6 +48,7 @@ export function statusOf(error: unknown, requestId: string, limitStatus = 429): 
   if (error instanceof NotFoundError) return known(404);
   if (error instanceof AlreadyExistsError || error instanceof FailedPreconditionError || error instanceof ConflictError) return known(409);
   if (error instanceof LimitExceededError) return known(limitStatus);
+  if (isTransactionConflict(error)) return { status: 409, message: `a concurrent request touched the same data and the database aborted this one; retry it (request id ${requestId})` };
   if (classifyBackendFailure(error)) return { status: 503, message: `a backing service is unreachable; retry later (request id ${requestId})` };
   return { status: 500, message: `internal error (request id ${requestId})` };
 }

@@ -10,6 +10,7 @@
 import type { Kysely } from "kysely";
 import { datasetVersionId } from "../../db/lineage-graph-repo.js";
 import { findByExternalId, findInstance, mergeStepFacets, nextInstance } from "../../db/pipeline-steps-repo.js";
+import { retryingConflicts } from "../../db/pg-errors.js";
 import { mergeRunFacets } from "../../db/pipelines-repo.js";
 import type { Database } from "../../db/schema.js";
 import type { PipelineService } from "./index.js";
@@ -109,6 +110,12 @@ export function createOpenLineageIntake(deps: { db: Kysely<Database>; pipelines:
    */
   async function record(orgId: string, body: unknown): Promise<{ pipelineRunId: string }> {
     const event = parseRunEvent(body);
+    // Events of one run arrive at once and lock the same rows (shared external datasets, the run's graph) in
+    // different orders; PostgreSQL then aborts one of them as a deadlock. An event is idempotent: apply it again.
+    return retryingConflicts(() => apply(orgId, event));
+  }
+
+  async function apply(orgId: string, event: ReturnType<typeof parseRunEvent>): Promise<{ pipelineRunId: string }> {
     let pipelineRunId = "";
     for (const op of operationsOf(event)) {
       if (op.kind === "run") {
