@@ -122,6 +122,20 @@ describe.each(backends())("download links on $name", (backend) => {
     expect([head.status, head.headers["content-length"], head.body.length]).toEqual([200, String(bin.length), 0]);
   });
 
+  it.skipIf(!backend.available)("shows another organisation none of our files, by key or by session: 404 as if they did not exist", async () => {
+    const theirKey = await server.newOrganization();
+    const theirCookie = await signIn(server.baseUrl, theirKey);
+    const ours = [url("train/data.csv"), `/api/v1/runs/${runs.alpha}/artefacts/model/model.bin`, `/api/v1/models/${models.alpha}/versions/1/files/model/model.bin`];
+    for (const path of ours) {
+      expect([path, (await request(server.baseUrl, path, { cookie })).status]).toEqual([path, 200]);
+      for (const auth of [{ authorization: `Bearer ${theirKey}` }, { cookie: theirCookie }] as Record<string, string>[]) {
+        const res = await request(server.baseUrl, path, auth);
+        expect([path, res.status]).toEqual([path, 404]);
+        expect(res.body.toString()).not.toContain("row 1");
+      }
+    }
+  });
+
   it.skipIf(!backend.available)("sends byte ranges, and 304 for bytes the client holds", async () => {
     const part = await request(server.baseUrl, url("weights.bin"), { cookie, range: "bytes=100000-165535" });
     expect(part.status).toBe(206);

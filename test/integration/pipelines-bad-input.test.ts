@@ -85,6 +85,7 @@ describe.each(backends())("PipelineService's refusals on $name", (backend) => {
       expect(await codeOf(pipelines().finishStep({ pipelineRunId: runId, name: "nope", status: StepStatus.SUCCEEDED }))).toBe("NotFound");
       // Nothing refused changed the run.
       const dag = await pipelines().getPipelineRun({ pipelineRunId: runId });
+      expect(dag.steps.map((st) => st.name)).toEqual(["s"]);
       expect(dag.run?.status).toBe(PipelineRunStatus.RUNNING);
       expect(dag.steps.find((s) => s.name === "a")?.status).toBe(StepStatus.RUNNING);
     });
@@ -168,6 +169,7 @@ describe.each(backends())("PipelineService's refusals on $name", (backend) => {
         finishStepById: () => theirs.finishStep({ stepId, status: StepStatus.FAILED }),
         finishStepByName: () => theirs.finishStep({ pipelineRunId: runId, name: "s", status: StepStatus.FAILED }),
         recordStepIO: () => theirs.recordStepIO({ stepId, outputs: [external("stolen")] }),
+        recordSteps: () => theirs.recordSteps({ pipelineRunId: runId, steps: [{ name: "planted", status: StepStatus.SUCCEEDED }] }),
       };
       for (const [name, call] of Object.entries(calls)) expect(await codeOf(call()), name).toBe("NotFound");
       expect((await theirs.listPipelines({})).pipelines).toEqual([]);
@@ -176,6 +178,9 @@ describe.each(backends())("PipelineService's refusals on $name", (backend) => {
       const theirRun = (await theirs.startPipelineRun({ pipeline, createPipeline: true })).run?.id ?? "";
       expect(theirRun).not.toBe(runId);
       expect(await codeOf(theirs.startStep({ pipelineRunId: theirRun, name: "t", runId: trackedRun }))).toBe("NotFound");
+      expect(await codeOf(theirs.recordSteps({ pipelineRunId: theirRun, steps: [{ name: "t", status: StepStatus.RUNNING, runId: trackedRun }] }))).toBe("NotFound");
+      const ourData = { ref: { case: "dataset" as const, value: { name: `ours-data-${n}`, version: "1" } } };
+      expect(await codeOf(theirs.recordSteps({ pipelineRunId: theirRun, steps: [{ name: "u", status: StepStatus.SUCCEEDED, inputs: [ourData] }] }))).toBe("NotFound");
       const theirStep = (await theirs.startStep({ pipelineRunId: theirRun, name: "t" })).step?.id ?? "";
       expect(await codeOf(theirs.recordStepIO({ stepId: theirStep, inputs: [{ ref: { case: "dataset", value: { name: `ours-data-${n}`, version: "1" } } }] }))).toBe("NotFound");
       expect(await codeOf(theirs.recordStepIO({ stepId: theirStep, inputs: [{ ref: { case: "runArtefact", value: { runId: trackedRun, path: "x.bin" } } }] }))).toBe("NotFound");
