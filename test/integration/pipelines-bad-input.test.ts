@@ -85,7 +85,6 @@ describe.each(backends())("PipelineService's refusals on $name", (backend) => {
       expect(await codeOf(pipelines().finishStep({ pipelineRunId: runId, name: "nope", status: StepStatus.SUCCEEDED }))).toBe("NotFound");
       // Nothing refused changed the run.
       const dag = await pipelines().getPipelineRun({ pipelineRunId: runId });
-      expect(dag.steps.map((st) => st.name)).toEqual(["s"]);
       expect(dag.run?.status).toBe(PipelineRunStatus.RUNNING);
       expect(dag.steps.find((s) => s.name === "a")?.status).toBe(StepStatus.RUNNING);
     });
@@ -187,6 +186,7 @@ describe.each(backends())("PipelineService's refusals on $name", (backend) => {
 
       // Ours is untouched.
       const dag = await pipelines().getPipelineRun({ pipelineRunId: runId });
+      expect(dag.steps.map((st) => st.name)).toEqual(["s"]);
       expect({ status: dag.run?.status, step: dag.steps[0]?.status, outputs: dag.steps[0]?.outputs }).toEqual({ status: PipelineRunStatus.RUNNING, step: StepStatus.RUNNING, outputs: [] });
       expect((await pipelines().listPipelineRuns({ pipeline })).runs.map((r) => r.id)).toEqual([runId]);
     });
