@@ -246,17 +246,6 @@ export async function downstreamOf(db: Kysely<Database>, runId: string, name: st
   return rows.rows.map((r) => r.name);
 }
 
-/** The external dataset by namespace and name, created when absent. */
-export async function ensureExternal(db: Kysely<Database>, row: { id: string; orgId: string; namespace: string; name: string; facets: Record<string, unknown> }): Promise<string> {
-  const inserted = await db
-    .insertInto("externalDatasets")
-    .values({ ...row, facets: JSON.stringify(row.facets) })
-    .onConflict((oc) => oc.columns(["orgId", "namespace", "name"]).doUpdateSet({ facets: sql`external_datasets.facets || excluded.facets` }))
-    .returning("id")
-    .executeTakeFirstOrThrow();
-  return inserted.id;
-}
-
 export async function externalsById(db: Kysely<Database>, ids: string[]): Promise<Map<string, { namespace: string; name: string }>> {
   if (ids.length === 0) return new Map();
   const rows = await db.selectFrom("externalDatasets").select(["id", "namespace", "name"]).where("id", "in", ids).execute();

@@ -7,12 +7,15 @@
 import type { Kysely } from "kysely";
 import { datasetDetails, datasetVersionId, modelDetails, modelVersionId } from "../../db/lineage-graph-repo.js";
 import { ensureExternals } from "../../db/pipeline-batch-repo.js";
-import { ensureExternal, externalsById, type StepIoRow } from "../../db/pipeline-steps-repo.js";
+import { externalsById, type StepIoRow } from "../../db/pipeline-steps-repo.js";
 import { findByPaths } from "../../db/run-artefacts-repo.js";
 import type { Database } from "../../db/schema.js";
 import { NotFoundError } from "../errors.js";
 import { newId } from "../ids.js";
 import type { IoRef, IoView, StepRow } from "./types.js";
+
+/** An external dataset's key among others: its namespace and name. */
+const externalKey = (ref: { namespace: string; name: string }) => `${ref.namespace}\0${ref.name}`;
 
 export function createIoResolver(deps: { db: Kysely<Database> }) {
   const { db } = deps;
@@ -22,54 +25,46 @@ export function createIoResolver(deps: { db: Kysely<Database> }) {
    * (the caller's transaction: PGlite has one connection, which it holds).
    * NotFoundError for a dataset, model or artefact that does not exist.
    */
-  async function rowsOf(trx: Kysely<Database>, orgId: string, step: StepRow, direction: "in" | "out", refs: IoRef[]): Promise<StepIoRow[]> {
-    const base = { stepId: step.id, orgId, pipelineRunId: step.pipelineRunId, step: step.name, direction, datasetVersionId: null, modelVersionId: null, runId: null, path: null, externalId: null };
-    const out: StepIoRow[] = [];
-    for (const ref of refs) {
-      if (ref.kind === "dataset") {
-        const id = await datasetVersionId(trx, orgId, ref.name, ref.version);
-        if (!id) throw new NotFoundError(`dataset "${ref.name}" version "${ref.version}" not found`);
-        out.push({ ...base, refKey: `dataset:${id}`, datasetVersionId: id });
-      } else if (ref.kind === "model") {
-        const id = await modelVersionId(trx, orgId, ref.name, ref.version);
-        if (!id) throw new NotFoundError(`model "${ref.name}" has no version ${ref.version}`);
-        out.push({ ...base, refKey: `model:${id}`, modelVersionId: id });
-      } else if (ref.kind === "artefact") {
-        const [found] = await findByPaths(trx, orgId, ref.runId, [ref.path]);
-        if (!found) throw new NotFoundError(`run "${ref.runId}" has no artefact "${ref.path}"`);
-        out.push({ ...base, refKey: `artefact:${ref.runId}/${ref.path}`, runId: ref.runId, path: ref.path });
-      } else {
-        const id = await ensureExternal(trx, { id: newId("ext"), orgId, namespace: ref.namespace, name: ref.name, facets: ref.facets });
-        out.push({ ...base, refKey: `external:${id}`, externalId: id });
-      }
-    }
-    return out;
+  function rowsOf(trx: Kysely<Database>, orgId: string, step: StepRow, direction: "in" | "out", refs: IoRef[]): Promise<StepIoRow[]> {
+    return rowsOfMany(trx, orgId, [{ step, direction, refs }]);
   }
 
   /**
    * `rowsOf` for many steps at once: external datasets (the usual bulk) are
-   * created or found in one statement; the others are looked up one by one.
+   * created or found in one statement, in the order of their names, so that
+   * calls naming the same ones lock them in the same order; the others are
+   * looked up one by one.
    */
   async function rowsOfMany(trx: Kysely<Database>, orgId: string, entries: { step: StepRow; direction: "in" | "out"; refs: IoRef[] }[]): Promise<StepIoRow[]> {
     const externals = new Map<string, { id: string; orgId: string; namespace: string; name: string; facets: Record<string, unknown> }>();
     for (const ref of entries.flatMap((e) => e.refs)) {
       if (ref.kind !== "external") continue;
-      const key = `${ref.namespace}\0${ref.name}`;
+      const key = externalKey(ref);
       const seen = externals.get(key);
       // One row per dataset: an upsert must not touch the same row twice in one statement.
       externals.set(key, seen ? { ...seen, facets: { ...seen.facets, ...ref.facets } } : { id: newId("ext"), orgId, namespace: ref.namespace, name: ref.name, facets: ref.facets });
     }
-    const ids = await ensureExternals(trx, [...externals.values()]);
+    const ids = await ensureExternals(trx, [...externals.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row));
     const out: StepIoRow[] = [];
     for (const { step, direction, refs } of entries) {
+      const base = { stepId: step.id, orgId, pipelineRunId: step.pipelineRunId, step: step.name, direction, datasetVersionId: null, modelVersionId: null, runId: null, path: null, externalId: null };
       for (const ref of refs) {
-        if (ref.kind !== "external") {
-          out.push(...(await rowsOf(trx, orgId, step, direction, [ref])));
-          continue;
+        if (ref.kind === "external") {
+          const id = ids.get(externalKey(ref)) as string;
+          out.push({ ...base, refKey: `external:${id}`, externalId: id });
+        } else if (ref.kind === "dataset") {
+          const id = await datasetVersionId(trx, orgId, ref.name, ref.version);
+          if (!id) throw new NotFoundError(`dataset "${ref.name}" version "${ref.version}" not found`);
+          out.push({ ...base, refKey: `dataset:${id}`, datasetVersionId: id });
+        } else if (ref.kind === "model") {
+          const id = await modelVersionId(trx, orgId, ref.name, ref.version);
+          if (!id) throw new NotFoundError(`model "${ref.name}" has no version ${ref.version}`);
+          out.push({ ...base, refKey: `model:${id}`, modelVersionId: id });
+        } else {
+          const [found] = await findByPaths(trx, orgId, ref.runId, [ref.path]);
+          if (!found) throw new NotFoundError(`run "${ref.runId}" has no artefact "${ref.path}"`);
+          out.push({ ...base, refKey: `artefact:${ref.runId}/${ref.path}`, runId: ref.runId, path: ref.path });
         }
-        const id = ids.get(`${ref.namespace}\0${ref.name}`) as string;
-        const base = { stepId: step.id, orgId, pipelineRunId: step.pipelineRunId, step: step.name, direction, datasetVersionId: null, modelVersionId: null, runId: null, path: null };
-        out.push({ ...base, refKey: `external:${id}`, externalId: id });
       }
     }
     return out;
