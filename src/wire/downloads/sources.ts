@@ -5,7 +5,7 @@
  * rule, applied to the same request message), and its bytes come from the
  * same service call.
  */
-import { create } from "@bufbuild/protobuf";
+import { create, type DescMethod } from "@bufbuild/protobuf";
 import { DatasetService, DownloadArtefactRequestSchema } from "../../../gen/traintrack/v1/dataset_pb.js";
 import { DownloadModelFileRequestSchema, ModelService } from "../../../gen/traintrack/v1/model_pb.js";
 import { DownloadRunArtefactRequestSchema, RunArtefactService } from "../../../gen/traintrack/v1/run_artefact_pb.js";
@@ -40,11 +40,13 @@ const USAGE =
   "download URLs are /api/v1/datasets/<name>/versions/<version>/artefacts/<path>, /api/v1/runs/<run id>/artefacts/<path> and " +
   "/api/v1/models/<name>/versions/<number>/files/<path> (or …/aliases/<alias>/files/<path>), each part percent-encoded";
 
-function ruleFor(service: { typeName: string }, method: { localName: string }): Rule<unknown, unknown> {
-  const rule = ruleOf(service.typeName, method.localName) as Rule<unknown, unknown> | undefined;
+/** The RPC a download stands for: its access rule and its full name. */
+function rpcOf(method: DescMethod): Pick<FileSource, "rule" | "method"> {
+  const name = `${method.parent.typeName}/${method.name}`;
+  const rule = ruleOf(method.parent.typeName, method.localName) as Rule<unknown, unknown> | undefined;
   // policy.test.ts keeps every method in the table; refusing is the safe answer if one goes missing.
-  if (!rule) throw new Error(`${service.typeName}/${method.localName} has no access rule`);
-  return rule;
+  if (!rule) throw new Error(`${name} has no access rule`);
+  return { rule, method: name };
 }
 
 /** The URL's path (no query) split and decoded: 400 for a malformed escape. */
@@ -70,9 +72,8 @@ export function sourceOf(urlPath: string, deps: SourceDeps): FileSource {
     const dataset = { name: f.datasetName("name", parts[3] ?? ""), version: f.versionString("version", parts[5] ?? "") };
     const path = artefactPathOf(parts.slice(7));
     return {
-      rule: ruleFor(DatasetService, DatasetService.method.downloadArtefact),
+      ...rpcOf(DatasetService.method.downloadArtefact),
       request: create(DownloadArtefactRequestSchema, { dataset, path }),
-      method: `${DatasetService.typeName}/${DatasetService.method.downloadArtefact.name}`,
       open: (orgId, range) => deps.datasets.openArtefact(orgId, dataset, path, range),
     };
   }
@@ -82,9 +83,8 @@ export function sourceOf(urlPath: string, deps: SourceDeps): FileSource {
     if (runId.includes("/")) throw new InvalidInputError("run_id", `run id ${JSON.stringify(runId)} holds a "/"; ${USAGE}`);
     const path = artefactPathOf(parts.slice(5));
     return {
-      rule: ruleFor(RunArtefactService, RunArtefactService.method.downloadRunArtefact),
+      ...rpcOf(RunArtefactService.method.downloadRunArtefact),
       request: create(DownloadRunArtefactRequestSchema, { runId, path }),
-      method: `${RunArtefactService.typeName}/${RunArtefactService.method.downloadRunArtefact.name}`,
       open: (orgId, range) => deps.runArtefacts.open(orgId, runId, path, range),
     };
   }
@@ -94,9 +94,8 @@ export function sourceOf(urlPath: string, deps: SourceDeps): FileSource {
     const selector = m.selector(chosen);
     const path = artefactPathOf(parts.slice(7));
     return {
-      rule: ruleFor(ModelService, ModelService.method.downloadModelFile),
+      ...rpcOf(ModelService.method.downloadModelFile),
       request: create(DownloadModelFileRequestSchema, { model, selector: chosen, path }),
-      method: `${ModelService.typeName}/${ModelService.method.downloadModelFile.name}`,
       open: (orgId, range) => deps.models.openFile(orgId, model, selector, path, range),
     };
   }
