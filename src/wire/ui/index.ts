@@ -6,7 +6,8 @@
  * picked up at once. The node handler sends here only GET and HEAD requests
  * that no API route took.
  */
-import type { Request, Response } from "../json-http.js";
+import { namesEtag } from "../downloads/http-file.js";
+import { headerOf, type Request, type Response } from "../json-http.js";
 import type { UiAsset, UiAssets } from "./assets.js";
 
 export { loadUiAssets, type UiAssets } from "./assets.js";
@@ -67,7 +68,7 @@ export function createUiHandler(assets: UiAssets | undefined) {
 
 function serveAsset(req: Request, res: Response, asset: UiAsset, cacheControl: string): void {
   const headers: Record<string, string> = { "content-type": asset.contentType, "cache-control": cacheControl, etag: asset.etag, vary: "accept-encoding", ...SECURITY_HEADERS };
-  if (String(req.headers["if-none-match"] ?? "") === asset.etag) return send(res, 304, headers, Buffer.alloc(0), true);
+  if (namesEtag(headerOf(req, "if-none-match"), asset.etag)) return send(res, 304, headers, Buffer.alloc(0), true);
   const accepted = String(req.headers["accept-encoding"] ?? "");
   let body = asset.body;
   if (asset.br && acceptsEncoding(accepted, "br")) {
