@@ -14,7 +14,7 @@ import { Empty, Loaded } from "../../components/feedback.js";
 import { formatDuration, formatNumber, formatTime } from "../../components/format.js";
 import { Link, path } from "../../router.js";
 import { RunArtefacts } from "./run-artefacts.js";
-import { StatusLabel } from "./run-status.js";
+import { StatusLabel } from "../../components/run-status.js";
 import { KeyValues } from "./key-values.js";
 import "./run.css";
 

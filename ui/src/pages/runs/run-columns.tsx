@@ -5,9 +5,10 @@
  * and how each column sorts.
  */
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { type Run, RunStatus } from "@gen/traintrack/v1/experiment_pb.js";
+import type { Run } from "@gen/traintrack/v1/experiment_pb.js";
 import type { Column } from "../../components/virtual-table.js";
 import { formatDuration, formatNumber, formatTime } from "../../components/format.js";
+import { StatusLabel, statusName } from "../../components/run-status.js";
 import { Link, path } from "../../router.js";
 
 export type KeyKind = "metrics" | "params" | "tags";
@@ -39,14 +40,6 @@ export function latest(run: Run, key: string): number | undefined {
   return run.latestMetrics.find((m) => m.key === key)?.value;
 }
 
-export const STATUS_LABEL: Record<RunStatus, string> = {
-  [RunStatus.UNSPECIFIED]: "unknown",
-  [RunStatus.RUNNING]: "running",
-  [RunStatus.FINISHED]: "finished",
-  [RunStatus.FAILED]: "failed",
-  [RunStatus.KILLED]: "killed",
-};
-
 function durationMs(r: Run): number | undefined {
   if (!r.startTime) return undefined;
   return (r.endTime ? timestampMs(r.endTime) : Date.now()) - timestampMs(r.startTime);
@@ -60,7 +53,7 @@ export function sortValue(run: Run, id: string): Value {
     case "name":
       return run.name || run.runId;
     case "status":
-      return STATUS_LABEL[run.status];
+      return statusName(run.status);
     case "started":
       return run.startTime ? timestampMs(run.startTime) : undefined;
     case "duration":
@@ -105,7 +98,7 @@ export function runColumns(chosen: readonly string[], selection: { has: (id: str
       ),
     },
     { id: "name", header: "Run", width: 220, sortable: true, render: (r) => <Link to={path`/runs/${r.runId}`} title={r.runId}>{r.name || r.runId}</Link> },
-    { id: "status", header: "Status", width: 100, sortable: true, render: (r) => <span className={`status ${STATUS_LABEL[r.status]}`}>{STATUS_LABEL[r.status]}</span> },
+    { id: "status", header: "Status", width: 100, sortable: true, render: (r) => <StatusLabel status={r.status} /> },
     { id: "started", header: "Started", width: 170, sortable: true, render: (r) => formatTime(r.startTime) },
     { id: "duration", header: "Duration", width: 110, sortable: true, align: "right", render: (r) => formatDuration(durationMs(r) ?? Number.NaN) },
   ];
