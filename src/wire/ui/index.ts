@@ -62,21 +62,24 @@ export function createUiHandler(assets: UiAssets | undefined) {
       asset = assets.get(file);
     }
     if (!asset) return send(res, 404, { "content-type": "text/plain; charset=utf-8", ...SECURITY_HEADERS }, Buffer.from("not found\n"), req.method === "HEAD");
-    serveAsset(req, res, asset, file.startsWith("assets/") ? "public, max-age=31536000, immutable" : "no-cache");
+    serveAsset(req, res, asset, file.startsWith("assets/") ? "public, max-age=31536000, immutable" : "no-cache").catch(() => {
+      // Compressing failed (out of memory): nothing better to answer than a cut response.
+      res.destroy();
+    });
   };
 }
 
-function serveAsset(req: Request, res: Response, asset: UiAsset, cacheControl: string): void {
+async function serveAsset(req: Request, res: Response, asset: UiAsset, cacheControl: string): Promise<void> {
   const headers: Record<string, string> = { "content-type": asset.contentType, "cache-control": cacheControl, etag: asset.etag, vary: "accept-encoding", ...SECURITY_HEADERS };
   if (namesEtag(headerOf(req, "if-none-match"), asset.etag)) return send(res, 304, headers, Buffer.alloc(0), true);
   const accepted = String(req.headers["accept-encoding"] ?? "");
   let body = asset.body;
-  if (asset.br && acceptsEncoding(accepted, "br")) {
-    body = asset.br;
-    headers["content-encoding"] = "br";
-  } else if (asset.gzip && acceptsEncoding(accepted, "gzip")) {
-    body = asset.gzip;
-    headers["content-encoding"] = "gzip";
+  for (const coding of ["br", "gzip"] as const) {
+    const encoded = acceptsEncoding(accepted, coding) ? await asset.encoded(coding) : undefined;
+    if (!encoded) continue;
+    body = encoded;
+    headers["content-encoding"] = coding;
+    break;
   }
   send(res, 200, headers, body, req.method === "HEAD");
 }
